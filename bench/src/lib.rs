@@ -1,0 +1,1 @@
+//! Benchmarks of redwire against its peers; see README.md.
