@@ -69,7 +69,7 @@ const MAX_NUMBER_LINE: usize = 32;
 /// let mut dec = Decoder::new();
 /// let mut buf = BytesMut::from(&b"*2\r\n$5\r\nhel"[..]);
 /// assert_eq!(dec.decode(&mut buf).unwrap(), None);
-/// assert_eq!(buf.len(), 12, "nothing consumed");
+/// assert_eq!(buf.len(), 11, "nothing consumed");
 /// buf.extend_from_slice(b"lo\r\n:1\r\n");
 /// let frame = dec.decode(&mut buf).unwrap().unwrap();
 /// assert_eq!(frame, Frame::Array(vec![Frame::Bulk("hello".into()), Frame::Integer(1)]));
