@@ -317,18 +317,20 @@ fn scan_one(
         return Ok(Step::Incomplete(0));
     };
     let start = pos + 1;
+    // The type byte is judged at once: whether a bad one is reported must not
+    // depend on how much of its line has arrived.
     let max_line = match kind {
         b'+' | b'-' | b',' | b'(' => limits.max_bulk_len,
-        _ => MAX_NUMBER_LINE,
+        b':' | b'$' | b'*' | b'_' | b'#' | b'!' | b'=' | b'%' | b'~' | b'|' | b'>' => {
+            MAX_NUMBER_LINE
+        }
+        other => return err_at(K::UnknownType(other), pos),
     };
     // Find the end of the type byte's line: a CR directly followed by LF.
     let from = (*line_from).max(start);
     let cr = match memchr::memchr2(b'\r', b'\n', &buf[from..]) {
         Some(i) => from + i,
         None => {
-            if !b"+-:$*_#,(!=%~|>".contains(&kind) {
-                return Err(DecodeError::new(K::UnknownType(kind), pos));
-            }
             check_line_len(buf.len() - start, max_line, kind, pos)?;
             *line_from = buf.len();
             return Ok(Step::Incomplete(0));
@@ -337,6 +339,8 @@ fn scan_one(
     if buf[cr] != b'\r' {
         return Err(DecodeError::new(K::MissingCrlf, cr));
     }
+    // Before waiting for the LF: an over-long line must fail however it was cut.
+    check_line_len(cr - start, max_line, kind, pos)?;
     let Some(&lf) = buf.get(cr + 1) else {
         *line_from = cr;
         return Ok(Step::Incomplete(0));
@@ -345,7 +349,6 @@ fn scan_one(
         return Err(DecodeError::new(K::MissingCrlf, cr));
     }
     let line = &buf[start..cr];
-    check_line_len(line.len(), max_line, kind, pos)?;
     let end = cr + 2;
     let err = |kind| Err(DecodeError::new(kind, start));
     let leaf = |leaf| Ok(Step::Leaf(leaf, end));
@@ -436,6 +439,7 @@ fn scan_one(
             };
             Ok(Step::Open(agg, count, end))
         }
+        // Already rejected above; kept so that no byte can reach a panic.
         other => err_at(K::UnknownType(other), pos),
     }
 }
