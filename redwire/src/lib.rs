@@ -1,4 +1,38 @@
-//! redwire: an async Redis client. The connection actor lands with its own issue;
-//! for now this crate re-exports the codec it is built on.
+//! redwire: an async Redis client for tokio, built on one idea: a single task
+//! owns each socket and is the only way to it.
+//!
+//! Many callers share one [`Client`] without blocking each other: their requests
+//! are written at once (pipelined automatically across callers), each waits in a
+//! FIFO for its own reply, the connection is made in the background and re-made
+//! with exponential backoff when it drops. See the [`connection`] module for the
+//! contract of the actor behind every client.
+//!
+//! ```no_run
+//! # async fn demo() -> redwire::Result<()> {
+//! use redwire::{cmd, Client, Config};
+//!
+//! let client = Client::connect(Config::from_url("redis://127.0.0.1:6379/0")?).await?;
+//! client.send(&cmd("SET").arg("k").arg("v")).await?;
+//! let v: String = client.query(&cmd("GET").arg("k")).await?;
+//! assert_eq!(v, "v");
+//! # Ok(()) }
+//! ```
+//!
+//! Features: `tls` enables `rediss://` (rustls with the ring provider).
 
+#![warn(missing_docs)]
+
+mod client;
+mod cmd;
+mod config;
+pub mod connection;
+mod error;
+mod value;
+
+pub use client::Client;
+pub use cmd::{cmd, Cmd, Pipeline, ToArg};
+pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
+pub use connection::state::{ConnectionState, Event};
+pub use error::{Error, ErrorKind, Result};
 pub use redwire_resp as resp;
+pub use value::{FromValue, Value};

@@ -1,0 +1,307 @@
+//! [`Client`]: the cheap, cloneable handle callers use. Every clone talks to the
+//! same connection actor; dropping the last clone ends it.
+
+use crate::cmd::{Cmd, Pipeline};
+use crate::config::Config;
+use crate::connection::state::{ConnectionState, Event, Shared};
+use crate::connection::{Actor, Reply, Request};
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::{FromValue, Value};
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A handle to one multiplexed connection. Clone it to share the connection:
+/// requests from all clones are pipelined onto one socket, each caller waits only
+/// for its own reply.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// let client = redwire::Client::connect("redis://127.0.0.1:6379".parse()?).await?;
+/// client.send(&redwire::cmd("SET").arg("greeting").arg("hello")).await?;
+/// let greeting: String = client.query(&redwire::cmd("GET").arg("greeting")).await?;
+/// assert_eq!(greeting, "hello");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: mpsc::Sender<Request>,
+    shared: Arc<Shared>,
+    config: Arc<Config>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.inner.config.redacted_url())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Creates a client and returns at once; it connects in the background and
+    /// requests wait (within their deadline) until the connection is up.
+    /// Must be called inside a tokio runtime.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// let client = redwire::Client::new(redwire::Config::default());
+    /// // Not connected yet, but usable: this waits for the connection.
+    /// let _ = client.send(&redwire::cmd("PING")).await;
+    /// # }
+    /// ```
+    pub fn new(config: Config) -> Client {
+        Client::spawn(config, None)
+    }
+
+    /// Connects first and returns the first error (refused, unknown host, wrong
+    /// password, a server that never answers...), bounded by the connect timeout.
+    /// After that the client reconnects by itself like one made with [`new`](Self::new).
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// match redwire::Client::connect("redis://:wrong@127.0.0.1".parse().unwrap()).await {
+    ///     Err(e) if e.code() == Some("WRONGPASS") => eprintln!("bad password"),
+    ///     Err(e) => eprintln!("cannot connect: {e}"),
+    ///     Ok(client) => drop(client),
+    /// }
+    /// # }
+    /// ```
+    pub async fn connect(config: Config) -> Result<Client> {
+        let (tx, rx) = oneshot::channel();
+        let client = Client::spawn(config, Some(tx));
+        match rx.await {
+            Ok(Ok(())) => Ok(client),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::closed("the connection task ended while connecting")),
+        }
+    }
+
+    fn spawn(config: Config, first: Option<oneshot::Sender<Result<()>>>) -> Client {
+        let config = Arc::new(config);
+        let shared = Arc::new(Shared::new());
+        let (tx, rx) = mpsc::channel(config.channel_capacity);
+        let actor = Actor::new(config.clone(), shared.clone(), rx);
+        tokio::spawn(actor.run(first));
+        Client {
+            inner: Arc::new(Inner { tx, shared, config }),
+        }
+    }
+
+    /// The configuration this client was made with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The connection's state now.
+    pub fn state(&self) -> ConnectionState {
+        *self.inner.shared.state.borrow()
+    }
+
+    /// A receiver of connection events from now on.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// let mut events = client.events();
+    /// if let Ok(redwire::Event::Disconnected { reason }) = events.recv().await {
+    ///     eprintln!("lost the connection: {reason}");
+    /// }
+    /// # }
+    /// ```
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.inner.shared.events.subscribe()
+    }
+
+    /// Waits until the connection is up (or the client is closed).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// client.wait_connected().await.expect("client closed");
+    /// # }
+    /// ```
+    pub async fn wait_connected(&self) -> Result<()> {
+        let mut rx = self.inner.shared.state.subscribe();
+        let state = rx
+            .wait_for(|s| matches!(s, ConnectionState::Connected | ConnectionState::Closed))
+            .await
+            .map(|s| *s)
+            .unwrap_or(ConnectionState::Closed);
+        match state {
+            ConnectionState::Closed => Err(self.closed_error()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends a command and returns its reply; a server error reply is an `Err`
+    /// of kind [`ErrorKind::Server`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// let reply = client.send(&redwire::cmd("INCR").arg("visits")).await?;
+    /// assert!(matches!(reply, redwire::Value::Int(_)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
+        self.send_timeout(cmd, self.inner.config.command_timeout)
+            .await
+    }
+
+    /// Like [`send`](Self::send) with a deadline of its own (or none), which
+    /// covers queueing, reconnecting and the reply.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// use std::time::Duration;
+    /// let r = client.send_timeout(&redwire::cmd("PING"), Some(Duration::from_millis(50))).await;
+    /// # }
+    /// ```
+    pub async fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Result<Value> {
+        match self.request(cmd.to_bytes(), 1, timeout).await? {
+            Reply::One(frame) => Value::from_reply(frame),
+            Reply::Many(_) => Err(Error::protocol("one reply expected")),
+        }
+    }
+
+    /// Sends a command and converts its reply.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// let value: Option<String> = client.query(&redwire::cmd("GET").arg("maybe")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn query<T: FromValue>(&self, cmd: &Cmd) -> Result<T> {
+        T::from_value(self.send(cmd).await?)
+    }
+
+    /// Sends a command without waiting for its reply, which is read and
+    /// dropped. Returns once the request is queued.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// client.send_and_forget(&redwire::cmd("INCR").arg("hits")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_and_forget(&self, cmd: &Cmd) -> Result<()> {
+        let req = Request {
+            bytes: cmd.to_bytes(),
+            replies: 1,
+            tx: None,
+        };
+        self.inner
+            .tx
+            .send(req)
+            .await
+            .map_err(|_| self.closed_error())
+    }
+
+    /// Sends a pipeline as one contiguous write and returns one result per
+    /// command: an error reply in one entry does not fail the others. For an
+    /// [`atomic`](Pipeline::atomic) pipeline the results are those of `EXEC`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// let mut p = redwire::Pipeline::new();
+    /// p.add(redwire::cmd("SET").arg("n").arg(1)).add(redwire::cmd("INCR").arg("n"));
+    /// let results = client.pipeline(&p).await?;
+    /// assert_eq!(results[1].as_ref().ok(), Some(&redwire::Value::Int(2)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
+        if pipeline.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (bytes, replies) = pipeline.wire();
+        let frames = match self
+            .request(bytes, replies, self.inner.config.command_timeout)
+            .await?
+        {
+            Reply::Many(frames) => frames,
+            Reply::One(frame) => vec![frame],
+        };
+        if !pipeline.is_atomic() {
+            return Ok(frames.into_iter().map(Value::from_reply).collect());
+        }
+        transaction_results(frames)
+    }
+
+    async fn request(
+        &self,
+        bytes: Bytes,
+        replies: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Reply> {
+        let exchange = async {
+            let (tx, rx) = oneshot::channel();
+            let req = Request {
+                bytes,
+                replies,
+                tx: Some(tx),
+            };
+            self.inner
+                .tx
+                .send(req)
+                .await
+                .map_err(|_| self.closed_error())?;
+            rx.await.map_err(|_| self.closed_error())?
+        };
+        match timeout {
+            None => exchange.await,
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(self.timeout_error(limit)),
+            },
+        }
+    }
+
+    fn timeout_error(&self, limit: Duration) -> Error {
+        let mut message = format!("no reply within the deadline of {limit:?}");
+        if self.state() != ConnectionState::Connected {
+            message.push_str(" while not connected");
+            if let Some(why) = self.inner.shared.last_error() {
+                message.push_str(&format!(" (last error: {why})"));
+            }
+        }
+        Error::new(ErrorKind::Timeout, message)
+    }
+
+    fn closed_error(&self) -> Error {
+        match self.inner.shared.last_error() {
+            Some(why) => Error::closed(why),
+            None => Error::closed("the connection task has stopped"),
+        }
+    }
+}
+
+/// The results of `MULTI` … `EXEC`: the entries of `EXEC`'s reply, or why the
+/// transaction did not run.
+fn transaction_results(mut frames: Vec<Frame>) -> Result<Vec<Result<Value>>> {
+    let exec = frames.pop().map(Value::from_reply);
+    // A command refused while queueing makes EXEC fail with EXECABORT; say which.
+    let queued_error = frames.into_iter().find_map(|f| Value::from_reply(f).err());
+    match exec {
+        Some(Ok(Value::Array(items))) => Ok(items
+            .into_iter()
+            .map(|v| match v {
+                Value::Error(e) => Err(e),
+                v => Ok(v),
+            })
+            .collect()),
+        Some(Ok(Value::Nil)) => Err(Error::new(
+            ErrorKind::Server,
+            "EXECABORT the transaction was aborted because a WATCHed key changed",
+        )),
+        Some(Err(e)) => Err(match queued_error {
+            Some(q) => Error::server(format!("{} ({})", e.message(), q.message())),
+            None => e,
+        }),
+        _ => Err(Error::protocol("unexpected reply to EXEC")),
+    }
+}
+
+use redwire_resp::Frame;

@@ -1,0 +1,154 @@
+//! The handshake run on every (re)connect before the connection serves callers:
+//! `HELLO 3` with `AUTH` and `SETNAME` where the server speaks RESP3, else `AUTH`
+//! and `CLIENT SETNAME` on RESP2; then `SELECT` and `CLIENT SETINFO`.
+//!
+//! Each step is pipelined with the next where that is safe, so a handshake costs
+//! one round trip on a current server. Failures are reported with what the server
+//! said: a wrong password is a server error with code `WRONGPASS`.
+
+use super::io::Transport;
+use crate::cmd::{cmd, Cmd};
+use crate::config::{Config, Protocol};
+use crate::error::{Error, Result};
+use bytes::BytesMut;
+use redwire_resp::{Decoder, Frame};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What the handshake settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Negotiated {
+    /// 2 or 3.
+    pub(crate) resp: u8,
+}
+
+pub(crate) async fn handshake(
+    t: &mut Transport,
+    config: &Config,
+    rbuf: &mut BytesMut,
+    decoder: &mut Decoder,
+) -> Result<Negotiated> {
+    let mut io = Exchange { t, rbuf, decoder };
+    let tail = tail_commands(config);
+    if config.protocol != Protocol::Resp2 {
+        let mut hello = cmd("HELLO").arg(3);
+        if let Some(password) = &config.password {
+            hello.push_arg("AUTH");
+            hello.push_arg(config.username.as_deref().unwrap_or("default"));
+            hello.push_arg(&password.0);
+        }
+        if let Some(name) = &config.client_name {
+            hello.push_arg("SETNAME").push_arg(name);
+        }
+        let mut batch = vec![hello];
+        batch.extend(tail.iter().cloned());
+        let replies = io.round_trip(&batch).await?;
+        match server_error(&replies[0]) {
+            None => {
+                check_tail(&replies[1..], config)?;
+                return Ok(Negotiated { resp: 3 });
+            }
+            Some(err) if err.is_auth_failure() => return Err(err),
+            Some(err) if config.protocol == Protocol::Resp3 => {
+                return Err(Error::protocol(format!(
+                    "the server cannot speak RESP3, which this client requires (HELLO 3 answered: {})",
+                    err.message()
+                )))
+            }
+            // A server from before HELLO: carry on in RESP2.
+            Some(_) => {}
+        }
+    }
+    let mut batch = Vec::new();
+    if let Some(password) = &config.password {
+        let mut auth = cmd("AUTH");
+        if let Some(user) = &config.username {
+            auth.push_arg(user);
+        }
+        batch.push(auth.arg(&password.0));
+    }
+    if let Some(name) = &config.client_name {
+        batch.push(cmd("CLIENT").arg("SETNAME").arg(name));
+    }
+    let setup = batch.len();
+    batch.extend(tail);
+    let replies = io.round_trip(&batch).await?;
+    if let Some(err) = replies[..setup].iter().find_map(server_error) {
+        return Err(err);
+    }
+    check_tail(&replies[setup..], config)?;
+    Ok(Negotiated { resp: 2 })
+}
+
+/// `SELECT` (when not database 0) and the library's name and version.
+fn tail_commands(config: &Config) -> Vec<Cmd> {
+    let mut tail = Vec::new();
+    if config.database != 0 {
+        tail.push(cmd("SELECT").arg(config.database));
+    }
+    tail.push(cmd("CLIENT").arg("SETINFO").arg("LIB-NAME").arg("redwire"));
+    tail.push(
+        cmd("CLIENT")
+            .arg("SETINFO")
+            .arg("LIB-VER")
+            .arg(env!("CARGO_PKG_VERSION")),
+    );
+    tail
+}
+
+/// `SELECT` must succeed; `CLIENT SETINFO` is new in Redis 7.2 and may be unknown.
+fn check_tail(replies: &[Frame], config: &Config) -> Result<()> {
+    if config.database != 0 {
+        if let Some(err) = server_error(&replies[0]) {
+            return Err(Error::server(format!(
+                "{} (while selecting database {})",
+                err.message(),
+                config.database
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn server_error(frame: &Frame) -> Option<Error> {
+    match frame {
+        Frame::Error(e) | Frame::BulkError(e) => Some(Error::server(String::from_utf8_lossy(e))),
+        _ => None,
+    }
+}
+
+/// Plain write-then-read on a stream that has no callers yet.
+struct Exchange<'a> {
+    t: &'a mut Transport,
+    rbuf: &'a mut BytesMut,
+    decoder: &'a mut Decoder,
+}
+
+impl Exchange<'_> {
+    async fn round_trip(&mut self, cmds: &[Cmd]) -> Result<Vec<Frame>> {
+        let mut out = BytesMut::new();
+        for c in cmds {
+            c.encode(&mut out);
+        }
+        let lost = |e| Error::io("connection lost during the handshake", e);
+        self.t.write_all(&out).await.map_err(lost)?;
+        self.t.flush().await.map_err(lost)?;
+        let mut replies = Vec::with_capacity(cmds.len());
+        while replies.len() < cmds.len() {
+            match self.decoder.decode(self.rbuf)? {
+                Some(frame) if frame.is_push() => {}
+                Some(frame) => replies.push(frame),
+                None => {
+                    self.rbuf.reserve(4096);
+                    let n = self.t.read_buf(self.rbuf).await.map_err(lost)?;
+                    if n == 0 {
+                        return Err(Error::io(
+                            "connection lost during the handshake",
+                            std::io::ErrorKind::UnexpectedEof.into(),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(replies)
+    }
+}
