@@ -1,0 +1,45 @@
+//! Shared set-up for the client's integration tests: configurations with short
+//! timeouts, so that a fault shows up in milliseconds rather than seconds.
+
+#![allow(dead_code)]
+
+use redwire::{Backoff, Config, Event};
+use std::time::Duration;
+
+/// A configuration for `url` with test-sized timeouts and backoff.
+pub fn config(url: &str) -> Config {
+    Config::from_url(url)
+        .expect("test URL")
+        .into_builder()
+        .connect_timeout(Duration::from_secs(2))
+        .backoff(Backoff {
+            initial: Duration::from_millis(5),
+            max: Duration::from_millis(100),
+            jitter: 0.5,
+            max_attempts: None,
+        })
+        .build()
+}
+
+/// Waits for the first event that `pick` accepts, for at most `within`.
+pub async fn wait_event<T>(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    within: Duration,
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> T {
+    tokio::time::timeout(within, async {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Some(found) = pick(&event) {
+                        return found;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream ended: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the awaited event did not come")
+}
