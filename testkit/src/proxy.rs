@@ -66,11 +66,14 @@ struct Shared {
     /// Kill switches of the live connections. A switch carries a sender that the
     /// connection drops once its sockets are gone, which is how `reset_all`
     /// knows it is done.
-    conns: Mutex<HashMap<u64, oneshot::Sender<std_mpsc::Sender<()>>>>,
+    conns: Mutex<HashMap<u64, KillSwitch>>,
 }
 
+/// Tells a connection to reset; it drops the sender inside when it is gone.
+type KillSwitch = oneshot::Sender<std_mpsc::Sender<()>>;
+
 impl Shared {
-    fn conns(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<std_mpsc::Sender<()>>>> {
+    fn conns(&self) -> MutexGuard<'_, HashMap<u64, KillSwitch>> {
         self.conns.lock().unwrap_or_else(|e| e.into_inner())
     }
 

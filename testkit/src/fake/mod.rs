@@ -58,13 +58,15 @@ struct Shared {
     received: Mutex<Vec<Request>>,
     /// Where `send_all` reaches each live connection; the sender inside is
     /// dropped once the bytes are written.
-    conns: Mutex<HashMap<usize, mpsc::UnboundedSender<(Bytes, std_mpsc::Sender<()>)>>>,
+    conns: Mutex<HashMap<usize, Outbox>>,
 }
 
-type Conns = HashMap<usize, mpsc::UnboundedSender<(Bytes, std_mpsc::Sender<()>)>>;
+/// Bytes to write on one connection, with the sender it drops once they are
+/// written.
+type Outbox = mpsc::UnboundedSender<(Bytes, std_mpsc::Sender<()>)>;
 
 impl Shared {
-    fn conns(&self) -> MutexGuard<'_, Conns> {
+    fn conns(&self) -> MutexGuard<'_, HashMap<usize, Outbox>> {
         self.conns.lock().unwrap_or_else(|e| e.into_inner())
     }
 

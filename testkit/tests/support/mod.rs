@@ -116,3 +116,7 @@ pub fn process_alive(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+pub fn int(n: i64) -> Frame {
+    Frame::Integer(n)
+}
