@@ -228,12 +228,16 @@ impl FaultProxy {
     }
 
     /// Cuts everything forwarded (both directions) into pieces of at most `size`
-    /// bytes, each written on its own with TCP_NODELAY and a short pause before
-    /// the next, so the far side reads them apart and frames arrive split at
-    /// every possible byte. `None` forwards what was read as it came.
+    /// bytes, each written on its own with TCP_NODELAY and a pause of about a
+    /// millisecond before the next, so the far side reads them apart and frames
+    /// arrive split at every possible byte. `None` forwards what was read as it
+    /// came.
     ///
-    /// The pause makes it slow for big payloads (about a millisecond per piece);
-    /// pick sizes that keep the piece count in the thousands at most.
+    /// Each piece travels as its own segment, but a far side that is slow to read
+    /// (a loaded machine) can find two waiting and read them together: a test
+    /// gets split frames, not a promise about every single read. The pause makes
+    /// big payloads slow (a millisecond per piece): keep the piece count in the
+    /// thousands at most.
     ///
     /// ```no_run
     /// # let server = redwire_testkit::RedisServer::start()?;
@@ -383,8 +387,12 @@ async fn connection(
     let upstream_addr = *shared.upstream.lock().unwrap_or_else(|e| e.into_inner());
     let upstream = tokio::select! {
         upstream = TcpStream::connect(upstream_addr) => upstream,
-        _done = &mut kill => {
+        done = &mut kill => {
             reset(&client);
+            drop(client);
+            drop(guard);
+            // reset_all learns it is done only once the count is right.
+            drop(done);
             return;
         }
     };

@@ -12,7 +12,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[test]
 fn scripted_replies_arrive_byte_for_byte() {
-    let fake = FakeServer::start(|req: &Request| match req.name.as_str() {
+    let fake = FakeServer::start(|req| match req.name.as_str() {
         "GET" => vec![Action::send("$3\r\nbar\r\n")],
         // Not valid RESP at all: it must arrive untouched anyway.
         "BAD" => vec![Action::send("$-5\r\n?!\r\n")],

@@ -260,3 +260,12 @@ fn debug_output_hides_the_password() {
     assert!(shown.contains(&server.port().to_string()), "{shown}");
     assert!(wait_until(Duration::from_secs(1), || server.is_running()));
 }
+
+#[test]
+fn the_kit_can_be_shared_between_threads_and_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<RedisServer>();
+    shareable::<redwire_testkit::FaultProxy>();
+    shareable::<redwire_testkit::FakeServer>();
+    shareable::<redwire_testkit::TestCa>();
+}

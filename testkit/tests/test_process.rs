@@ -1,6 +1,8 @@
-//! A test binary that dies without dropping its servers (killed by a timeout,
-//! or holding a server in a static) must not leave redis-server running or its
-//! temp dir behind. The test re-runs this binary as a child that holds a server.
+//! What a server does when its test fails or its test process dies: a panic
+//! shows the server's log, and a test binary that dies without dropping its
+//! servers (killed by a timeout, or holding a server in a static) leaves no
+//! redis-server running and no temp dir behind. The tests re-run this binary as
+//! a child that holds a server.
 
 mod support;
 
@@ -29,21 +31,29 @@ fn child_holds_a_server() {
     if mode == "forget" {
         // As if the server lived in a static: never dropped, the process exits.
         std::mem::forget(server);
+    } else if mode == "panic" {
+        panic!("a failing test");
     } else {
         std::thread::sleep(Duration::from_secs(60));
     }
 }
 
-/// Runs the child, returns the pid and dir of its server and the child itself.
-fn run_child(mode: &str) -> (u32, PathBuf, std::process::Child) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+fn child(mode: &str) -> Command {
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child
         .args([
             "--exact",
             "child_holds_a_server",
             "--ignored",
             "--nocapture",
         ])
-        .env(CHILD_MODE, mode)
+        .env(CHILD_MODE, mode);
+    child
+}
+
+/// Runs the child, returns the pid and dir of its server and the child itself.
+fn run_child(mode: &str) -> (u32, PathBuf, std::process::Child) {
+    let mut child = child(mode)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -88,4 +98,19 @@ fn a_server_never_dropped_dies_with_its_test_process() {
         "redis-server {pid} outlived its test process"
     );
     assert!(wait_until(Duration::from_secs(5), || !dir.exists()));
+}
+
+#[test]
+fn a_panicking_test_prints_the_server_log() {
+    let output = child("panic").output().unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("----- redis-server log (port "), "{stderr}");
+    assert!(stderr.contains("Ready to accept connections"), "{stderr}");
+
+    let line = stdout.lines().find(|l| l.starts_with("SERVER ")).unwrap();
+    let (pid, dir) = line["SERVER ".len()..].split_once(' ').unwrap();
+    assert!(!process_alive(pid.parse().unwrap()));
+    assert!(!std::path::Path::new(dir).exists());
 }
