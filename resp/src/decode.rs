@@ -1,12 +1,18 @@
 //! The streaming decoder: a growing read buffer in, complete frames out.
 //!
 //! Decoding one frame is two steps. The *scan* walks the frame at the front of the
-//! buffer header by header (bulk payloads are skipped by their length) and keeps
-//! its place between calls: a frame that arrives in pieces is scanned once, not
-//! once per piece. When the scan reaches the end of the frame, exactly those bytes
-//! are split off the buffer and frozen, and the *build* turns them into a
-//! [`Frame`] whose strings are slices of that block. A top-level scalar (the usual
-//! reply: `+OK`, `:1`, a bulk string) needs no build step at all.
+//! buffer header by header (bulk payloads are skipped by their length), records
+//! one small token per element (its kind and the byte range of its payload) and
+//! keeps its place between calls: a frame that arrives in pieces is scanned once,
+//! not once per piece. When the scan reaches the end of the frame, exactly those
+//! bytes are split off the buffer and frozen, and the *build* turns the tokens
+//! into a [`Frame`] whose strings are slices of that block, without parsing
+//! anything twice. A top-level scalar (the usual reply: `+OK`, `:1`, a bulk
+//! string) needs no tokens and no build step, and when it is complete and plainly
+//! spelled it skips the general scan too.
+//!
+//! Tokens take 24 bytes per element and live only until their frame is built;
+//! like the frame itself, they are bounded by the bytes the peer really sent.
 //!
 //! Both steps are loops over an explicit stack, so nesting depth costs heap, not
 //! call stack, and is capped by [`Limits::max_depth`]. Every length is checked
@@ -92,7 +98,14 @@ struct Scan {
     line_from: usize,
     /// The buffer length at which the element at `pos` can complete, when known.
     need: usize,
+    /// What the scan found so far, in wire order, for the build to assemble
+    /// without parsing the frame a second time.
+    tokens: Vec<Token>,
 }
+
+/// Most tokens a decoder keeps room for between frames (24 bytes each): enough
+/// for everyday replies without holding on to the memory of a rare huge one.
+const KEEP_TOKENS: usize = 4096;
 
 impl Scan {
     fn reset(&mut self) {
@@ -100,7 +113,18 @@ impl Scan {
         self.open.clear();
         self.line_from = 0;
         self.need = 0;
+        self.tokens.clear();
+        if self.tokens.capacity() > KEEP_TOKENS {
+            self.tokens.shrink_to(KEEP_TOKENS);
+        }
     }
+}
+
+/// One element of an aggregate frame as the scan found it.
+#[derive(Debug, Clone)]
+enum Token {
+    Leaf(Leaf),
+    Open(Agg, u64),
 }
 
 impl Decoder {
@@ -150,6 +174,12 @@ impl Decoder {
     /// Returns `Ok(None)` without consuming anything when more bytes are needed.
     /// Bulk strings in the result are zero-copy slices of `buf`'s memory.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        if self.scan.open.is_empty() {
+            if let Some(frame) = quick_scalar(buf, &self.limits) {
+                self.scan.reset();
+                return Ok(Some(frame));
+            }
+        }
         let result = self.decode_inner(buf);
         if result.is_err() {
             self.scan.reset();
@@ -172,7 +202,10 @@ impl Decoder {
                     s.reset();
                     return Ok(Some(leaf.take(buf, end)));
                 }
-                Step::Leaf(_, end) => s.pos = end,
+                Step::Leaf(leaf, end) => {
+                    s.tokens.push(Token::Leaf(leaf));
+                    s.pos = end;
+                }
                 Step::Open(agg, count, end) => {
                     if s.open.len() >= limits.max_depth {
                         return Err(DecodeError::new(
@@ -183,6 +216,7 @@ impl Decoder {
                         ));
                     }
                     s.pos = end;
+                    s.tokens.push(Token::Open(agg, count));
                     let elements = agg.elements(count);
                     if elements > 0 {
                         s.open.push(elements);
@@ -203,12 +237,66 @@ impl Decoder {
                 s.open.pop();
             }
             if s.open.is_empty() {
-                let frame = buf.split_to(s.pos).freeze();
+                let bytes = buf.split_to(s.pos).freeze();
+                let frame = build(&bytes, s.tokens.drain(..));
                 s.reset();
-                return build(&frame, &limits).map(Some);
+                return Ok(Some(frame));
             }
         }
     }
+}
+
+/// The replies that make up most of a pipelined stream (`+OK`, `:1`, a short
+/// error, a bulk string) when they are complete and plainly spelled, taken off
+/// the buffer without the general machinery. `None` means "not that easy": the
+/// general path then decodes it, or reports it incomplete or wrong.
+#[inline]
+fn quick_scalar(buf: &mut BytesMut, limits: &Limits) -> Option<Frame> {
+    let bytes = &buf[..];
+    match *bytes.first()? {
+        kind @ (b'+' | b'-') => {
+            let line = &bytes[1..bytes.len().min(SHORT_LINE + 1)];
+            let len = line.iter().position(|&b| b == b'\r' || b == b'\n')?;
+            if line[len] != b'\r' || bytes.get(len + 2) != Some(&b'\n') || len > limits.max_bulk_len
+            {
+                return None;
+            }
+            let text = take(buf, 1, len, 2);
+            Some(if kind == b'+' {
+                Frame::Simple(text)
+            } else {
+                Frame::Error(text)
+            })
+        }
+        b':' => {
+            let (n, cr) = quick_number(bytes, 1)?;
+            buf.advance(cr + 2);
+            Some(Frame::Integer(n))
+        }
+        b'$' => {
+            let (len, cr) = quick_number(bytes, 1)?;
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&len| len <= limits.max_bulk_len)?;
+            let total = cr + 2 + len + 2;
+            if bytes.get(total - 2..total)? != b"\r\n" {
+                return None;
+            }
+            Some(Frame::Bulk(take(buf, cr + 2, len, 2)))
+        }
+        _ => None,
+    }
+}
+
+/// Takes `skip + len + trailer` bytes off `buf` and returns the middle `len` as a
+/// zero-copy [`Bytes`]. One split of the `BytesMut` and then trimming the frozen
+/// `Bytes`, because each `BytesMut` adjustment costs far more than a `Bytes` one.
+#[inline]
+fn take(buf: &mut BytesMut, skip: usize, len: usize, trailer: usize) -> Bytes {
+    let mut out = buf.split_to(skip + len + trailer).freeze();
+    out.truncate(skip + len);
+    out.advance(skip);
+    out
 }
 
 /// The kinds of aggregate.
@@ -234,7 +322,7 @@ impl Agg {
 }
 
 /// A scalar found by the scan, with its payload as a range of the frame's bytes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Leaf {
     Simple(Range<usize>),
     Error(Range<usize>),
@@ -271,12 +359,7 @@ impl Leaf {
     /// Takes a top-level scalar of `end` bytes off the front of the read buffer,
     /// without the reference-count traffic of slicing a frozen copy.
     fn take(self, buf: &mut BytesMut, end: usize) -> Frame {
-        let mut payload = |r: Range<usize>| {
-            let mut chunk = buf.split_to(end);
-            chunk.truncate(r.end);
-            chunk.advance(r.start);
-            chunk.freeze()
-        };
+        let mut payload = |r: Range<usize>| take(buf, r.start, r.len(), end - r.end);
         match self {
             Leaf::Simple(r) => Frame::Simple(payload(r)),
             Leaf::Error(r) => Frame::Error(payload(r)),
@@ -326,36 +409,29 @@ fn scan_one(
         }
         other => return err_at(K::UnknownType(other), pos),
     };
-    // Find the end of the type byte's line: a CR directly followed by LF.
-    let from = (*line_from).max(start);
-    let cr = match memchr::memchr2(b'\r', b'\n', &buf[from..]) {
-        Some(i) => from + i,
-        None => {
-            check_line_len(buf.len() - start, max_line, kind, pos)?;
-            *line_from = buf.len();
-            return Ok(Step::Incomplete(0));
-        }
+    // Header numbers are parsed in the same pass that finds their CRLF; anything
+    // unusual (a sign, a long number, a partial line, bad bytes) takes the careful
+    // way below, which gives the same answer or the precise error.
+    let quick = match kind {
+        b':' | b'$' | b'*' | b'!' | b'=' | b'%' | b'~' | b'|' | b'>' => quick_number(buf, start),
+        _ => None,
     };
-    if buf[cr] != b'\r' {
-        return Err(DecodeError::new(K::MissingCrlf, cr));
-    }
-    // Before waiting for the LF: an over-long line must fail however it was cut.
-    check_line_len(cr - start, max_line, kind, pos)?;
-    let Some(&lf) = buf.get(cr + 1) else {
-        *line_from = cr;
-        return Ok(Step::Incomplete(0));
+    let cr = match quick {
+        Some((_, cr)) => cr,
+        None => match find_line(buf, pos, max_line, line_from)? {
+            Some(cr) => cr,
+            None => return Ok(Step::Incomplete(0)),
+        },
     };
-    if lf != b'\n' {
-        return Err(DecodeError::new(K::MissingCrlf, cr));
-    }
     let line = &buf[start..cr];
+    let int = || quick.map(|(n, _)| n).or_else(|| parse_int(line));
     let end = cr + 2;
     let err = |kind| Err(DecodeError::new(kind, start));
     let leaf = |leaf| Ok(Step::Leaf(leaf, end));
     match kind {
         b'+' => leaf(Leaf::Simple(start..cr)),
         b'-' => leaf(Leaf::Error(start..cr)),
-        b':' => match parse_int(line) {
+        b':' => match int() {
             Some(i) => leaf(Leaf::Integer(i)),
             None => err(K::InvalidInteger),
         },
@@ -379,7 +455,7 @@ fn scan_one(
             leaf(Leaf::BigNumber(start..cr))
         }
         b'$' | b'!' | b'=' => {
-            let len = parse_len(line, start, kind == b'$')?;
+            let len = parse_len(int(), start, kind == b'$')?;
             let Some(len) = len else {
                 return leaf(Leaf::Null);
             };
@@ -418,7 +494,7 @@ fn scan_one(
             }
         }
         b'*' | b'%' | b'~' | b'|' | b'>' => {
-            let Some(count) = parse_len(line, start, kind == b'*')? else {
+            let Some(count) = parse_len(int(), start, kind == b'*')? else {
                 return leaf(Leaf::Null);
             };
             if count > limits.max_elements as u64 {
@@ -444,6 +520,81 @@ fn scan_one(
     }
 }
 
+/// Finds the CR ending the line of the element at `pos`, or `None` if the line is
+/// still incomplete; fails on a bare CR or LF and on an over-long line.
+fn find_line(
+    buf: &[u8],
+    pos: usize,
+    max_line: usize,
+    line_from: &mut usize,
+) -> Result<Option<usize>, DecodeError> {
+    let kind = buf[pos];
+    let start = pos + 1;
+    let from = (*line_from).max(start);
+    let cr = match find_cr_or_lf(&buf[from..]) {
+        Some(i) => from + i,
+        None => {
+            check_line_len(buf.len() - start, max_line, kind, pos)?;
+            *line_from = buf.len();
+            return Ok(None);
+        }
+    };
+    if buf[cr] != b'\r' {
+        return err_at(K::MissingCrlf, cr);
+    }
+    // Before waiting for the LF: an over-long line must fail however it was cut.
+    check_line_len(cr - start, max_line, kind, pos)?;
+    match buf.get(cr + 1) {
+        None => {
+            *line_from = cr;
+            Ok(None)
+        }
+        Some(b'\n') => Ok(Some(cr)),
+        Some(_) => err_at(K::MissingCrlf, cr),
+    }
+}
+
+/// How many bytes to check one by one before handing a line to memchr: most
+/// lines are a few bytes, and for those a plain loop beats memchr's set-up.
+const SHORT_LINE: usize = 16;
+
+fn find_cr_or_lf(hay: &[u8]) -> Option<usize> {
+    for (i, &b) in hay.iter().take(SHORT_LINE).enumerate() {
+        if b == b'\r' || b == b'\n' {
+            return Some(i);
+        }
+    }
+    let rest = hay.get(SHORT_LINE..)?;
+    memchr::memchr2(b'\r', b'\n', rest).map(|i| i + SHORT_LINE)
+}
+
+/// The common header line, `-?[0-9]{1,18}\r\n` at `start`, parsed in one pass:
+/// its value and the offset of its CR. `None` for anything else, complete or not
+/// (18 digits cannot overflow an i64; the careful parser handles the rest).
+#[inline]
+fn quick_number(buf: &[u8], start: usize) -> Option<(i64, usize)> {
+    let rest = buf.get(start..)?;
+    let negative = rest.first() == Some(&b'-');
+    let first = negative as usize;
+    let mut n: i64 = 0;
+    let mut i = first;
+    loop {
+        let d = rest.get(i)?.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        if i - first == 18 {
+            return None;
+        }
+        n = n * 10 + d as i64;
+        i += 1;
+    }
+    if i == first || rest[i] != b'\r' || rest.get(i + 1) != Some(&b'\n') {
+        return None;
+    }
+    Some((if negative { -n } else { n }, start + i))
+}
+
 fn err_at<T>(kind: K, offset: usize) -> Result<T, DecodeError> {
     Err(DecodeError::new(kind, offset))
 }
@@ -463,8 +614,8 @@ fn check_line_len(len: usize, max: usize, kind: u8, pos: usize) -> Result<(), De
 }
 
 /// A length: `None` for -1 where null is allowed.
-fn parse_len(line: &[u8], at: usize, null_ok: bool) -> Result<Option<u64>, DecodeError> {
-    match parse_int(line) {
+fn parse_len(int: Option<i64>, at: usize, null_ok: bool) -> Result<Option<u64>, DecodeError> {
+    match int {
         Some(-1) if null_ok => Ok(None),
         Some(n) if n >= 0 => Ok(Some(n as u64)),
         Some(n) => err_at(K::InvalidLength(n), at),
@@ -580,36 +731,29 @@ impl Building {
     }
 }
 
-/// Builds the one complete frame that `bytes` holds (already scanned and valid).
-fn build(bytes: &Bytes, limits: &Limits) -> Result<Frame, DecodeError> {
+/// Builds the one complete frame that `bytes` holds from the scan's tokens.
+fn build(bytes: &Bytes, tokens: impl Iterator<Item = Token>) -> Frame {
     let mut open: Vec<Building> = Vec::new();
-    let mut pos = 0;
-    loop {
-        let mut line_from = 0;
-        let mut done = match scan_one(bytes, pos, limits, &mut line_from)? {
-            Step::Leaf(leaf, end) => {
-                pos = end;
-                leaf.frame(bytes)
+    let mut last = Frame::Null;
+    for token in tokens {
+        let mut done = match token {
+            Token::Leaf(leaf) => leaf.frame(bytes),
+            Token::Open(agg, count) if agg.elements(count) > 0 => {
+                open.push(Building::new(agg, count));
+                continue;
             }
-            Step::Open(agg, count, end) => {
-                pos = end;
-                if agg.elements(count) > 0 {
-                    open.push(Building::new(agg, count));
-                    continue;
-                }
-                match agg {
-                    Agg::Array => Frame::Array(Vec::new()),
-                    Agg::Map => Frame::Map(Vec::new()),
-                    Agg::Set => Frame::Set(Vec::new()),
-                    _ => Frame::Push(Vec::new()),
-                }
-            }
-            // Cannot happen: the scan saw the whole frame in these bytes.
-            Step::Incomplete(_) => return err_at(K::MissingCrlf, bytes.len()),
+            Token::Open(agg, _) => match agg {
+                Agg::Array => Frame::Array(Vec::new()),
+                Agg::Map => Frame::Map(Vec::new()),
+                Agg::Set => Frame::Set(Vec::new()),
+                _ => Frame::Push(Vec::new()),
+            },
         };
+        // Hand the finished element up through every aggregate it completes.
         loop {
             let Some(parent) = open.last_mut() else {
-                return Ok(done);
+                last = done;
+                break;
             };
             match parent.push(done) {
                 Some(finished) => {
@@ -620,4 +764,5 @@ fn build(bytes: &Bytes, limits: &Limits) -> Result<Frame, DecodeError> {
             }
         }
     }
+    last
 }
