@@ -59,6 +59,8 @@ struct Shared {
     latency_nanos: AtomicU64,
     /// 0 means "no chunking".
     chunk_size: AtomicUsize,
+    /// Pause about a millisecond after each piece (the default) or not at all.
+    chunk_pause: AtomicBool,
     refuse_new: AtomicBool,
     total: AtomicUsize,
     open: AtomicUsize,
@@ -79,6 +81,10 @@ impl Shared {
 
     fn latency(&self) -> Duration {
         Duration::from_nanos(self.latency_nanos.load(Ordering::Relaxed))
+    }
+
+    fn chunk_pause(&self) -> bool {
+        self.chunk_pause.load(Ordering::Relaxed)
     }
 
     fn chunk_size(&self) -> Option<usize> {
@@ -114,6 +120,7 @@ impl FaultProxy {
             paused: watch::Sender::new(false),
             latency_nanos: AtomicU64::new(0),
             chunk_size: AtomicUsize::new(0),
+            chunk_pause: AtomicBool::new(true),
             refuse_new: AtomicBool::new(false),
             total: AtomicUsize::new(0),
             open: AtomicUsize::new(0),
@@ -249,6 +256,22 @@ impl FaultProxy {
     pub fn set_chunk_size(&self, size: Option<usize>) {
         let size = size.map_or(0, |n| n.max(1));
         self.shared.chunk_size.store(size, Ordering::Relaxed);
+    }
+
+    /// Whether to pause about a millisecond after each piece (default `true`).
+    /// Without the pause, pieces are still written one by one (one syscall and
+    /// one TCP segment each) but may pile up at the far side; that makes
+    /// megabytes in one-byte pieces take seconds rather than hours.
+    ///
+    /// ```no_run
+    /// # let server = redwire_testkit::RedisServer::start()?;
+    /// let proxy = redwire_testkit::FaultProxy::start(server.addr())?;
+    /// proxy.set_chunk_size(Some(1));
+    /// proxy.set_chunk_pause(false);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_chunk_pause(&self, pause: bool) {
+        self.shared.chunk_pause.store(pause, Ordering::Relaxed);
     }
 
     /// When `true`, new connections are accepted and reset at once (the client
@@ -463,7 +486,7 @@ async fn pump(shared: &Shared, mut from: ReadHalf<'_>, mut to: WriteHalf<'_>) ->
                     _ => rest.split_off(0),
                 };
                 to.write_all(&piece).await?;
-                if shared.chunk_size().is_some() {
+                if shared.chunk_size().is_some() && shared.chunk_pause() {
                     // A pause lets the far side read this piece before the next
                     // lands; without it the pieces pile up in its socket buffer
                     // and it reads them as one.
