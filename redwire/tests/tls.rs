@@ -1,0 +1,84 @@
+//! TLS against `redis-server --tls-port` with a CA that testkit generates.
+
+#![cfg(feature = "tls")]
+
+mod support;
+
+use redwire::{cmd, Client, Config, ErrorKind, TlsConfig, Value};
+use redwire_testkit::{RedisServer, TestCa};
+use support::config;
+
+fn tls_config(server: &RedisServer, tls: TlsConfig) -> Config {
+    config(&server.tls_url().unwrap())
+        .into_builder()
+        .tls(tls)
+        .build()
+}
+
+#[tokio::test]
+async fn connects_with_the_right_ca() {
+    let server = RedisServer::builder().tls(true).start().unwrap();
+    let tls = TlsConfig::default().ca_file(server.tls_ca_cert_path().unwrap());
+    let client = Client::connect(tls_config(&server, tls)).await.unwrap();
+    assert_eq!(
+        client.send(&cmd("PING")).await.unwrap(),
+        Value::Simple("PONG".into())
+    );
+    client
+        .send(&cmd("SET").arg("k").arg("over tls"))
+        .await
+        .unwrap();
+    let v: String = client.query(&cmd("GET").arg("k")).await.unwrap();
+    assert_eq!(v, "over tls");
+    assert!(client.config().is_tls());
+}
+
+#[tokio::test]
+async fn presents_a_client_certificate() {
+    let server = RedisServer::builder()
+        .tls(true)
+        .config("tls-auth-clients yes")
+        .start()
+        .unwrap();
+    let ca = server.tls_ca_cert_path().unwrap();
+    // Without a client certificate the server refuses us.
+    let without = TlsConfig::default().ca_file(ca);
+    assert!(Client::connect(tls_config(&server, without)).await.is_err());
+    let with = TlsConfig::default().ca_file(ca).client_cert(
+        server.tls_client_cert_path().unwrap(),
+        server.tls_client_key_path().unwrap(),
+    );
+    let client = Client::connect(tls_config(&server, with)).await.unwrap();
+    assert_eq!(
+        client.send(&cmd("PING")).await.unwrap(),
+        Value::Simple("PONG".into())
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_ca_is_refused_with_a_tls_error() {
+    let server = RedisServer::builder().tls(true).start().unwrap();
+    let other = TestCa::generate().unwrap();
+    let path = server.dir().join("other-ca.pem");
+    other.write_cert(&path).unwrap();
+    let err = Client::connect(tls_config(&server, TlsConfig::default().ca_file(&path)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
+    assert!(err.message().contains("TLS handshake failed"), "{err}");
+    // Only the clearly named insecure switch gets past verification.
+    let insecure = TlsConfig::default().insecure_skip_verify(true);
+    let client = Client::connect(tls_config(&server, insecure))
+        .await
+        .unwrap();
+    assert!(client.send(&cmd("PING")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_missing_ca_file_is_a_clear_error() {
+    let server = RedisServer::builder().tls(true).start().unwrap();
+    let tls = TlsConfig::default().ca_file("/nonexistent/ca.pem");
+    let err = Client::connect(tls_config(&server, tls)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Tls);
+    assert!(err.message().contains("/nonexistent/ca.pem"), "{err}");
+}
