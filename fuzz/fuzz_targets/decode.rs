@@ -67,6 +67,34 @@ fn decode_pieces<'a>(limits: Limits, pieces: impl IntoIterator<Item = &'a [u8]>)
     }
 }
 
+/// Top-level scalars take a quicker path than the same scalars inside an
+/// aggregate; wrapped in a one-element array, each must decode to the same frame.
+fn check_scalars_nested(limits: Limits, stream: &[u8]) {
+    let mut dec = Decoder::with_limits(limits);
+    let mut buf = BytesMut::from(stream);
+    let mut at = 0;
+    while let Ok(Some(frame)) = dec.decode(&mut buf) {
+        let raw = &stream[at..stream.len() - buf.len()];
+        at += raw.len();
+        let aggregate = matches!(
+            frame,
+            Frame::Array(_)
+                | Frame::Map(_)
+                | Frame::Set(_)
+                | Frame::Push(_)
+                | Frame::Attribute { .. }
+        );
+        if aggregate {
+            continue;
+        }
+        let mut nested = BytesMut::from(&b"*1\r\n"[..]);
+        nested.extend_from_slice(raw);
+        let got = Decoder::with_limits(limits).decode(&mut nested);
+        assert_eq!(got, Ok(Some(Frame::Array(vec![frame]))), "{raw:?}");
+        assert!(nested.is_empty());
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
         return;
@@ -92,4 +120,5 @@ fuzz_target!(|data: &[u8]| {
         decode_pieces(limits, stream.chunks(chunk)),
         "chunks of {chunk}"
     );
+    check_scalars_nested(limits, stream);
 });
