@@ -54,12 +54,27 @@ where
 }
 
 fn header(buf: &mut BytesMut, kind: u8, n: u64) {
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n).as_bytes();
-    buf.reserve(digits.len() + 3);
-    buf.put_u8(kind);
-    buf.put_slice(digits);
-    buf.put_slice(b"\r\n");
+    // Command arguments and their counts are mostly under 100: a fixed-size write
+    // compiles to a few stores, where the general case pays for formatting and
+    // for copies of unknown length.
+    if n < 10 {
+        buf.put_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        buf.put_slice(&[
+            kind,
+            b'0' + (n / 10) as u8,
+            b'0' + (n % 10) as u8,
+            b'\r',
+            b'\n',
+        ]);
+    } else {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(n).as_bytes();
+        buf.reserve(digits.len() + 3);
+        buf.put_u8(kind);
+        buf.put_slice(digits);
+        buf.put_slice(b"\r\n");
+    }
 }
 
 fn line(buf: &mut BytesMut, kind: u8, text: &[u8]) {

@@ -229,3 +229,23 @@ fn incomplete_frames_consume_nothing() {
         }
     }
 }
+
+/// Lengths and counts are written through different paths by digit count
+/// (one, two, more); each boundary encodes to the exact wire text and back.
+#[test]
+fn headers_at_digit_boundaries() {
+    use redwire_resp::{encode_array_header, encode_bulk};
+    for n in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65_536] {
+        let mut buf = BytesMut::new();
+        encode_bulk(&mut buf, &vec![b'x'; n]);
+        let header = format!("${n}\r\n");
+        assert_eq!(&buf[..header.len()], header.as_bytes(), "bulk of {n}");
+        assert_eq!(buf.len(), header.len() + n + 2);
+        let got = Decoder::new().decode(&mut buf).unwrap();
+        assert_eq!(got, Some(Frame::Bulk(Bytes::from(vec![b'x'; n]))));
+
+        let mut buf = BytesMut::new();
+        encode_array_header(&mut buf, n);
+        assert_eq!(&buf[..], format!("*{n}\r\n").as_bytes(), "array of {n}");
+    }
+}
