@@ -193,11 +193,22 @@ impl Client {
             replies: 1,
             tx: None,
         };
-        self.inner
-            .tx
-            .send(req)
-            .await
-            .map_err(|_| self.closed_error())
+        self.enqueue(req).await
+    }
+
+    /// Hands a request to the actor, waiting while its channel is full.
+    async fn enqueue(&self, req: Request) -> Result<()> {
+        // The common case, a channel with room, needs no future at all.
+        match self.inner.tx.try_send(req) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(req)) => self
+                .inner
+                .tx
+                .send(req)
+                .await
+                .map_err(|_| self.closed_error()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(self.closed_error()),
+        }
     }
 
     /// Sends a pipeline as one contiguous write and returns one result per
@@ -243,11 +254,7 @@ impl Client {
                 replies,
                 tx: Some(tx),
             };
-            self.inner
-                .tx
-                .send(req)
-                .await
-                .map_err(|_| self.closed_error())?;
+            self.enqueue(req).await?;
             rx.await.map_err(|_| self.closed_error())?
         };
         match timeout {

@@ -13,7 +13,13 @@ use bytes::{BufMut, Bytes, BytesMut};
 /// assert_eq!(c.arg_count(), 3);
 /// ```
 pub fn cmd(name: &str) -> Cmd {
-    Cmd::new().arg(name)
+    // Room for a typical command, so that adding arguments does not reallocate.
+    let mut c = Cmd {
+        argc: 0,
+        args: BytesMut::with_capacity(64),
+    };
+    c.write_arg(name.as_bytes());
+    c
 }
 
 /// One Redis command: a name and its arguments, already encoded.
