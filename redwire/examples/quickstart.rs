@@ -18,7 +18,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(url) => (None, url),
         Err(_) => {
             let server = redwire_testkit::RedisServer::start()?;
-            eprintln!("REDIS_URL not set: started a throwaway redis-server at {}", server.url());
+            eprintln!(
+                "REDIS_URL not set: started a throwaway redis-server at {}",
+                server.url()
+            );
             let url = server.url();
             (Some(server), url)
         }
@@ -27,7 +30,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::connect(config.clone()).await?;
     println!("connected to {}", config.redacted_url());
 
-    client.send(&cmd("SET").arg("greeting").arg("hello from redwire")).await?;
+    client
+        .send(&cmd("SET").arg("greeting").arg("hello from redwire"))
+        .await?;
     let greeting: String = client.query(&cmd("GET").arg("greeting")).await?;
     println!("GET greeting -> {greeting:?}");
 
@@ -55,7 +60,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         handles.push(tokio::spawn(async move {
             let key = format!("key:{t}");
             for _ in 0..per_task {
-                client.send(&cmd("SET").arg(&key).arg("0123456789abcdef")).await?;
+                client
+                    .send(&cmd("SET").arg(&key).arg("0123456789abcdef"))
+                    .await?;
                 let _: Option<bytes::Bytes> = client.query(&cmd("GET").arg(&key)).await?;
             }
             Ok::<_, redwire::Error>(())
@@ -69,7 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{tasks} tasks on one connection: {ops} commands in {:.2?} = {:.0} ops/s",
         elapsed,
-        ops as f64 / elapsed.as_secs_f64().max(Duration::from_micros(1).as_secs_f64())
+        ops as f64
+            / elapsed
+                .as_secs_f64()
+                .max(Duration::from_micros(1).as_secs_f64())
     );
     Ok(())
 }

@@ -162,6 +162,9 @@ impl Client {
     /// # }
     /// ```
     pub async fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Result<Value> {
+        if cmd.is_streaming() {
+            return Err(Error::streaming(&cmd.name()));
+        }
         match self.request(cmd.to_bytes(), 1, timeout).await? {
             Reply::One(frame) => Value::from_reply(frame),
             Reply::Many(_) => Err(Error::protocol("one reply expected")),
@@ -188,6 +191,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn send_and_forget(&self, cmd: &Cmd) -> Result<()> {
+        if cmd.is_streaming() {
+            return Err(Error::streaming(&cmd.name()));
+        }
         let req = Request {
             bytes: cmd.to_bytes(),
             replies: 1,
@@ -226,6 +232,9 @@ impl Client {
     pub async fn pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
         if pipeline.is_empty() {
             return Ok(Vec::new());
+        }
+        if pipeline.is_streaming() {
+            return Err(Error::streaming("a pipeline with SUBSCRIBE or MONITOR"));
         }
         let (bytes, replies) = pipeline.wire();
         let frames = match self

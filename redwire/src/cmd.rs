@@ -17,6 +17,7 @@ pub fn cmd(name: &str) -> Cmd {
     let mut c = Cmd {
         argc: 0,
         args: BytesMut::with_capacity(64),
+        streaming: false,
     };
     c.write_arg(name.as_bytes());
     c
@@ -35,7 +36,20 @@ pub fn cmd(name: &str) -> Cmd {
 pub struct Cmd {
     argc: usize,
     args: BytesMut,
+    /// The command turns the connection into a stream of messages.
+    streaming: bool,
 }
+
+/// Commands after which the server sends a stream of messages instead of one
+/// reply per request; they cannot share a multiplexed connection.
+const STREAMING: [&str; 6] = [
+    "SUBSCRIBE",
+    "PSUBSCRIBE",
+    "SSUBSCRIBE",
+    "MONITOR",
+    "SYNC",
+    "PSYNC",
+];
 
 impl Cmd {
     /// An empty command; add the name first.
@@ -69,8 +83,24 @@ impl Cmd {
     /// assert_eq!(c.arg_count(), 2);
     /// ```
     pub fn write_arg(&mut self, bytes: &[u8]) {
+        if self.argc == 0 {
+            self.streaming = STREAMING
+                .iter()
+                .any(|s| s.as_bytes().eq_ignore_ascii_case(bytes));
+        }
         redwire_resp::encode_bulk(&mut self.args, bytes);
         self.argc += 1;
+    }
+
+    /// True for commands that turn a connection into a stream of messages
+    /// (`SUBSCRIBE`, `MONITOR`...): a shared client refuses them.
+    ///
+    /// ```
+    /// assert!(redwire::cmd("monitor").is_streaming());
+    /// assert!(!redwire::cmd("GET").arg("k").is_streaming());
+    /// ```
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
     }
 
     /// The number of arguments, the name included.
@@ -269,6 +299,7 @@ pub struct Pipeline {
     buf: BytesMut,
     count: usize,
     atomic: bool,
+    streaming: bool,
 }
 
 impl Pipeline {
@@ -286,7 +317,13 @@ impl Pipeline {
     pub fn push(&mut self, cmd: &Cmd) -> &mut Self {
         cmd.encode(&mut self.buf);
         self.count += 1;
+        self.streaming |= cmd.is_streaming();
         self
+    }
+
+    /// True if any command is one a shared client refuses ([`Cmd::is_streaming`]).
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
     }
 
     /// Makes this pipeline a `MULTI`/`EXEC` transaction.

@@ -47,6 +47,9 @@ pub enum ErrorKind {
     Tls,
     /// A reply could not be converted into the requested Rust type.
     Type,
+    /// The request cannot be sent this way, such as `SUBSCRIBE` or `MONITOR` on
+    /// a shared connection, whose replies would be a stream, not one reply.
+    Unsupported,
 }
 
 /// The error of every redwire operation.
@@ -120,6 +123,16 @@ impl Error {
 
     pub(crate) fn type_error(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Type, message)
+    }
+
+    pub(crate) fn streaming(name: &str) -> Self {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{name} turns a connection into a stream of messages and cannot be sent on a \
+                 shared client; use a dedicated connection for it"
+            ),
+        )
     }
 
     pub(crate) fn closed(reason: impl fmt::Display) -> Self {

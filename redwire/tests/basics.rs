@@ -288,3 +288,38 @@ async fn dropping_every_handle_ends_the_connection() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn streaming_commands_are_refused_on_a_shared_client() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let mut events = client.events();
+    for c in [
+        cmd("SUBSCRIBE").arg("ch"),
+        cmd("monitor"),
+        cmd("PSubscribe").arg("p*"),
+    ] {
+        let err = client.send(&c).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.message().contains("dedicated connection"), "{err}");
+        assert_eq!(
+            client.send_and_forget(&c).await.unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+    }
+    let mut p = Pipeline::new();
+    p.add(cmd("PING")).add(cmd("SUBSCRIBE").arg("x"));
+    assert_eq!(
+        client.pipeline(&p).await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+    // Nothing reached the server, so the connection was never disturbed.
+    assert_eq!(
+        client.send(&cmd("PING")).await.unwrap(),
+        Value::Simple("PONG".into())
+    );
+    assert!(matches!(
+        events.try_recv(),
+        Err(tokio::sync::broadcast::error::TryRecvError::Empty)
+    ));
+}

@@ -390,3 +390,44 @@ async fn push_frames_never_complete_a_waiter() {
     assert_eq!(v, "z");
     assert_eq!(fake.connections_total(), 1);
 }
+
+/// A server that accepts, completes the handshake, then breaks the protocol every
+/// time: reconnects back off instead of spinning.
+#[tokio::test]
+async fn a_connection_that_dies_at_once_backs_off() {
+    let base = redwire_testkit::resp3_handshake(|_| vec![Action::ok()]);
+    let fake = FakeServer::start(move |req: &Request| {
+        let mut answer = base(req);
+        if req.is("CLIENT") && req.arg_str(1) == Some("LIB-VER") {
+            answer.push(Action::send("+nobody asked\r\n"));
+        }
+        answer
+    })
+    .unwrap();
+    let client = Client::new(config(&fake.url()));
+    let mut events = client.events();
+    let mut delays = Vec::new();
+    while delays.len() < 5 {
+        let (attempt, delay) = wait_event(&mut events, Duration::from_secs(5), |e| match e {
+            Event::Reconnecting { attempt, delay, .. } => Some((*attempt, *delay)),
+            _ => None,
+        })
+        .await;
+        delays.push((attempt, delay));
+    }
+    let attempts: Vec<u32> = delays.iter().map(|d| d.0).collect();
+    assert_eq!(
+        attempts,
+        [1, 2, 3, 4, 5],
+        "each short-lived connection counts as a failure"
+    );
+    assert!(
+        delays[4].1 >= Duration::from_millis(40),
+        "delays grow: {delays:?}"
+    );
+    assert!(
+        fake.connections_total() <= 7,
+        "{} connections",
+        fake.connections_total()
+    );
+}

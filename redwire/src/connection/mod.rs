@@ -8,10 +8,10 @@
 //!      └──error──▶ backoff (exponential, jitter) ────────────────────┘
 //! ```
 //!
-//! **Serving.** Callers send a [`Request`] (encoded bytes, how many replies they
+//! **Serving.** Callers send a `Request` (encoded bytes, how many replies they
 //! expect, a oneshot for the answer) over a bounded channel. On every wake-up the
 //! actor takes everything waiting, copies it into one write buffer and writes it
-//! with as few syscalls as the socket allows; each request becomes a [`Waiter`] at
+//! with as few syscalls as the socket allows; each request becomes a `Waiter` at
 //! the back of the in-flight FIFO. Replies complete waiters from the front. This is
 //! automatic pipelining across callers.
 //!
@@ -63,6 +63,9 @@ use tokio::time::{Instant, Sleep};
 
 /// Stop filling the write buffer past this; the rest waits its turn.
 const WRITE_BUFFER_LIMIT: usize = 1 << 20;
+/// A connection that lasted less than this before dropping counts as a failed
+/// attempt for the backoff.
+const STABLE_AFTER: Duration = Duration::from_secs(1);
 /// Keep at least this much room for the next read.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -189,9 +192,8 @@ impl Actor {
                     ),
                 )),
             };
-            match result {
+            let error = match result {
                 Ok((transport, resp, rbuf)) => {
-                    failures = 0;
                     self.rbuf = rbuf;
                     self.decoder.reset();
                     if let Some(tx) = first.take() {
@@ -204,51 +206,61 @@ impl Actor {
                         resp,
                     });
                     tracing::debug!(addr = %self.config.addr, resp, "connected");
-                    match self.serve(transport).await {
+                    let since = Instant::now();
+                    let reason = match self.serve(transport).await {
                         Stop::Done => return self.close("every client handle was dropped".into()),
-                        Stop::Lost(reason) => {
-                            tracing::debug!(addr = %self.config.addr, %reason, "disconnected");
-                            self.disconnected(&reason);
-                            self.shared.set_last_error(Some(reason.clone()));
-                            self.shared.emit(Event::Disconnected { reason });
-                            // The first attempt after a drop is immediate.
-                            continue;
-                        }
+                        Stop::Lost(reason) => reason,
+                    };
+                    tracing::debug!(addr = %self.config.addr, %reason, "disconnected");
+                    self.disconnected(&reason);
+                    self.shared.set_last_error(Some(reason.clone()));
+                    self.shared.emit(Event::Disconnected {
+                        reason: reason.clone(),
+                    });
+                    if since.elapsed() >= STABLE_AFTER {
+                        // A connection that served a while: the first attempt
+                        // after its drop is immediate.
+                        failures = 0;
+                        continue;
                     }
+                    // One that dies at once (a server that accepts, then fails
+                    // every time) counts as a failed attempt, or we would spin.
+                    reason
                 }
                 Err(error) => {
                     if let Some(tx) = first.take() {
                         let _ = tx.send(Err(error.clone()));
                         return self.close(format!("the first connection failed: {error}"));
                     }
-                    failures += 1;
                     self.shared.set_last_error(Some(error.clone()));
                     if self.config.fail_fast {
                         let err = self.not_connected();
                         self.pending.drain(..).for_each(|r| r.fail(err.clone()));
                     }
-                    let backoff = &self.config.backoff;
-                    if backoff.max_attempts.is_some_and(|max| failures >= max) {
-                        return self.close(format!(
-                            "gave up after {failures} failed connection attempts; last error: {error}"
-                        ));
-                    }
-                    let delay = backoff.delay(failures, fastrand::f64());
-                    tracing::debug!(attempt = failures, ?delay, %error, "reconnecting");
-                    self.shared.set(ConnectionState::Reconnecting);
-                    self.shared.emit(Event::Reconnecting {
-                        attempt: failures,
-                        delay,
-                        error,
-                    });
-                    if self
-                        .while_disconnected(tokio::time::sleep(delay))
-                        .await
-                        .is_none()
-                    {
-                        return self.close("every client handle was dropped".into());
-                    }
+                    error
                 }
+            };
+            failures += 1;
+            let backoff = &self.config.backoff;
+            if backoff.max_attempts.is_some_and(|max| failures >= max) {
+                return self.close(format!(
+                    "gave up after {failures} failed connection attempts; last error: {error}"
+                ));
+            }
+            let delay = backoff.delay(failures, fastrand::f64());
+            tracing::debug!(attempt = failures, ?delay, %error, "reconnecting");
+            self.shared.set(ConnectionState::Reconnecting);
+            self.shared.emit(Event::Reconnecting {
+                attempt: failures,
+                delay,
+                error,
+            });
+            if self
+                .while_disconnected(tokio::time::sleep(delay))
+                .await
+                .is_none()
+            {
+                return self.close("every client handle was dropped".into());
             }
         }
     }
@@ -333,6 +345,10 @@ impl Actor {
 
     async fn serve(&mut self, mut transport: Transport) -> Stop {
         self.watchdog.start(self.reads + self.written);
+        // What arrived right behind the handshake's replies is already buffered.
+        if let Err(e) = self.dispatch_buffered() {
+            return Stop::Lost(e);
+        }
         let mut tick = Box::pin(tokio::time::sleep(self.watchdog.period));
         poll_fn(|cx| self.poll_serve(cx, &mut transport, tick.as_mut())).await
     }
@@ -476,13 +492,19 @@ impl Actor {
             )),
             Poll::Ready(Ok(_)) => {
                 self.reads += 1;
-                while let Some(frame) = self.decoder.decode(&mut self.rbuf)? {
-                    self.dispatch(frame)?;
-                }
+                self.dispatch_buffered()?;
                 Ok(true)
             }
             Poll::Ready(Err(e)) => Err(Error::io("read failed", e)),
         }
+    }
+
+    /// Hands out every complete frame in the read buffer.
+    fn dispatch_buffered(&mut self) -> Result<()> {
+        while let Some(frame) = self.decoder.decode(&mut self.rbuf)? {
+            self.dispatch(frame)?;
+        }
+        Ok(())
     }
 
     /// Gives a reply to the oldest waiter.
