@@ -537,3 +537,68 @@ fn parse_url(input: &str) -> Result<Config> {
     }
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_url() {
+        let c = Config::from_url(
+            "redis://al%40ice:p%3Ass%2Fw@cache.local:7000/3?protocol=3&client_name=api",
+        )
+        .unwrap();
+        assert_eq!(
+            c.addr,
+            Addr::Tcp {
+                host: "cache.local".into(),
+                port: 7000
+            }
+        );
+        assert_eq!(c.username.as_deref(), Some("al@ice"));
+        assert_eq!(c.password, Some(Secret("p:ss/w".into())));
+        assert_eq!(c.database, 3);
+        assert_eq!(c.protocol, Protocol::Resp3);
+        assert_eq!(c.client_name.as_deref(), Some("api"));
+        assert!(c.tls.is_none());
+    }
+
+    #[test]
+    fn defaults_tls_ipv6_and_unix() {
+        let c: Config = "redis://localhost".parse().unwrap();
+        assert_eq!(c.addr.to_string(), "localhost:6379");
+        assert_eq!((c.database, c.protocol), (0, Protocol::Auto));
+        let c: Config = "rediss://[::1]:6380?protocol=2".parse().unwrap();
+        assert!(c.is_tls());
+        assert_eq!(c.addr.to_string(), "[::1]:6380");
+        assert_eq!(c.protocol, Protocol::Resp2);
+        let c: Config = "unix:///tmp/redis.sock?db=9".parse().unwrap();
+        assert_eq!(c.addr, Addr::Unix("/tmp/redis.sock".into()));
+        assert_eq!(c.database, 9);
+        // Only a password: the default user.
+        let c: Config = "redis://:pw@h".parse().unwrap();
+        assert_eq!((c.username, c.password), (None, Some(Secret("pw".into()))));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let c: Config = "redis://u:topsecret@h:1/2".parse().unwrap();
+        assert_eq!(c.redacted_url(), "redis://u:***@h:1/2");
+        assert!(!format!("{c:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            jitter: 1.0,
+            max_attempts: None,
+        };
+        assert_eq!(b.delay(1, 0.0), Duration::from_millis(100));
+        assert_eq!(b.delay(2, 0.0), Duration::from_millis(200));
+        assert_eq!(b.delay(5, 0.0), Duration::from_secs(1));
+        assert_eq!(b.delay(1, 0.5), Duration::from_millis(50));
+        assert_eq!(b.delay(u32::MAX, 0.0), Duration::from_secs(1));
+    }
+}
