@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Prints the codec benchmark figures of README.md as Markdown tables.
+
+Reads criterion's results (the median of each benchmark) from
+$CARGO_TARGET_DIR/criterion, or target/criterion when that is unset, after
+`cargo bench -p redwire-bench --bench codec` has run.
+"""
+
+import json
+import os
+import pathlib
+import sys
+
+ROOT = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion"
+MIB = 1024 * 1024
+GOAL_SMALL = 1.5
+
+
+def result(group, function):
+    """Median seconds per iteration and bytes per iteration (None if not bytes)."""
+    base = ROOT / group / function / "new"
+    try:
+        estimates = json.loads((base / "estimates.json").read_text())
+        bench = json.loads((base / "benchmark.json").read_text())
+    except FileNotFoundError:
+        sys.exit(f"no criterion result for {group}/{function} under {ROOT}: run the benchmark first")
+    seconds = estimates["median"]["point_estimate"] / 1e9
+    throughput = bench.get("throughput") or {}
+    return seconds, throughput.get("Bytes")
+
+
+def mib_s(group, function):
+    seconds, size = result(group, function)
+    return size / seconds / MIB
+
+
+def fmt_rate(rate):
+    return f"{rate / 1024:,.1f} GiB/s" if rate >= 10 * 1024 else f"{rate:,.0f} MiB/s"
+
+
+def decode_table():
+    print("| input | redwire | redis-protocol RESP2 | redis-protocol RESP3 | ratio vs RESP2 | ratio vs RESP3 | goal | met |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    inputs = [
+        ("decode_small_replies_10k", "10,000 small replies (`+OK`, `:1`, 16-byte bulk)", GOAL_SMALL),
+        ("decode_array_1000_bulks", "array of 1,000 16-byte bulks", 1.0),
+        ("decode_bulk_1mib", "one 1 MiB bulk", 1.0),
+    ]
+    for group, label, goal in inputs:
+        ours = mib_s(group, "redwire")
+        r2 = mib_s(group, "redis-protocol-resp2")
+        r3 = mib_s(group, "redis-protocol-resp3")
+        # Judged against the faster of the two peers, whichever it is.
+        worst = min(ours / r2, ours / r3)
+        met = "yes" if worst >= goal else "**no**"
+        print(
+            f"| {label} | {fmt_rate(ours)} | {fmt_rate(r2)} | {fmt_rate(r3)} "
+            f"| {ours / r2:.2f}× | {ours / r3:.2f}× | ≥ {goal:g}× | {met} |"
+        )
+
+
+def stream_table():
+    print("| reply | whole: time | whole: ns/byte | 64 KiB pieces: time | 64 KiB pieces: ns/byte | pieces / whole |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    inputs = [
+        ("stream_bulk_100mib", "100 MiB bulk string"),
+        ("stream_array_100k_bulks", "array of 100,000 16-byte bulks (2.2 MiB)"),
+    ]
+    for group, label in inputs:
+        whole, size = result(group, "one_piece")
+        pieces, _ = result(group, "64k_pieces")
+        print(
+            f"| {label} | {whole * 1e3:.1f} ms | {whole * 1e9 / size:.2f} "
+            f"| {pieces * 1e3:.1f} ms | {pieces * 1e9 / size:.2f} | {pieces / whole:.2f} |"
+        )
+
+
+def encode_table():
+    seconds, _ = result("encode", "set_key_16b")
+    print("| command | time per command |")
+    print("| --- | ---: |")
+    print(f"| `SET key <16-byte value>` via `encode_command` | {seconds * 1e9:.0f} ns |")
+
+
+if __name__ == "__main__":
+    decode_table()
+    print()
+    stream_table()
+    print()
+    encode_table()
