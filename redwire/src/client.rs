@@ -88,7 +88,9 @@ impl Client {
         let shared = Arc::new(Shared::new());
         let (tx, rx) = mpsc::channel(config.channel_capacity);
         let actor = Actor::new(config.clone(), shared.clone(), rx);
-        tokio::spawn(actor.run(first));
+        // The actor keeps its own budget (see `poll_serve`); tokio's would cut
+        // every intake at 128 requests and split batches for no reason.
+        tokio::spawn(tokio::task::unconstrained(actor.run(first)));
         Client {
             inner: Arc::new(Inner { tx, shared, config }),
         }

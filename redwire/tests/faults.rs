@@ -181,7 +181,16 @@ async fn server_killed_and_restarted_under_load() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // A command the server is still busy with when it dies: certainly in flight.
+    let sleeper = {
+        let c = client.clone();
+        tokio::spawn(async move { c.send(&cmd("DEBUG").arg("SLEEP").arg(1)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
     server.stop();
+    let err = sleeper.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
+    assert!(err.may_have_executed());
     tokio::time::sleep(Duration::from_millis(700)).await;
     let mut delays = Vec::new();
     while let Ok(event) = events.try_recv() {

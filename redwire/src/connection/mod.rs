@@ -66,6 +66,12 @@ const WRITE_BUFFER_LIMIT: usize = 1 << 20;
 /// A connection that lasted less than this before dropping counts as a failed
 /// attempt for the backoff.
 const STABLE_AFTER: Duration = Duration::from_secs(1);
+/// Rounds of intake, write and read in one poll before the actor yields, so a
+/// connection under constant load cannot starve the tasks beside it. (The actor
+/// runs outside tokio's cooperative budget, which would split every intake.)
+const POLL_BUDGET: usize = 4;
+/// Replies handed out before the actor lets the woken callers run.
+const DISPATCH_BUDGET: usize = 128;
 /// Keep at least this much room for the next read.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -346,7 +352,7 @@ impl Actor {
     async fn serve(&mut self, mut transport: Transport) -> Stop {
         self.watchdog.start(self.reads + self.written);
         // What arrived right behind the handshake's replies is already buffered.
-        if let Err(e) = self.dispatch_buffered() {
+        if let Err(e) = self.dispatch_buffered(usize::MAX) {
             return Stop::Lost(e);
         }
         let mut tick = Box::pin(tokio::time::sleep(self.watchdog.period));
@@ -359,7 +365,7 @@ impl Actor {
         t: &mut Transport,
         mut tick: Pin<&mut Sleep>,
     ) -> Poll<Stop> {
-        loop {
+        for _ in 0..POLL_BUDGET {
             let received = self.intake(cx);
             if received && !self.in_flight.is_empty() && !self.deferred {
                 // See "Batching" in the module doc.
@@ -372,10 +378,20 @@ impl Actor {
                 Ok(wrote) => wrote,
                 Err(e) => return Poll::Ready(Stop::Lost(e)),
             };
-            let read = match self.poll_read(cx, t) {
-                Ok(read) => read,
+            let handed = match self.poll_read(cx, t) {
+                Ok(handed) => handed,
                 Err(e) => return Poll::Ready(Stop::Lost(e)),
             };
+            if handed >= DISPATCH_BUDGET {
+                // As many callers were just woken as a worker's run queue holds
+                // well: let them run (and send again) before handing out more.
+                // Waking thousands at once spills them into tokio's global
+                // queue, where some wait far longer than others.
+                self.deferred = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let read = handed > 0;
             if self.closing
                 && self.pending.is_empty()
                 && self.in_flight.is_empty()
@@ -395,6 +411,9 @@ impl Actor {
                 return Poll::Pending;
             }
         }
+        // Still busy: let the other tasks of this thread run, then go on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     /// Moves waiting requests from the channel into the queue. True if any came.
@@ -475,8 +494,13 @@ impl Actor {
         Ok(progress)
     }
 
-    /// Reads once if the socket is ready and hands out every complete reply.
-    fn poll_read(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Result<bool> {
+    /// Hands out buffered replies, and reads once if the socket is ready and the
+    /// dispatch budget is not spent. Returns how many frames were handed out.
+    fn poll_read(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Result<usize> {
+        let mut handed = self.dispatch_buffered(DISPATCH_BUDGET)?;
+        if handed == DISPATCH_BUDGET {
+            return Ok(handed);
+        }
         let want = match self.decoder.needed_len() {
             Some(total) if total > self.rbuf.len() + READ_CHUNK => total - self.rbuf.len(),
             _ => READ_CHUNK,
@@ -485,26 +509,33 @@ impl Actor {
             self.rbuf.reserve(want);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut *t), cx, &mut self.rbuf) {
-            Poll::Pending => Ok(false),
+            Poll::Pending => Ok(handed),
             Poll::Ready(Ok(0)) => Err(Error::io(
                 "the server closed the connection",
                 std::io::ErrorKind::UnexpectedEof.into(),
             )),
             Poll::Ready(Ok(_)) => {
                 self.reads += 1;
-                self.dispatch_buffered()?;
-                Ok(true)
+                handed += self.dispatch_buffered(DISPATCH_BUDGET - handed)?;
+                // A read that completed nothing is still progress (a large
+                // reply arriving in pieces).
+                Ok(handed.max(1))
             }
             Poll::Ready(Err(e)) => Err(Error::io("read failed", e)),
         }
     }
 
-    /// Hands out every complete frame in the read buffer.
-    fn dispatch_buffered(&mut self) -> Result<()> {
-        while let Some(frame) = self.decoder.decode(&mut self.rbuf)? {
+    /// Hands out up to `limit` complete frames from the read buffer.
+    fn dispatch_buffered(&mut self, limit: usize) -> Result<usize> {
+        let mut handed = 0;
+        while handed < limit {
+            let Some(frame) = self.decoder.decode(&mut self.rbuf)? else {
+                break;
+            };
             self.dispatch(frame)?;
+            handed += 1;
         }
-        Ok(())
+        Ok(handed)
     }
 
     /// Gives a reply to the oldest waiter.
