@@ -22,6 +22,13 @@
 //! requests, and writes them all at once. With nothing in flight it writes at
 //! once, so a lone caller pays no latency for this.
 //!
+//! **Fairness.** Callers are served in FIFO order, and the actor hands out at
+//! most 128 replies before it yields so that the callers it woke can run: waking
+//! thousands at once would overflow the worker's run queue into tokio's global
+//! queue, where some callers wait many times longer than others. The actor runs
+//! outside tokio's cooperative budget (which would cut every intake at 128
+//! requests) and keeps a small budget of its own instead.
+//!
 //! **Cancellation.** A caller that gives up drops its receiver. A dropped request
 //! still in the queue is never written; one already written keeps its slot in the
 //! FIFO and its reply is read and thrown away, so no reply can reach the wrong
