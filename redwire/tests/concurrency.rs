@@ -49,17 +49,7 @@ async fn a_thousand_tasks_share_one_connection() {
     }
     let list = client_list(&server);
     assert_eq!(list.matches("name=crowd").count(), 1, "{list}");
-    let stats = match server.command(&["INFO", "stats"]).unwrap() {
-        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-        other => panic!("{other:?}"),
-    };
-    let received: u32 = stats
-        .lines()
-        .find_map(|l| l.strip_prefix("total_connections_received:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let received = support::info_field(&server, "total_connections_received");
     // The client's one connection, the readiness probe and the two `command`s.
     assert!(received <= 4, "{received} connections");
 }

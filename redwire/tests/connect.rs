@@ -94,18 +94,7 @@ async fn wrong_password_is_reported_at_once_and_not_retried() {
     let no_pw = format!("redis://127.0.0.1:{}/1", server.port());
     let err = Client::connect(config(&no_pw)).await.unwrap_err();
     assert_eq!(err.code(), Some("NOAUTH"), "{err}");
-    let stats = server.command(&["INFO", "stats"]).unwrap();
-    let redwire_testkit::Frame::Bulk(text) = stats else {
-        panic!()
-    };
-    let text = String::from_utf8_lossy(&text);
-    let connections: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("total_connections_received:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let connections = support::info_field(&server, "total_connections_received");
     // One connection per failed connect(), plus the ones of `server.command`.
     assert!(
         connections <= 4,

@@ -43,3 +43,17 @@ pub async fn wait_event<T>(
     .await
     .expect("the awaited event did not come")
 }
+
+/// A numeric field of the server's `INFO` (`total_connections_received`...).
+pub fn info_field(server: &redwire_testkit::RedisServer, field: &str) -> u64 {
+    let info = match server.command(&["INFO"]).unwrap() {
+        redwire_testkit::Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO answered {other:?}"),
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("no {field} in INFO"))
+        .trim()
+        .parse()
+        .unwrap()
+}
