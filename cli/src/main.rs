@@ -1,9 +1,38 @@
-//! The `redwire` command-line tool (its subcommands land with their own issue).
+//! The `redwire` command-line tool: `redwire cli` talks to a server like
+//! redis-cli, `redwire bench` loads it like redis-benchmark. With no `-u` and no
+//! `REDIS_URL`, both start a throwaway `redis-server` from the `PATH`.
 
-fn main() {
-    eprintln!(
-        "redwire {}: the cli and bench subcommands are not built yet",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+mod cli;
+mod format;
+mod repl;
+mod split;
+mod stream;
+mod target;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// redwire: a redis-cli style client and a load generator, built on the redwire client.
+#[derive(Parser, Debug)]
+#[command(name = "redwire", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one command, a file of commands, or an interactive prompt
+    Cli(cli::CliArgs),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Some(Command::Cli(a)) => cli::run(a),
+        None => {
+            let _ = Args::command().print_help();
+            ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
 }
