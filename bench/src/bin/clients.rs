@@ -1,0 +1,664 @@
+//! End-to-end benchmark of redwire against redis-rs (`MultiplexedConnection`)
+//! and fred, each on ONE connection shared by 1, 16, 128 and 1,024 tasks doing
+//! GET and SET of 16-byte values, under three tokio runtimes, against one local
+//! redis-server; plus `redis-benchmark -P 16 -c 50` on the same server as the
+//! ceiling.
+//!
+//! Every (client, runtime, tasks) cell runs in a child process of its own, so
+//! its CPU time, write syscalls and peak memory are its own:
+//!
+//! - ops/s and p50/p99/p99.9 latency (HDR histogram of every request),
+//! - client CPU per request: user+sys time of the process / requests,
+//! - socket writes per request: write-family syscalls (`write`, `writev`,
+//!   `send`, `sendto`, `sendmsg`) on the client's socket / requests, counted by
+//!   wrappers that this binary puts in front of libc's (see `count_write`);
+//!   and TCP segments per request (`tcpi_data_segs_out` of `TCP_INFO`), which
+//!   can be fewer since the kernel may merge small writes,
+//! - peak RSS of the process.
+//!
+//! ```text
+//! cargo run --release -p redwire-bench --bin clients -- --out BENCHMARKS.md
+//! ```
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "redwire vs redis-rs vs fred on one shared connection")]
+struct Args {
+    /// Server URL; by default a throwaway redis-server is started.
+    #[arg(long)]
+    url: Option<String>,
+    /// Seconds measured per cell.
+    #[arg(long, default_value_t = 2.0)]
+    duration: f64,
+    /// Seconds of warm-up per cell, not measured.
+    #[arg(long, default_value_t = 0.5)]
+    warmup: f64,
+    /// Task counts.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,128,1024")]
+    tasks: Vec<usize>,
+    /// Runtimes: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
+    #[arg(long, value_delimiter = ',', default_value = "ct,mt1,mt2")]
+    runtimes: Vec<String>,
+    /// Clients: redwire, redis-rs, fred.
+    #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
+    clients: Vec<String>,
+    /// Runs of each cell; the median by ops/s is reported.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Markdown file to write the results to.
+    #[arg(long)]
+    out: Option<String>,
+    /// Internal: run one cell in this process and print its result.
+    #[arg(long, hide = true)]
+    child: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    ops: f64,
+    p50_us: f64,
+    p99_us: f64,
+    p999_us: f64,
+    cpu_us: f64,
+    writes: f64,
+    segments: f64,
+    rss_mib: f64,
+}
+
+impl Cell {
+    fn to_line(self) -> String {
+        format!(
+            "RESULT {} {} {} {} {} {} {} {}",
+            self.ops,
+            self.p50_us,
+            self.p99_us,
+            self.p999_us,
+            self.cpu_us,
+            self.writes,
+            self.rss_mib,
+            self.segments
+        )
+    }
+
+    fn from_line(line: &str) -> Option<Cell> {
+        let v: Vec<f64> = line
+            .strip_prefix("RESULT ")?
+            .split(' ')
+            .map(|x| x.parse().ok())
+            .collect::<Option<_>>()?;
+        Some(Cell {
+            ops: v[0],
+            p50_us: v[1],
+            p99_us: v[2],
+            p999_us: v[3],
+            cpu_us: v[4],
+            writes: v[5],
+            rss_mib: v[6],
+            segments: v[7],
+        })
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    if args.child {
+        let cell = run_child(&args);
+        println!("{}", cell.to_line());
+        return;
+    }
+    run_parent(args);
+}
+
+fn run_parent(args: Args) {
+    let server = match &args.url {
+        Some(_) => None,
+        None => Some(redwire_testkit::RedisServer::start().expect("start redis-server")),
+    };
+    let url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| server.as_ref().map(|s| s.url()).unwrap_or_default());
+    let port = url
+        .rsplit(':')
+        .next()
+        .unwrap_or("6379")
+        .trim_end_matches('/')
+        .to_string();
+    let ceiling = redis_benchmark(&port);
+    eprintln!("redis-benchmark -P 16 -c 50 GET ceiling: {ceiling:.0} ops/s");
+
+    let exe = std::env::current_exe().expect("own path");
+    let mut rows = Vec::new();
+    for runtime in &args.runtimes {
+        for &tasks in &args.tasks {
+            for client in &args.clients {
+                let mut runs = Vec::new();
+                for _ in 0..args.repeat {
+                    let out = Command::new(&exe)
+                        .env("REDWIRE_BENCH_PORT", &port)
+                        .args(["--child", "--url", &url])
+                        .args(["--duration", &args.duration.to_string()])
+                        .args(["--warmup", &args.warmup.to_string()])
+                        .args(["--tasks", &tasks.to_string()])
+                        .args(["--runtimes", runtime, "--clients", client])
+                        .output()
+                        .expect("run child");
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    match text.lines().find_map(Cell::from_line) {
+                        Some(cell) => runs.push(cell),
+                        None => eprintln!(
+                            "{client} {runtime} {tasks}: failed: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        ),
+                    }
+                }
+                runs.sort_by(|a, b| a.ops.total_cmp(&b.ops));
+                let Some(cell) = runs.get(runs.len() / 2).copied() else {
+                    continue;
+                };
+                eprintln!(
+                    "{runtime:>4} {tasks:>5} {client:>9}: {:>9.0} ops/s  p50 {:>7.1} µs  p99 {:>8.1} µs  p99.9 {:>8.1} µs  cpu {:>5.2} µs/req  {:.3} writes/req  {:.3} segs/req  {:>6.1} MiB",
+                    cell.ops, cell.p50_us, cell.p99_us, cell.p999_us, cell.cpu_us, cell.writes, cell.segments, cell.rss_mib
+                );
+                rows.push((runtime.clone(), tasks, client.clone(), cell));
+            }
+        }
+    }
+    let report = report(&args, &rows, ceiling);
+    println!("{report}");
+    if let Some(path) = &args.out {
+        std::fs::write(path, &report).expect("write report");
+        eprintln!("wrote {path}");
+    }
+}
+
+/// `redis-benchmark -P 16 -c 50` GET throughput on the same server.
+fn redis_benchmark(port: &str) -> f64 {
+    let out = Command::new("redis-benchmark")
+        .args([
+            "-p", port, "-P", "16", "-c", "50", "-t", "get", "-n", "2000000", "-d", "16", "-q",
+        ])
+        .output();
+    let Ok(out) = out else { return 0.0 };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "GET: 1176470.62 requests per second, p50=..." (after \r progress lines)
+    text.rsplit(['\r', '\n'])
+        .filter_map(|l| l.strip_prefix("GET: "))
+        .find_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+fn report(args: &Args, rows: &[(String, usize, String, Cell)], ceiling: f64) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "# Client benchmark: redwire vs redis-rs vs fred\n");
+    let _ = writeln!(
+        s,
+        "One local redis-server; each client on ONE connection shared by N tasks, each task\n\
+         alternating GET and SET of a 16-byte value. {:.1} s measured after {:.1} s warm-up per cell,\n\
+         median of {} run(s); each cell in a process of its own. Machine: {} cores.\n",
+        args.duration,
+        args.warmup,
+        args.repeat,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let _ = writeln!(
+        s,
+        "Command: `cargo run --release -p redwire-bench --bin clients -- --repeat {} --out BENCHMARKS.md`\n",
+        args.repeat
+    );
+    let _ = writeln!(
+        s,
+        "Ceiling: `redis-benchmark -P 16 -c 50 -t get -d 16` = **{ceiling:.0} ops/s**\n"
+    );
+    let _ = writeln!(
+        s,
+        "| runtime | tasks | client | ops/s | p50 µs | p99 µs | p99.9 µs | CPU µs/req | writes/req | segments/req | peak RSS MiB |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (rt, tasks, client, c) in rows {
+        let _ = writeln!(
+            s,
+            "| {rt} | {tasks} | {client} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {:.3} | {:.3} | {:.1} |",
+            c.ops, c.p50_us, c.p99_us, c.p999_us, c.cpu_us, c.writes, c.segments, c.rss_mib
+        );
+    }
+    let _ = writeln!(s, "\n## Goals\n");
+    let find = |rt: &str, tasks: usize, client: &str| {
+        rows.iter()
+            .find(|(r, t, c, _)| r == rt && *t == tasks && c == client)
+            .map(|x| x.3)
+    };
+    let mut goal = |text: String, met: bool| {
+        let _ = writeln!(
+            s,
+            "- {} {text}",
+            if met { "**met**:" } else { "**NOT met**:" }
+        );
+    };
+    for rt in &args.runtimes {
+        if let Some(c) = find(rt, 128, "redwire") {
+            goal(
+                format!(
+                    "{rt}, 128 tasks: {:.3} writes/request (goal ≤ 0.05)",
+                    c.writes
+                ),
+                c.writes <= 0.05,
+            );
+        }
+    }
+    for rt in &args.runtimes {
+        for tasks in [16, 128, 1024] {
+            let Some(me) = find(rt, tasks, "redwire") else {
+                continue;
+            };
+            let best = ["redis-rs", "fred"]
+                .iter()
+                .filter_map(|p| find(rt, tasks, p))
+                .map(|c| c.ops)
+                .fold(0.0, f64::max);
+            if best > 0.0 {
+                let want = if rt == "mt1" { 2.0 } else { 1.5 };
+                let ratio = me.ops / best;
+                goal(
+                    format!("{rt}, {tasks} tasks: {ratio:.2}× the better peer's throughput (goal ≥ {want}×)"),
+                    ratio >= want,
+                );
+            }
+        }
+    }
+    if let Some(c) = find("ct", 128, "redwire") {
+        if ceiling > 0.0 {
+            let share = c.ops / ceiling;
+            goal(
+                format!(
+                    "ct, 128 tasks: {:.0} % of the redis-benchmark ceiling (goal ≥ 70 %)",
+                    share * 100.0
+                ),
+                share >= 0.7,
+            );
+        }
+    }
+    for rt in &args.runtimes {
+        if let Some(c) = find(rt, 128, "redwire") {
+            goal(
+                format!(
+                    "{rt}, 128 tasks: {:.2} µs CPU per request (goal ≤ 1.0)",
+                    c.cpu_us
+                ),
+                c.cpu_us <= 1.0,
+            );
+        }
+    }
+    for rt in &args.runtimes {
+        if let Some(c) = find(rt, 1024, "redwire") {
+            goal(
+                format!(
+                    "{rt}, 1,024 tasks: p99 {:.2} ms (goal < 5 ms)",
+                    c.p99_us / 1000.0
+                ),
+                c.p99_us < 5000.0,
+            );
+        }
+    }
+    for rt in &args.runtimes {
+        if let Some(me) = find(rt, 1, "redwire") {
+            let peers: Vec<f64> = ["redis-rs", "fred"]
+                .iter()
+                .filter_map(|p| find(rt, 1, p))
+                .map(|c| c.p50_us)
+                .collect();
+            let best = peers.iter().copied().fold(f64::INFINITY, f64::min);
+            if !peers.is_empty() {
+                goal(
+                    format!("{rt}, 1 task: p50 {:.1} µs vs the peers' best {best:.1} µs (goal: no worse)", me.p50_us),
+                    me.p50_us <= best * 1.02,
+                );
+            }
+        }
+    }
+    s
+}
+
+// ---- the child: one cell ----
+
+fn run_child(args: &Args) -> Cell {
+    let runtime = match args.runtimes[0].as_str() {
+        "ct" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        "mt1" => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build(),
+        "mt2" => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+        other => panic!("unknown runtime {other}"),
+    }
+    .expect("runtime");
+    let url = args.url.clone().expect("url");
+    let tasks = args.tasks[0];
+    let client = args.clients[0].clone();
+    let warmup = Duration::from_secs_f64(args.warmup);
+    let duration = Duration::from_secs_f64(args.duration);
+    runtime.block_on(async move {
+        let load = Arc::new(Load::connect(&client, &url).await);
+        measure(load, tasks, warmup, duration).await
+    })
+}
+
+/// Nanoseconds from 100 ns to 100 s at 2 significant digits (1 %): small
+/// enough per task that 1,024 of them do not dominate the peak RSS.
+fn latency_histogram() -> Histogram<u32> {
+    Histogram::new_with_bounds(100, 100_000_000_000, 2).expect("histogram bounds")
+}
+
+const WARMUP: u8 = 0;
+const MEASURE: u8 = 1;
+const STOP: u8 = 2;
+
+async fn measure(load: Arc<Load>, tasks: usize, warmup: Duration, duration: Duration) -> Cell {
+    let phase = Arc::new(AtomicU8::new(WARMUP));
+    let merged = Arc::new(Mutex::new(latency_histogram()));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (load, phase, merged) = (load.clone(), phase.clone(), merged.clone());
+        handles.push(tokio::spawn(async move {
+            let mut hist = latency_histogram();
+            let key = format!("bench:{}", t % 1000);
+            let mut n = 0u64;
+            loop {
+                let p = phase.load(Ordering::Relaxed);
+                if p == STOP {
+                    break;
+                }
+                let started = Instant::now();
+                if n % 2 == 0 {
+                    load.set(&key).await;
+                } else {
+                    load.get(&key).await;
+                }
+                n += 1;
+                if p == MEASURE && phase.load(Ordering::Relaxed) == MEASURE {
+                    hist.saturating_record(started.elapsed().as_nanos() as u64);
+                }
+            }
+            merged.lock().unwrap().add(&hist).unwrap();
+        }));
+    }
+    tokio::time::sleep(warmup).await;
+    let (cpu0, s0) = (cpu_time(), segments_sent());
+    let w0 = WRITES.load(Ordering::Relaxed);
+    phase.store(MEASURE, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(duration).await;
+    phase.store(STOP, Ordering::Relaxed);
+    let elapsed = t0.elapsed();
+    let (cpu1, s1) = (cpu_time(), segments_sent());
+    let w1 = WRITES.load(Ordering::Relaxed);
+    for h in handles {
+        h.await.unwrap();
+    }
+    let hist = merged.lock().unwrap();
+    let ops = hist.len() as f64;
+    Cell {
+        ops: ops / elapsed.as_secs_f64(),
+        p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
+        p999_us: hist.value_at_quantile(0.999) as f64 / 1000.0,
+        cpu_us: (cpu1 - cpu0).as_secs_f64() * 1e6 / ops.max(1.0),
+        writes: (w1 - w0) as f64 / ops.max(1.0),
+        segments: (s1 - s0) as f64 / ops.max(1.0),
+        rss_mib: peak_rss_kib() as f64 / 1024.0,
+    }
+}
+
+fn cpu_time() -> Duration {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+fn peak_rss_kib() -> u64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as u64
+}
+
+/// Data segments sent so far by this process's TCP sockets connected to the
+/// server (the one connection under test), from `TCP_INFO`.
+fn segments_sent() -> u64 {
+    let port: u16 = std::env::var("REDWIRE_BENCH_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return 0;
+    };
+    let mut total = 0u64;
+    for entry in dir.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: getpeername and getsockopt only write into the buffers we pass;
+        // on a descriptor that is not a TCP socket they fail and we skip it.
+        unsafe {
+            let mut addr: libc::sockaddr_storage = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            if libc::getpeername(fd, &mut addr as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
+                continue;
+            }
+            if addr.ss_family as i32 != libc::AF_INET {
+                continue;
+            }
+            let sin = &*(&addr as *const _ as *const libc::sockaddr_in);
+            if u16::from_be(sin.sin_port) != port {
+                continue;
+            }
+            let mut info = [0u8; 256];
+            let mut len = info.len() as libc::socklen_t;
+            if libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                info.as_mut_ptr().cast(),
+                &mut len,
+            ) != 0
+                || len < 160
+            {
+                continue;
+            }
+            TARGET_FD.store(fd, Ordering::Relaxed);
+            // struct tcp_info: tcpi_data_segs_out is the u32 at byte 156.
+            total += u32::from_ne_bytes([info[156], info[157], info[158], info[159]]) as u64;
+        }
+    }
+    total
+}
+
+// ---- counting writes whatever syscall a client uses ----
+//
+// This executable defines libc's write-family symbols; the dynamic linker binds
+// every call in the process (std, tokio, mio, the clients) to these, which count
+// calls on the socket under test and pass everything on as the raw syscall.
+
+static TARGET_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn count_write(fd: libc::c_int) {
+    if fd == TARGET_FD.load(Ordering::Relaxed) {
+        WRITES.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// # Safety
+/// Same contract as libc's `write`.
+#[no_mangle]
+pub unsafe extern "C" fn write(
+    fd: libc::c_int,
+    buf: *const libc::c_void,
+    n: libc::size_t,
+) -> libc::ssize_t {
+    count_write(fd);
+    libc::syscall(libc::SYS_write, fd, buf, n) as libc::ssize_t
+}
+
+/// # Safety
+/// Same contract as libc's `writev`.
+#[no_mangle]
+pub unsafe extern "C" fn writev(
+    fd: libc::c_int,
+    iov: *const libc::iovec,
+    cnt: libc::c_int,
+) -> libc::ssize_t {
+    count_write(fd);
+    libc::syscall(libc::SYS_writev, fd, iov, cnt) as libc::ssize_t
+}
+
+/// # Safety
+/// Same contract as libc's `send`.
+#[no_mangle]
+pub unsafe extern "C" fn send(
+    fd: libc::c_int,
+    buf: *const libc::c_void,
+    n: libc::size_t,
+    flags: libc::c_int,
+) -> libc::ssize_t {
+    count_write(fd);
+    libc::syscall(
+        libc::SYS_sendto,
+        fd,
+        buf,
+        n,
+        flags,
+        std::ptr::null::<libc::c_void>(),
+        0,
+    ) as libc::ssize_t
+}
+
+/// # Safety
+/// Same contract as libc's `sendto`.
+#[no_mangle]
+pub unsafe extern "C" fn sendto(
+    fd: libc::c_int,
+    buf: *const libc::c_void,
+    n: libc::size_t,
+    flags: libc::c_int,
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> libc::ssize_t {
+    count_write(fd);
+    libc::syscall(libc::SYS_sendto, fd, buf, n, flags, addr, len) as libc::ssize_t
+}
+
+/// # Safety
+/// Same contract as libc's `sendmsg`.
+#[no_mangle]
+pub unsafe extern "C" fn sendmsg(
+    fd: libc::c_int,
+    msg: *const libc::msghdr,
+    flags: libc::c_int,
+) -> libc::ssize_t {
+    count_write(fd);
+    libc::syscall(libc::SYS_sendmsg, fd, msg, flags) as libc::ssize_t
+}
+
+const VALUE: &[u8; 16] = b"0123456789abcdef";
+
+/// One client under test: GET and SET on its single shared connection. An enum
+/// rather than trait objects, so the harness adds no allocation per request.
+enum Load {
+    Redwire(redwire::Client),
+    RedisRs(redis::aio::MultiplexedConnection),
+    Fred(fred::clients::Client),
+}
+
+impl Load {
+    async fn connect(client: &str, url: &str) -> Load {
+        match client {
+            "redwire" => {
+                let config = redwire::Config::from_url(url).expect("url");
+                Load::Redwire(redwire::Client::connect(config).await.expect("connect"))
+            }
+            "redis-rs" => {
+                let client = redis::Client::open(url).expect("url");
+                Load::RedisRs(
+                    client
+                        .get_multiplexed_async_connection()
+                        .await
+                        .expect("connect"),
+                )
+            }
+            "fred" => {
+                use fred::prelude::*;
+                let config = Config::from_url(url).expect("url");
+                let client = Builder::from_config(config).build().expect("build");
+                client.init().await.expect("connect");
+                Load::Fred(client)
+            }
+            other => panic!("unknown client {other}"),
+        }
+    }
+
+    async fn get(&self, key: &str) {
+        match self {
+            Load::Redwire(c) => {
+                let v: Option<bytes::Bytes> =
+                    c.query(&redwire::cmd("GET").arg(key)).await.expect("GET");
+                std::hint::black_box(v);
+            }
+            Load::RedisRs(c) => {
+                let v: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(key)
+                    .query_async(&mut c.clone())
+                    .await
+                    .expect("GET");
+                std::hint::black_box(v);
+            }
+            Load::Fred(c) => {
+                use fred::prelude::*;
+                let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
+                std::hint::black_box(v);
+            }
+        }
+    }
+
+    async fn set(&self, key: &str) {
+        match self {
+            Load::Redwire(c) => {
+                c.send(&redwire::cmd("SET").arg(key).arg(VALUE))
+                    .await
+                    .expect("SET");
+            }
+            Load::RedisRs(c) => {
+                let _: () = redis::cmd("SET")
+                    .arg(key)
+                    .arg(&VALUE[..])
+                    .query_async(&mut c.clone())
+                    .await
+                    .expect("SET");
+            }
+            Load::Fred(c) => {
+                use fred::prelude::*;
+                let _: () = c
+                    .set(key, &VALUE[..], None, None, false)
+                    .await
+                    .expect("SET");
+            }
+        }
+    }
+}
