@@ -2,6 +2,7 @@
 //! redis-cli, `redwire bench` loads it like redis-benchmark. With no `-u` and no
 //! `REDIS_URL`, both start a throwaway `redis-server` from the `PATH`.
 
+mod bench;
 mod cli;
 mod format;
 mod repl;
@@ -24,12 +25,15 @@ struct Args {
 enum Command {
     /// Run one command, a file of commands, or an interactive prompt
     Cli(cli::CliArgs),
+    /// Load a server like redis-benchmark: throughput and latency percentiles
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Some(Command::Cli(a)) => cli::run(a),
+        Some(Command::Bench(a)) => bench::run(a),
         None => {
             let _ = Args::command().print_help();
             ExitCode::from(cli::EXIT_USAGE)

@@ -10,7 +10,7 @@ use redwire_testkit::RedisServer;
 pub struct Target {
     pub url: String,
     /// Kept for its `Drop`, which stops the server.
-    _server: Option<RedisServer>,
+    server: Option<RedisServer>,
 }
 
 impl Target {
@@ -18,7 +18,7 @@ impl Target {
     /// says so on stderr: a user must never mistake it for their own data.
     pub fn resolve(url: Option<String>) -> Result<Target, String> {
         if let Some(url) = url {
-            return Ok(Target { url, _server: None });
+            return Ok(Target { url, server: None });
         }
         let server = RedisServer::start().map_err(|e| {
             format!(
@@ -33,8 +33,13 @@ impl Target {
         );
         Ok(Target {
             url: server.url(),
-            _server: Some(server),
+            server: Some(server),
         })
+    }
+
+    /// True when the server is the throwaway one.
+    pub fn is_embedded(&self) -> bool {
+        self.server.is_some()
     }
 
     /// The client configuration for this target.

@@ -1,0 +1,226 @@
+//! `redwire bench`: a load generator in the spirit of redis-benchmark and
+//! memtier. Connections are `redwire::Client`s, so `--tasks` above 1 measures
+//! the client's automatic pipelining across callers of one connection.
+
+mod plot;
+mod report;
+mod runner;
+mod workload;
+
+use crate::cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::target::{connect, Target};
+use runner::{Amount, Plan};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use workload::{Test, Workload};
+
+/// Options of `redwire bench`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Tests: ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,mset \
+(the shapes of redis-benchmark's). Latency is from the send to the reply (for a pipeline, to \
+its last reply); with --rate it is from when the request was due.\n\n\
+With no -u and no REDIS_URL a throwaway redis-server is started from PATH."
+)]
+pub struct BenchArgs {
+    /// Server URL: redis://[user:password@]host:port/db, rediss://…, unix:///path
+    #[arg(short = 'u', long = "url", env = "REDIS_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Connections to open
+    #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connections: u64,
+    /// Concurrent tasks per connection (each waits for its own replies)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tasks: u64,
+    /// Requests per test
+    #[arg(
+        short = 'n',
+        long,
+        default_value_t = 100_000,
+        conflicts_with = "duration"
+    )]
+    pub requests: u64,
+    /// Seconds per test, instead of a number of requests
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Bytes of each value
+    #[arg(short = 'd', long, default_value_t = 3)]
+    pub data_size: usize,
+    /// Requests per pipeline
+    #[arg(short = 'P', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pipeline: u64,
+    /// Keys are drawn at random from this many (key:000000000000 …)
+    #[arg(short = 'r', long, default_value_t = 10_000)]
+    pub keyspace: u64,
+    /// Comma-separated tests to run, in order
+    #[arg(short = 't', long, default_value = "set,get", value_delimiter = ',')]
+    pub tests: Vec<String>,
+    /// Open loop: this many requests per second in total, at fixed times
+    #[arg(long, value_name = "OPS_PER_SEC")]
+    pub rate: Option<f64>,
+    /// Print the results as JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Draw latency percentiles and throughput over time into FILE.svg or FILE.png
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Speak RESP2 instead of negotiating RESP3
+    #[arg(long)]
+    pub resp2: bool,
+}
+
+/// Runs `redwire bench`.
+pub fn run(args: BenchArgs) -> ExitCode {
+    let tests: Result<Vec<Test>, String> = args.tests.iter().map(|t| t.parse()).collect();
+    let tests = match tests {
+        Ok(t) if !t.is_empty() => t,
+        Ok(_) => return usage("no test given"),
+        Err(e) => return usage(&e),
+    };
+    let amount = match args.duration {
+        Some(s) if s > 0.0 && s.is_finite() => Amount::Duration(Duration::from_secs_f64(s)),
+        Some(_) => return usage("--duration must be a positive number of seconds"),
+        None if args.requests == 0 => return usage("--requests must be at least 1"),
+        None => Amount::Requests(args.requests),
+    };
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        return usage("--rate must be a positive number of requests per second");
+    }
+    if let Some(p) = &args.plot {
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !ext.eq_ignore_ascii_case("svg") && !ext.eq_ignore_ascii_case("png") {
+            return usage("--plot takes a file name ending in .svg or .png");
+        }
+    }
+    let target = match Target::resolve(args.url.clone()) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let config = match target.config(args.resp2) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let code = rt.block_on(bench(&args, config, &tests, amount, target.is_embedded()));
+    drop(rt);
+    drop(target);
+    ExitCode::from(code)
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("redwire bench: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("redwire bench: {message}");
+    ExitCode::from(EXIT_FAILURE)
+}
+
+async fn bench(
+    args: &BenchArgs,
+    config: redwire::Config,
+    tests: &[Test],
+    amount: Amount,
+    embedded: bool,
+) -> u8 {
+    let server = config.redacted_url();
+    let mut set = JoinSet::new();
+    for _ in 0..args.connections {
+        set.spawn(connect(config.clone()));
+    }
+    let mut clients = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok(c)) => clients.push(c),
+            Ok(Err(e)) => {
+                eprintln!("redwire bench: {e}");
+                return EXIT_FAILURE;
+            }
+            Err(e) => {
+                eprintln!("redwire bench: connecting failed: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    let workload = Arc::new(Workload::new(args.data_size, args.keyspace));
+    let mut results = Vec::new();
+    for &test in tests {
+        let plan = Plan {
+            test,
+            amount,
+            pipeline: args.pipeline as usize,
+            tasks_per_connection: args.tasks as usize,
+            rate: args.rate,
+            workload: workload.clone(),
+        };
+        match runner::run(&clients, plan).await {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                eprintln!("redwire bench: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    let amount_text = match amount {
+        Amount::Requests(n) => format!("{n} requests per test"),
+        Amount::Duration(d) => format!("{:.1} s per test", d.as_secs_f64()),
+    };
+    let rate_text = args
+        .rate
+        .map(|r| format!(", open loop at {r:.0} requests/s"))
+        .unwrap_or_default();
+    let header = format!(
+        "redwire bench: {server}{}, {} connections x {} task(s), pipeline {}, {}-byte values, \
+         keyspace {}, {amount_text}{rate_text}",
+        if embedded { " (throwaway server)" } else { "" },
+        args.connections,
+        args.tasks,
+        args.pipeline,
+        args.data_size,
+        args.keyspace,
+    );
+    if args.json {
+        let settings = serde_json::json!({
+            "server": server,
+            "embedded_server": embedded,
+            "connections": args.connections,
+            "tasks_per_connection": args.tasks,
+            "pipeline": args.pipeline,
+            "data_size": args.data_size,
+            "keyspace": args.keyspace,
+            "requests_per_test": matches!(amount, Amount::Requests(_)).then_some(args.requests),
+            "duration_s_per_test": args.duration,
+            "rate": args.rate,
+        });
+        println!("{}", report::json(settings, &results));
+    } else {
+        print!("{}", report::table(&header, &results));
+    }
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "redwire bench: {} connections x {} task(s), pipeline {}, {} B{rate_text}",
+            args.connections, args.tasks, args.pipeline, args.data_size
+        );
+        if let Err(e) = plot::draw(path, &title, &results) {
+            eprintln!("redwire bench: cannot draw {}: {e}", path.display());
+            return EXIT_FAILURE;
+        }
+        eprintln!("redwire bench: plot written to {}", path.display());
+    }
+    let errors: u64 = results.iter().map(|r| r.errors).sum();
+    if errors > 0 {
+        eprintln!("redwire bench: {errors} requests got an error reply");
+        return crate::cli::EXIT_ERROR_REPLY;
+    }
+    EXIT_OK
+}
