@@ -1,0 +1,140 @@
+//! `redwire bench` run as a user runs it: small runs against a real
+//! redis-server, checking the table, the JSON, the plots, the open-loop rate
+//! and the embedded default.
+
+use redwire_testkit::{Frame, RedisServer};
+use std::process::{Command, Output};
+
+fn bench(url: Option<&str>, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_redwire"));
+    c.env_remove("REDIS_URL").arg("bench");
+    if let Some(url) = url {
+        c.args(["-u", url]);
+    }
+    c.args(args).output().expect("spawn redwire")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_small_run_prints_a_table_per_test_and_does_the_work() {
+    let server = RedisServer::start().unwrap();
+    let out = bench(
+        Some(&server.url()),
+        &["-n", "2000", "-c", "4", "-t", "set,get,incr", "-r", "100"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("4 connections x 1 task(s), pipeline 1"),
+        "{table}"
+    );
+    let header = table.lines().find(|l| l.starts_with("test")).expect(&table);
+    for col in ["ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"] {
+        assert!(header.contains(col), "{header}");
+    }
+    for name in ["SET", "GET", "INCR"] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row in {table}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cols[1], "2000", "{row}");
+        assert_eq!(cols[2], "0", "{row}");
+        assert!(cols[3].parse::<f64>().unwrap() > 0.0, "{row}");
+    }
+    // The SETs reached the server: keys of the keyspace exist.
+    match server.command(&["DBSIZE"]).unwrap() {
+        Frame::Integer(n) => assert!(n > 50, "{n} keys"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn json_holds_the_numbers_and_a_pipeline_counts_each_request() {
+    let server = RedisServer::start().unwrap();
+    let out = bench(
+        Some(&server.url()),
+        &["-n", "3000", "-c", "3", "-P", "16", "-t", "lpush", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["settings"]["pipeline"], 16);
+    let t = &doc["tests"][0];
+    assert_eq!(t["test"], "LPUSH");
+    assert_eq!(t["requests"], 3000);
+    let l = &t["latency_ms"];
+    let get = |k: &str| l[k].as_f64().unwrap();
+    assert!(get("min") <= get("p50") && get("p50") <= get("p99") && get("p99") <= get("max"));
+    assert!(t["ops_per_sec"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        server.command(&["LLEN", "mylist"]).unwrap(),
+        Frame::Integer(3000)
+    );
+}
+
+#[test]
+fn plots_are_written_as_svg_and_png() {
+    let server = RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["p.svg", "p.png"] {
+        let path = dir.path().join(name);
+        let out = bench(
+            Some(&server.url()),
+            &["-n", "1000", "-c", "2", "--plot", path.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
+        if name.ends_with("svg") {
+            let svg = text(&bytes);
+            assert!(svg.contains("Latency by percentile") && svg.contains("99%"));
+        } else {
+            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        }
+    }
+    let out = bench(Some(&server.url()), &["--plot", "p.gif"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown plot format is a usage error"
+    );
+}
+
+#[test]
+fn rate_sends_at_the_fixed_arrival_rate() {
+    let server = RedisServer::start().unwrap();
+    let out = bench(
+        Some(&server.url()),
+        &[
+            "--rate",
+            "2000",
+            "--duration",
+            "1",
+            "-c",
+            "4",
+            "-t",
+            "ping",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent = doc["tests"][0]["requests"].as_u64().unwrap();
+    // Closed loop would send tens of thousands in a second; paced, ~2000.
+    assert!((1700..=2100).contains(&sent), "{sent} requests");
+}
+
+#[test]
+fn without_a_url_the_bench_runs_on_a_throwaway_server() {
+    let out = bench(None, &["-n", "500", "-c", "2", "-t", "ping"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("started a throwaway redis-server"));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("(throwaway server)") && table.contains("PING"),
+        "{table}"
+    );
+}

@@ -1,0 +1,236 @@
+//! `redwire cli` run as a user runs it: the built binary spawned as a process
+//! against a real redis-server, its stdout, stderr and exit code checked.
+
+use redwire_testkit::{Frame, RedisServer};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn redwire() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_redwire"));
+    // The embedded default must only start when a test means it.
+    c.env_remove("REDIS_URL");
+    c
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = redwire()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn redwire");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn cli(server: &RedisServer, args: &[&str]) -> Output {
+    let url = server.url();
+    let mut all = vec!["cli", "-u", url.as_str()];
+    all.extend_from_slice(args);
+    run(&all, b"")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn one_shot_commands_print_like_redis_cli_for_each_reply_type() {
+    let server = RedisServer::start().unwrap();
+    server.command(&["RPUSH", "l", "a", "b"]).unwrap();
+    server.command(&["HSET", "h", "f", "v"]).unwrap();
+    server.command(&["SADD", "s", "m"]).unwrap();
+    server.command(&["ZADD", "z", "1.5", "m"]).unwrap();
+    let cases: [(&[&str], &str); 9] = [
+        (&["--no-raw", "SET", "k", "a b\n"], "OK\n"),
+        (&["--no-raw", "GET", "k"], "\"a b\\n\"\n"),
+        (&["--no-raw", "GET", "missing"], "(nil)\n"),
+        (&["--no-raw", "INCR", "n"], "(integer) 1\n"),
+        (
+            &["--no-raw", "LRANGE", "l", "0", "-1"],
+            "1) \"a\"\n2) \"b\"\n",
+        ),
+        (&["--no-raw", "HGETALL", "h"], "1# \"f\" => \"v\"\n"),
+        (&["--no-raw", "SMEMBERS", "s"], "1~ \"m\"\n"),
+        (&["--no-raw", "ZSCORE", "z", "m"], "(double) 1.5\n"),
+        (
+            &["--no-raw", "LRANGE", "none", "0", "-1"],
+            "(empty array)\n",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = cli(&server, args);
+        assert_eq!(stdout(&out), want, "{args:?}: {}", stderr(&out));
+        assert!(out.status.success(), "{args:?}");
+    }
+}
+
+#[test]
+fn raw_is_the_default_off_a_terminal_and_json_is_json() {
+    let server = RedisServer::start().unwrap();
+    server.command(&["HSET", "h", "f", "v"]).unwrap();
+    // stdout is a pipe here, so without a flag the output is raw, as redis-cli's.
+    assert_eq!(stdout(&cli(&server, &["HGETALL", "h"])), "f\nv\n");
+    assert_eq!(stdout(&cli(&server, &["--raw", "GET", "nope"])), "\n");
+    let json = stdout(&cli(&server, &["--json", "HGETALL", "h"]));
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed, serde_json::json!({ "f": "v" }));
+    let json = stdout(&cli(&server, &["--json", "--resp2", "HGETALL", "h"]));
+    assert_eq!(json.trim(), r#"["f","v"]"#, "RESP2 sends a flat array");
+}
+
+#[test]
+fn an_error_reply_exits_1_with_the_error_on_stderr() {
+    let server = RedisServer::start().unwrap();
+    server.command(&["SET", "str", "x"]).unwrap();
+    let out = cli(&server, &["LPUSH", "str", "y"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("WRONGTYPE"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "stdout holds only data");
+    let out = cli(&server, &["--no-raw", "NOSUCHCOMMAND"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("(error) ERR unknown command"));
+}
+
+#[test]
+fn an_unreachable_server_exits_3() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("redis://127.0.0.1:{port}");
+    let out = run(&["cli", "-u", &url, "PING"], b"");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot connect"));
+}
+
+#[test]
+fn x_reads_the_last_argument_from_stdin_byte_for_byte() {
+    let server = RedisServer::start().unwrap();
+    let url = server.url();
+    let value = b"line one\nline two\n\x00\xff";
+    let out = run(&["cli", "-u", &url, "-x", "SET", "k"], value);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        server.command(&["GET", "k"]).unwrap(),
+        Frame::Bulk(value.to_vec().into())
+    );
+}
+
+#[test]
+fn pipe_runs_a_file_of_commands_and_counts_errors() {
+    let server = RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cmds.txt");
+    let mut text = String::from("# a comment\n");
+    for _ in 0..2500 {
+        text.push_str("INCR counter\n");
+    }
+    // An argument missing (ERR), then a wrong type (WRONGTYPE).
+    text.push_str("SET \"spaced key\"\nHSET counter f v\n");
+    std::fs::write(&path, text).unwrap();
+    let out = cli(&server, &["--pipe", path.to_str().unwrap()]);
+    assert_eq!(stdout(&out), "errors: 2, replies: 2502\n");
+    assert_eq!(out.status.code(), Some(1), "an error reply fails the run");
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 2502: ERR wrong number") && err.contains("line 2503: WRONGTYPE"),
+        "{err}"
+    );
+    assert_eq!(
+        server.command(&["GET", "counter"]).unwrap(),
+        Frame::Bulk("2500".into())
+    );
+
+    // The RESP form, as `redis-cli --pipe` takes it, from stdin.
+    let resp = b"*3\r\n$3\r\nSET\r\n$5\r\nmy ke\r\n$1\r\n1\r\n*2\r\n$4\r\nINCR\r\n$5\r\nmy ke\r\n";
+    let out = run(&["cli", "-u", &server.url(), "--pipe", "-"], resp);
+    assert_eq!(stdout(&out), "errors: 0, replies: 2\n");
+    assert!(out.status.success());
+    assert_eq!(
+        server.command(&["GET", "my ke"]).unwrap(),
+        Frame::Bulk("2".into())
+    );
+}
+
+#[test]
+fn commands_piped_to_stdin_print_every_reply() {
+    let server = RedisServer::start().unwrap();
+    let out = run(
+        &["cli", "-u", &server.url(), "--no-raw"],
+        b"SET a 5\nINCRBY a 2\nGET a\n",
+    );
+    assert_eq!(stdout(&out), "OK\n(integer) 7\n\"7\"\n");
+    assert!(out.status.success());
+}
+
+#[test]
+fn subscribe_streams_messages_until_ctrl_c() {
+    let server = RedisServer::start().unwrap();
+    let mut child = redwire()
+        .args(["cli", "-u", &server.url(), "--no-raw", "SUBSCRIBE", "news"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in reader.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.iter().any(|l: &String| l.contains("\"hello\"")) {
+        assert!(Instant::now() < deadline, "no message; got {seen:?}");
+        // Publish until it arrives: the subscription may not be in place yet.
+        server.command(&["PUBLISH", "news", "hello"]).unwrap();
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(line);
+        }
+    }
+    assert_eq!(
+        seen[..3],
+        ["1) \"subscribe\"", "2) \"news\"", "3) (integer) 1"]
+    );
+    assert!(seen
+        .windows(3)
+        .any(|w| w == ["1) \"message\"", "2) \"news\"", "3) \"hello\""]));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "Ctrl-C ends the stream cleanly");
+}
+
+#[test]
+fn without_a_url_a_throwaway_server_is_started_and_announced() {
+    let out = run(&["cli", "--no-raw", "PING"], b"");
+    assert_eq!(stdout(&out), "PONG\n");
+    assert!(
+        stderr(&out).contains("started a throwaway redis-server"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.status.success());
+}
+
+#[test]
+fn no_subcommand_prints_help() {
+    let out = run(&[], b"");
+    let text = stdout(&out);
+    assert!(
+        text.contains("Usage: redwire") && text.contains("bench"),
+        "{text}"
+    );
+}
