@@ -261,7 +261,13 @@ fn quick_scalar(buf: &mut BytesMut, limits: &Limits) -> Option<Frame> {
             {
                 return None;
             }
-            let text = take(buf, 1, len, 2);
+            let text = match well_known(kind, &line[..len]) {
+                Some(text) => {
+                    buf.advance(len + 3);
+                    text
+                }
+                None => take(buf, 1, len, 2),
+            };
             Some(if kind == b'+' {
                 Frame::Simple(text)
             } else {
@@ -286,6 +292,19 @@ fn quick_scalar(buf: &mut BytesMut, limits: &Limits) -> Option<Frame> {
         }
         _ => None,
     }
+}
+
+/// Simple replies so common that they are handed out as static bytes: equal to a
+/// slice of the buffer, but with no reference count to touch when taken or
+/// dropped, and they do not keep the read buffer's memory alive.
+fn well_known(kind: u8, text: &[u8]) -> Option<Bytes> {
+    let text: &'static [u8] = match (kind, text) {
+        (b'+', b"OK") => b"OK",
+        (b'+', b"PONG") => b"PONG",
+        (b'+', b"QUEUED") => b"QUEUED",
+        _ => return None,
+    };
+    Some(Bytes::from_static(text))
 }
 
 /// Takes `skip + len + trailer` bytes off `buf` and returns the middle `len` as a

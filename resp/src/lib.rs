@@ -9,7 +9,9 @@
 //!
 //! Design decisions the next engineer should know:
 //! - **Zero copy.** A complete frame is split off the read buffer and frozen; bulk
-//!   strings, simple strings and errors are [`Bytes`] slices of that one block.
+//!   strings, simple strings and errors are [`Bytes`] slices of that one block
+//!   (except `OK`, `PONG` and `QUEUED`, handed out as static bytes: no copy and
+//!   no reference count either).
 //! - **Resumable scan, then build.** Aggregates are first *scanned* (headers only,
 //!   bulk payloads skipped by length) with state kept between calls, so a large
 //!   reply arriving in small pieces costs O(total bytes), not a re-parse per piece.

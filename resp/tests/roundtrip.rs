@@ -249,3 +249,30 @@ fn headers_at_digit_boundaries() {
         assert_eq!(&buf[..], format!("*{n}\r\n").as_bytes(), "array of {n}");
     }
 }
+
+/// The commonest simple replies come out as static bytes, not slices of the
+/// read buffer, yet compare equal to any other spelling of the same text; a
+/// longer line that merely starts the same way is still a slice.
+#[test]
+fn common_simple_replies_do_not_hold_the_buffer() {
+    let mut buf = BytesMut::from(&b"+OK\r\n+PONG\r\n+QUEUED\r\n+OKAY\r\n"[..]);
+    let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.len();
+    let mut dec = Decoder::new();
+    for (text, in_buffer) in [
+        ("OK", false),
+        ("PONG", false),
+        ("QUEUED", false),
+        ("OKAY", true),
+    ] {
+        let Some(Frame::Simple(got)) = dec.decode(&mut buf).unwrap() else {
+            panic!("not a simple string")
+        };
+        assert_eq!(got, text.as_bytes());
+        assert_eq!(
+            range.contains(&(got.as_ptr() as usize)),
+            in_buffer,
+            "{text}"
+        );
+    }
+    assert!(buf.is_empty());
+}
