@@ -46,7 +46,17 @@ def mib_s(group, function):
 
 
 def fmt_rate(rate):
-    return f"{rate / 1024:,.1f} GiB/s" if rate >= 10 * 1024 else f"{rate:,.0f} MiB/s"
+    return f"{rate / 1024:,.0f} GiB/s" if rate >= 10 * 1024 else f"{rate:,.0f} MiB/s"
+
+
+def fmt_time(seconds):
+    return f"{seconds * 1e6:,.0f} µs" if seconds >= 1e-5 else f"{seconds * 1e6:.2f} µs"
+
+
+def cell(group, function):
+    """Throughput, then the time for the whole input."""
+    seconds, _ = result(group, function)
+    return f"{fmt_rate(mib_s(group, function))} ({fmt_time(seconds)})"
 
 
 def decode_table():
@@ -65,7 +75,8 @@ def decode_table():
         worst = min(ours / r2, ours / r3)
         met = "yes" if worst >= goal else "**no**"
         print(
-            f"| {label} | {fmt_rate(ours)} | {fmt_rate(r2)} | {fmt_rate(r3)} "
+            f"| {label} | {cell(group, 'redwire')} | {cell(group, 'redis-protocol-resp2')} "
+            f"| {cell(group, 'redis-protocol-resp3')} "
             f"| {ours / r2:.2f}× | {ours / r3:.2f}× | ≥ {goal:g}× | {met} |"
         )
 
