@@ -173,10 +173,18 @@ fn run_parent(args: Args) {
     let report = report(&args, &rows, ceiling);
     println!("{report}");
     if let Some(path) = &args.out {
-        std::fs::write(path, &report).expect("write report");
+        // Hand-written notes below the marker survive a new run.
+        let notes = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|old| old.find(NOTES_MARKER).map(|at| old[at..].to_string()))
+            .unwrap_or_else(|| format!("{NOTES_MARKER}\n"));
+        std::fs::write(path, format!("{report}\n{notes}")).expect("write report");
         eprintln!("wrote {path}");
     }
 }
+
+/// Where the generated part of the report ends and kept notes begin.
+const NOTES_MARKER: &str = "<!-- notes: kept when the benchmark rewrites this file -->";
 
 /// `redis-benchmark -P 16 -c 50` GET throughput on the same server.
 fn redis_benchmark(port: &str) -> f64 {
@@ -210,8 +218,8 @@ fn report(args: &Args, rows: &[(String, usize, String, Cell)], ceiling: f64) -> 
     );
     let _ = writeln!(
         s,
-        "Command: `cargo run --release -p redwire-bench --bin clients -- --repeat {} --out BENCHMARKS.md`\n",
-        args.repeat
+        "Command: `cargo run --release -p redwire-bench --bin clients -- --duration {} --warmup {} --repeat {} --out BENCHMARKS.md`\n",
+        args.duration, args.warmup, args.repeat
     );
     let _ = writeln!(
         s,
