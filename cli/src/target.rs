@@ -37,6 +37,17 @@ impl Target {
         })
     }
 
+    /// [`resolve`](Self::resolve) and [`config`](Self::config) in one step,
+    /// as both subcommands start.
+    pub fn resolve_with_config(
+        url: Option<String>,
+        resp2: bool,
+    ) -> Result<(Target, Config), String> {
+        let target = Target::resolve(url)?;
+        let config = target.config(resp2)?;
+        Ok((target, config))
+    }
+
     /// True when the server is the throwaway one.
     pub fn is_embedded(&self) -> bool {
         self.server.is_some()

@@ -95,12 +95,8 @@ pub fn run(args: BenchArgs) -> ExitCode {
             return usage("--plot takes a file name ending in .svg or .png");
         }
     }
-    let target = match Target::resolve(args.url.clone()) {
-        Ok(t) => t,
-        Err(e) => return fail(&e),
-    };
-    let config = match target.config(args.resp2) {
-        Ok(c) => c,
+    let (target, config) = match Target::resolve_with_config(args.url.clone(), args.resp2) {
+        Ok(both) => both,
         Err(e) => return fail(&e),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
