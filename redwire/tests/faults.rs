@@ -310,8 +310,9 @@ fn fake_rules(req: &Request) -> Vec<Action> {
             Action::send("+slow\r\n"),
         ],
         "GET" => vec![
-            // A push frame between replies: it answers nobody.
+            // Push frames between replies, one of them annotated: they answer nobody.
             Action::send(">2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n"),
+            Action::send("|1\r\n+ttl\r\n:5\r\n>1\r\n$4\r\nnote\r\n"),
             Action::Frame(Frame::Bulk(req.args[0].clone())),
         ],
         _ => vec![Action::ok()],

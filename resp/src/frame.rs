@@ -85,15 +85,22 @@ impl Frame {
         buf.freeze()
     }
 
-    /// True for a RESP3 push frame, which never answers a request.
+    /// True for a RESP3 push frame, which never answers a request, also when
+    /// attributes annotate it.
     ///
     /// ```
     /// use redwire_resp::Frame;
     /// assert!(Frame::Push(vec![]).is_push());
     /// assert!(!Frame::Array(vec![]).is_push());
+    /// let annotated = Frame::Attribute { attributes: vec![], frame: Box::new(Frame::Push(vec![])) };
+    /// assert!(annotated.is_push());
     /// ```
     pub fn is_push(&self) -> bool {
-        matches!(self, Frame::Push(_))
+        match self {
+            Frame::Push(_) => true,
+            Frame::Attribute { frame, .. } => frame.is_push(),
+            _ => false,
+        }
     }
 
     /// True for a simple or bulk error reply.
