@@ -36,6 +36,14 @@ pub fn draw(path: &Path, title: &str, results: &[TestResult]) -> Result<(), Stri
     }
 }
 
+/// The short line in the legend box for series `i`, in its colour.
+fn legend_mark(i: usize, x: i32, y: i32) -> PathElement<(i32, i32)> {
+    PathElement::new(
+        vec![(x, y), (x + 16, y)],
+        Palette99::pick(i).stroke_width(2),
+    )
+}
+
 /// The label of x, where x is -log10(1 - p): 0 at 0%, 1 at 90%, 2 at 99%.
 fn label(x: &f64) -> String {
     let pct = 100.0 * (1.0 - 10f64.powf(-*x));
@@ -100,12 +108,7 @@ fn draw_on<DB: DrawingBackend>(
             .draw_series(LineSeries::new(points.iter().copied(), color))
             .map_err(err)?
             .label(r.test.to_string())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + 16, y)],
-                    Palette99::pick(i).stroke_width(2),
-                )
-            });
+            .legend(move |(x, y)| legend_mark(i, x, y));
     }
     chart
         .configure_series_labels()
@@ -151,12 +154,7 @@ fn draw_on<DB: DrawingBackend>(
             .draw_series(LineSeries::new(r.timeline.iter().copied(), color))
             .map_err(err)?
             .label(r.test.to_string())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + 16, y)],
-                    Palette99::pick(i).stroke_width(2),
-                )
-            });
+            .legend(move |(x, y)| legend_mark(i, x, y));
     }
     chart
         .configure_series_labels()
