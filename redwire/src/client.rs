@@ -164,9 +164,7 @@ impl Client {
     /// # }
     /// ```
     pub async fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Result<Value> {
-        if cmd.is_streaming() {
-            return Err(Error::streaming(&cmd.name()));
-        }
+        cmd.check_shared(false)?;
         match self.request(cmd.to_bytes(), 1, timeout).await? {
             Reply::One(frame) => Value::from_reply(frame),
             Reply::Many(_) => Err(Error::protocol("one reply expected")),
@@ -193,9 +191,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn send_and_forget(&self, cmd: &Cmd) -> Result<()> {
-        if cmd.is_streaming() {
-            return Err(Error::streaming(&cmd.name()));
-        }
+        cmd.check_shared(false)?;
         let req = Request {
             bytes: cmd.to_bytes(),
             replies: 1,
@@ -235,9 +231,7 @@ impl Client {
         if pipeline.is_empty() {
             return Ok(Vec::new());
         }
-        if pipeline.is_streaming() {
-            return Err(Error::streaming("a pipeline with SUBSCRIBE or MONITOR"));
-        }
+        pipeline.check_shared()?;
         let (bytes, replies) = pipeline.wire();
         let frames = match self
             .request(bytes, replies, self.inner.config.command_timeout)

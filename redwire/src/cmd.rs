@@ -4,6 +4,8 @@
 //! moment it is added, so sending it is one copy of finished bytes; a
 //! [`Pipeline`] is the same for many commands, written contiguously.
 
+use crate::error::{Error, Result};
+use crate::rules::{self, Rule, Why};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Starts a command with its name.
@@ -17,7 +19,7 @@ pub fn cmd(name: &str) -> Cmd {
     let mut c = Cmd {
         argc: 0,
         args: BytesMut::with_capacity(64),
-        streaming: false,
+        rule: Rule::Empty,
     };
     c.write_arg(name.as_bytes());
     c
@@ -36,20 +38,9 @@ pub fn cmd(name: &str) -> Cmd {
 pub struct Cmd {
     argc: usize,
     args: BytesMut,
-    /// The command turns the connection into a stream of messages.
-    streaming: bool,
+    /// Whether a shared connection may carry it (see [`crate::rules`]).
+    rule: Rule,
 }
-
-/// Commands after which the server sends a stream of messages instead of one
-/// reply per request; they cannot share a multiplexed connection.
-const STREAMING: [&str; 6] = [
-    "SUBSCRIBE",
-    "PSUBSCRIBE",
-    "SSUBSCRIBE",
-    "MONITOR",
-    "SYNC",
-    "PSYNC",
-];
 
 impl Cmd {
     /// An empty command; add the name first.
@@ -83,24 +74,59 @@ impl Cmd {
     /// assert_eq!(c.arg_count(), 2);
     /// ```
     pub fn write_arg(&mut self, bytes: &[u8]) {
-        if self.argc == 0 {
-            self.streaming = STREAMING
-                .iter()
-                .any(|s| s.as_bytes().eq_ignore_ascii_case(bytes));
+        match self.argc {
+            0 => self.rule = rules::for_name(bytes),
+            1 if self.rule == Rule::Client => self.rule = rules::for_client(bytes),
+            _ => {}
         }
         redwire_resp::encode_bulk(&mut self.args, bytes);
         self.argc += 1;
     }
 
-    /// True for commands that turn a connection into a stream of messages
-    /// (`SUBSCRIBE`, `MONITOR`...): a shared client refuses them.
+    /// True when a shared [`Client`](crate::Client) may send this command on its
+    /// own. It refuses commands that would break one-reply-per-request or change
+    /// the connection for every caller (`SUBSCRIBE`, `MULTI`, `SELECT`,
+    /// `CLIENT REPLY`, an empty command…); the table with the reasons is in the
+    /// crate docs under [`Client`](crate::Client#commands-a-shared-client-refuses).
     ///
     /// ```
-    /// assert!(redwire::cmd("monitor").is_streaming());
-    /// assert!(!redwire::cmd("GET").arg("k").is_streaming());
+    /// assert!(redwire::cmd("GET").arg("k").is_shareable());
+    /// assert!(!redwire::cmd("multi").is_shareable());
+    /// assert!(!redwire::cmd("CLIENT").arg("reply").arg("off").is_shareable());
+    /// assert!(!redwire::Cmd::new().is_shareable());
     /// ```
-    pub fn is_streaming(&self) -> bool {
-        self.streaming
+    pub fn is_shareable(&self) -> bool {
+        self.check_shared(false).is_ok()
+    }
+
+    /// Refuses, before anything is written, a command that cannot share a
+    /// connection; `in_pipeline` allows `ASKING` (followed by its command).
+    #[inline]
+    pub(crate) fn check_shared(&self, in_pipeline: bool) -> Result<()> {
+        let why = match self.rule {
+            Rule::Shared | Rule::Client => return Ok(()),
+            Rule::PipelineOnly if in_pipeline => return Ok(()),
+            Rule::PipelineOnly => Why::Asking,
+            Rule::Empty => Why::NoReply,
+            Rule::Refused(why) => why,
+        };
+        Err(Error::refused(&self.display_name(), why))
+    }
+
+    /// The name for an error message: the command and, for `CLIENT`, its
+    /// subcommand.
+    fn display_name(&self) -> String {
+        let words = if self.name() == "CLIENT" { 2 } else { 1 };
+        let name: Vec<String> = self
+            .args_iter()
+            .take(words)
+            .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+            .collect();
+        if name.is_empty() {
+            "an empty command".into()
+        } else {
+            name.join(" ")
+        }
     }
 
     /// The number of arguments, the name included.
@@ -299,7 +325,10 @@ pub struct Pipeline {
     buf: BytesMut,
     count: usize,
     atomic: bool,
-    streaming: bool,
+    /// The first entry a shared connection refuses, and why.
+    refused: Option<Error>,
+    /// The last entry is `ASKING`, which would apply to another caller's command.
+    ends_with_asking: bool,
 }
 
 impl Pipeline {
@@ -317,13 +346,36 @@ impl Pipeline {
     pub fn push(&mut self, cmd: &Cmd) -> &mut Self {
         cmd.encode(&mut self.buf);
         self.count += 1;
-        self.streaming |= cmd.is_streaming();
+        if self.refused.is_none() {
+            self.refused = cmd.check_shared(true).err();
+        }
+        self.ends_with_asking = cmd.rule == Rule::PipelineOnly;
         self
     }
 
-    /// True if any command is one a shared client refuses ([`Cmd::is_streaming`]).
-    pub fn is_streaming(&self) -> bool {
-        self.streaming
+    /// True when a shared [`Client`](crate::Client) may send this pipeline:
+    /// every entry is allowed on a shared connection ([`Cmd::is_shareable`];
+    /// `ASKING` is allowed when a command follows it), and transactions are
+    /// made with [`atomic`](Self::atomic), not with `MULTI` entries.
+    ///
+    /// ```
+    /// let mut p = redwire::Pipeline::new();
+    /// p.add(redwire::cmd("MULTI")).add(redwire::cmd("INCR").arg("n")).add(redwire::cmd("EXEC"));
+    /// assert!(!p.is_shareable());
+    /// ```
+    pub fn is_shareable(&self) -> bool {
+        self.check_shared().is_ok()
+    }
+
+    /// Refuses a pipeline with an entry that cannot share a connection.
+    pub(crate) fn check_shared(&self) -> Result<()> {
+        if let Some(err) = &self.refused {
+            return Err(err.clone());
+        }
+        if self.ends_with_asking {
+            return Err(Error::refused("ASKING", Why::Asking));
+        }
+        Ok(())
     }
 
     /// Makes this pipeline a `MULTI`/`EXEC` transaction.

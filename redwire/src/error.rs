@@ -125,12 +125,13 @@ impl Error {
         Error::new(ErrorKind::Type, message)
     }
 
-    pub(crate) fn streaming(name: &str) -> Self {
+    /// A command that a shared connection refuses (see [`crate::rules`]).
+    pub(crate) fn refused(name: &str, why: crate::rules::Why) -> Self {
         Error::new(
             ErrorKind::Unsupported,
             format!(
-                "{name} turns a connection into a stream of messages and cannot be sent on a \
-                 shared client; use a dedicated connection for it"
+                "{name} cannot be sent on a shared client: {}",
+                why.explain()
             ),
         )
     }

@@ -27,6 +27,7 @@ mod cmd;
 mod config;
 pub mod connection;
 mod error;
+mod rules;
 mod value;
 
 pub use client::Client;

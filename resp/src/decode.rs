@@ -46,6 +46,10 @@ pub struct Limits {
     pub max_elements: usize,
     /// Deepest nesting of aggregates (default 128; never more than 1024).
     pub max_depth: usize,
+    /// Longest frame in bytes, everything nested in it included (default 1 GiB).
+    /// This bounds the memory one reply can take, even when a peer streams an
+    /// endless aggregate of small elements that each pass the other limits.
+    pub max_frame_len: usize,
 }
 
 impl Default for Limits {
@@ -54,6 +58,7 @@ impl Default for Limits {
             max_bulk_len: 512 * 1024 * 1024,
             max_elements: u32::MAX as usize,
             max_depth: 128,
+            max_frame_len: 1 << 30,
         }
     }
 }
@@ -192,6 +197,20 @@ impl Decoder {
         let s = &mut self.scan;
         loop {
             let step = scan_one(buf, s.pos, &limits, &mut s.line_from)?;
+            let reached = match step {
+                // Whatever is buffered belongs to this incomplete frame.
+                Step::Incomplete(need) => need.max(buf.len()),
+                Step::Leaf(_, end) | Step::Open(_, _, end) => end,
+            };
+            if reached > limits.max_frame_len {
+                return Err(DecodeError::new(
+                    K::FrameTooLong {
+                        len: reached as u64,
+                        max: limits.max_frame_len,
+                    },
+                    s.pos,
+                ));
+            }
             match step {
                 Step::Incomplete(need) => {
                     s.need = need;
@@ -257,7 +276,10 @@ fn quick_scalar(buf: &mut BytesMut, limits: &Limits) -> Option<Frame> {
         kind @ (b'+' | b'-') => {
             let line = &bytes[1..bytes.len().min(SHORT_LINE + 1)];
             let len = line.iter().position(|&b| b == b'\r' || b == b'\n')?;
-            if line[len] != b'\r' || bytes.get(len + 2) != Some(&b'\n') || len > limits.max_bulk_len
+            if line[len] != b'\r'
+                || bytes.get(len + 2) != Some(&b'\n')
+                || len > limits.max_bulk_len
+                || len + 3 > limits.max_frame_len
             {
                 return None;
             }
@@ -285,7 +307,7 @@ fn quick_scalar(buf: &mut BytesMut, limits: &Limits) -> Option<Frame> {
                 .ok()
                 .filter(|&len| len <= limits.max_bulk_len)?;
             let total = cr + 2 + len + 2;
-            if bytes.get(total - 2..total)? != b"\r\n" {
+            if total > limits.max_frame_len || bytes.get(total - 2..total)? != b"\r\n" {
                 return None;
             }
             Some(Frame::Bulk(take(buf, cr + 2, len, 2)))

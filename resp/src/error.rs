@@ -42,6 +42,14 @@ pub enum DecodeErrorKind {
         /// The configured limit.
         max: usize,
     },
+    /// One frame (a reply with everything nested in it) longer than
+    /// [`Limits::max_frame_len`](crate::Limits).
+    FrameTooLong {
+        /// The length known so far (at least this many bytes).
+        len: u64,
+        /// The configured limit.
+        max: usize,
+    },
 }
 
 /// A malformed or over-limit RESP stream, with the byte offset (from the start of
@@ -114,6 +122,10 @@ impl fmt::Display for DecodeError {
             TooDeep { max } => write!(
                 f,
                 "aggregates nested deeper than the limit of {max} levels at byte {at}"
+            ),
+            FrameTooLong { len, max } => write!(
+                f,
+                "a reply of at least {len} bytes (found at byte {at}) is over the limit of {max} bytes"
             ),
         }
     }

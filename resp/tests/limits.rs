@@ -172,3 +172,40 @@ fn needed_len_reports_a_bulk_in_flight() {
     assert_eq!(dec.decode(&mut buf).unwrap(), None);
     assert_eq!(dec.needed_len(), Some(8 + 6 + 100 + 2));
 }
+
+#[test]
+fn frame_limit_bounds_one_whole_reply() {
+    let limits = Limits {
+        max_frame_len: 32,
+        ..Limits::default()
+    };
+    // 32 bytes in all: allowed, however it is made up.
+    let exact = b"*3\r\n$4\r\nabcd\r\n:12345\r\n+OK\r\n\r\n";
+    let exact = &exact[..exact.len() - 2];
+    assert_eq!(exact.len(), 27);
+    assert!(decode_with(limits, exact).unwrap().is_some());
+    let bulk = b"$22\r\n0123456789012345678901\r\n";
+    assert_eq!(bulk.len(), 29);
+    assert!(decode_with(limits, bulk).unwrap().is_some());
+    // A bulk of 26 bytes passes the bulk limit but not the frame limit, quick
+    // path or not, whole or announced by its header alone.
+    for input in [&b"$26\r\n01234567890123456789012345\r\n"[..], b"$26\r\n0123"] {
+        let err = decode_with(limits, input).unwrap_err();
+        assert!(matches!(err.kind(), K::FrameTooLong { max: 32, .. }), "{err}");
+    }
+    // An endless aggregate of small elements, each within every other limit,
+    // fails once it passes the frame limit, fed in pieces as a socket would.
+    let mut dec = Decoder::with_limits(limits);
+    let mut buf = BytesMut::from(&b"*1000000\r\n"[..]);
+    let mut result = dec.decode(&mut buf);
+    let mut fed = 0;
+    while let Ok(None) = result {
+        buf.extend_from_slice(b":1\r\n");
+        fed += 1;
+        assert!(fed < 100, "the stream was never cut off");
+        result = dec.decode(&mut buf);
+    }
+    let err = result.unwrap_err();
+    assert!(matches!(err.kind(), K::FrameTooLong { max: 32, .. }), "{err}");
+    assert!(err.to_string().contains("over the limit of 32 bytes"), "{err}");
+}

@@ -1,15 +1,16 @@
 //! [`Config`]: where to connect and how the connection behaves, from a URL or a
 //! builder.
 //!
-//! URLs: `redis://[user[:password]@]host[:port][/db]`, `rediss://…` for TLS and
-//! `unix:///path/to/socket?db=N`; user and password are percent-decoded; query
-//! options `protocol=2|3`, `client_name=NAME` and `db=N`. Defaults are chosen for
+//! URLs are parsed in [`url`](self::url). Defaults are chosen for
 //! a shared, long-lived connection: TCP_NODELAY on, reconnect forever with
 //! backoff from 10 ms to 5 s, dead-server detection after 30 s without an answer.
 //! The password is kept in a type whose `Debug` prints `***`, so neither errors
 //! nor logs can show it.
 
+mod url;
+
 use crate::error::{Error, Result};
+use redwire_resp::Limits;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -96,11 +97,42 @@ impl Backoff {
     /// assert_eq!(b.delay(3, 0.7), Duration::from_millis(40));
     /// assert_eq!(b.delay(30, 0.7), Duration::from_secs(5));
     /// ```
+    ///
+    /// It never panics, whatever the fields hold: a jitter or random number that
+    /// is not a number counts as 0, and the largest durations saturate.
     pub fn delay(&self, attempt: u32, random: f64) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
         let base = self.initial.saturating_mul(1u32 << exp).min(self.max);
-        let jitter = self.jitter.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
-        base.mul_f64(1.0 - jitter)
+        let unit = |x: f64| if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) };
+        let keep = 1.0 - unit(self.jitter) * unit(random);
+        Duration::try_from_secs_f64(base.as_secs_f64() * keep)
+            .map_or(base, |d| d.min(base))
+    }
+
+    /// This policy with its fields made sensible: jitter within 0.0–1.0 (0.5
+    /// when it is not a number), `initial` at least 1 ms (a zero delay would
+    /// spin against a server that refuses every attempt) and `max` at least
+    /// `initial`. The builder applies it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = redwire::Backoff { jitter: f64::NAN, initial: Duration::ZERO, ..Default::default() };
+    /// let b = b.normalized();
+    /// assert_eq!((b.jitter, b.initial), (0.5, Duration::from_millis(1)));
+    /// ```
+    pub fn normalized(self) -> Backoff {
+        let jitter = if self.jitter.is_nan() {
+            0.5
+        } else {
+            self.jitter.clamp(0.0, 1.0)
+        };
+        let initial = self.initial.max(Duration::from_millis(1));
+        Backoff {
+            initial,
+            max: self.max.max(initial),
+            jitter,
+            max_attempts: self.max_attempts,
+        }
     }
 }
 
@@ -191,6 +223,8 @@ pub struct Config {
     pub(crate) max_in_flight: usize,
     pub(crate) channel_capacity: usize,
     pub(crate) tcp_nodelay: bool,
+    pub(crate) tcp_keepalive: Option<Duration>,
+    pub(crate) limits: Limits,
 }
 
 impl Default for Config {
@@ -215,6 +249,8 @@ impl Default for Config {
             max_in_flight: 16_384,
             channel_capacity: 4_096,
             tcp_nodelay: true,
+            tcp_keepalive: Some(Duration::from_secs(60)),
+            limits: Limits::default(),
         }
     }
 }
@@ -243,7 +279,7 @@ impl Config {
     /// assert!(redwire::Config::from_url("http://nope").is_err());
     /// ```
     pub fn from_url(url: &str) -> Result<Config> {
-        parse_url(url)
+        url::parse(url)
     }
 
     /// Where the client connects.
@@ -311,7 +347,7 @@ impl Config {
 impl FromStr for Config {
     type Err = Error;
     fn from_str(s: &str) -> Result<Config> {
-        parse_url(s)
+        url::parse(s)
     }
 }
 
@@ -430,9 +466,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// The reconnection policy.
+    /// The reconnection policy, [`normalized`](Backoff::normalized).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.0.backoff = backoff;
+        self.0.backoff = backoff.normalized();
         self
     }
 
@@ -463,129 +499,42 @@ impl ConfigBuilder {
         self
     }
 
+    /// Turns on TCP keepalive probes after this long without traffic (default
+    /// 60 s), so that a peer that vanished without a word is noticed by the
+    /// operating system even on an idle connection; `None` turns them off.
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.0.tcp_keepalive = idle;
+        self
+    }
+
+    /// Bounds on what one reply may hold: the longest string, the most
+    /// elements, the deepest nesting and the most bytes in all
+    /// ([`Limits::max_frame_len`], default 1 GiB). A reply over a limit fails
+    /// its request with [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) and
+    /// the connection is replaced, so a broken or hostile server cannot make
+    /// the client's memory grow without end.
+    ///
+    /// ```
+    /// use redwire::resp::Limits;
+    /// let config = redwire::Config::builder()
+    ///     .reply_limits(Limits { max_frame_len: 64 << 20, ..Limits::default() })
+    ///     .build();
+    /// # let _ = config;
+    /// ```
+    pub fn reply_limits(mut self, limits: Limits) -> Self {
+        self.0.limits = limits;
+        self
+    }
+
     /// The finished configuration.
     pub fn build(self) -> Config {
         self.0
     }
 }
 
-fn parse_url(input: &str) -> Result<Config> {
-    let bad = |why: &str| Error::config(format!("invalid Redis URL: {why}"));
-    let url = url::Url::parse(input).map_err(|e| bad(&e.to_string()))?;
-    let mut config = Config::default();
-    match url.scheme() {
-        "redis" | "valkey" => {}
-        "rediss" | "valkeys" => config.tls = Some(TlsConfig::default()),
-        "unix" | "redis+unix" => {
-            if url.path().is_empty() {
-                return Err(bad("a unix:// URL needs a socket path"));
-            }
-            config.addr = Addr::Unix(PathBuf::from(url.path()));
-        }
-        other => {
-            return Err(bad(&format!(
-                "unknown scheme `{other}` (expected redis://, rediss:// or unix://)"
-            )))
-        }
-    }
-    if !matches!(config.addr, Addr::Unix(_)) {
-        let host = match url.host() {
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            Some(host) => host.to_string(),
-            None => return Err(bad("no host")),
-        };
-        config.addr = Addr::Tcp {
-            host,
-            port: url.port().unwrap_or(6379),
-        };
-        let db = url.path().trim_matches('/');
-        if !db.is_empty() {
-            config.database = db
-                .parse()
-                .map_err(|_| bad(&format!("database `{db}` is not a number")))?;
-        }
-    }
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8()
-            .map(|s| s.into_owned())
-            .map_err(|_| bad("user or password is not valid UTF-8 after percent-decoding"))
-    };
-    if !url.username().is_empty() {
-        config.username = Some(decode(url.username())?);
-    }
-    if let Some(password) = url.password() {
-        config.password = Some(Secret(decode(password)?));
-    }
-    for (key, value) in url.query_pairs() {
-        match &*key {
-            "db" => {
-                config.database = value
-                    .parse()
-                    .map_err(|_| bad(&format!("db `{value}` is not a number")))?
-            }
-            "protocol" | "resp" => {
-                config.protocol = match &*value {
-                    "2" => Protocol::Resp2,
-                    "3" => Protocol::Resp3,
-                    _ => return Err(bad(&format!("protocol `{value}` is not 2 or 3"))),
-                }
-            }
-            "client_name" | "name" => config.client_name = Some(value.into_owned()),
-            _ => return Err(bad(&format!("unknown option `{key}`"))),
-        }
-    }
-    Ok(config)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn full_url() {
-        let c = Config::from_url(
-            "redis://al%40ice:p%3Ass%2Fw@cache.local:7000/3?protocol=3&client_name=api",
-        )
-        .unwrap();
-        assert_eq!(
-            c.addr,
-            Addr::Tcp {
-                host: "cache.local".into(),
-                port: 7000
-            }
-        );
-        assert_eq!(c.username.as_deref(), Some("al@ice"));
-        assert_eq!(c.password, Some(Secret("p:ss/w".into())));
-        assert_eq!(c.database, 3);
-        assert_eq!(c.protocol, Protocol::Resp3);
-        assert_eq!(c.client_name.as_deref(), Some("api"));
-        assert!(c.tls.is_none());
-    }
-
-    #[test]
-    fn defaults_tls_ipv6_and_unix() {
-        let c: Config = "redis://localhost".parse().unwrap();
-        assert_eq!(c.addr.to_string(), "localhost:6379");
-        assert_eq!((c.database, c.protocol), (0, Protocol::Auto));
-        let c: Config = "rediss://[::1]:6380?protocol=2".parse().unwrap();
-        assert!(c.is_tls());
-        assert_eq!(c.addr.to_string(), "[::1]:6380");
-        assert_eq!(c.protocol, Protocol::Resp2);
-        let c: Config = "unix:///tmp/redis.sock?db=9".parse().unwrap();
-        assert_eq!(c.addr, Addr::Unix("/tmp/redis.sock".into()));
-        assert_eq!(c.database, 9);
-        // Only a password: the default user.
-        let c: Config = "redis://:pw@h".parse().unwrap();
-        assert_eq!((c.username, c.password), (None, Some(Secret("pw".into()))));
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        let c: Config = "redis://u:topsecret@h:1/2".parse().unwrap();
-        assert_eq!(c.redacted_url(), "redis://u:***@h:1/2");
-        assert!(!format!("{c:?}").contains("topsecret"));
-    }
 
     #[test]
     fn backoff_grows_and_caps() {
@@ -600,5 +549,38 @@ mod tests {
         assert_eq!(b.delay(5, 0.0), Duration::from_secs(1));
         assert_eq!(b.delay(1, 0.5), Duration::from_millis(50));
         assert_eq!(b.delay(u32::MAX, 0.0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn backoff_never_panics() {
+        let odd = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 2.0, 0.5];
+        for jitter in odd {
+            for random in odd {
+                for (initial, max) in [
+                    (Duration::MAX, Duration::MAX),
+                    (Duration::ZERO, Duration::ZERO),
+                    (Duration::from_secs(5), Duration::from_millis(1)),
+                ] {
+                    let b = Backoff {
+                        initial,
+                        max,
+                        jitter,
+                        max_attempts: None,
+                    };
+                    for attempt in [0, 1, 2, 31, u32::MAX] {
+                        assert!(b.delay(attempt, random) <= max.max(initial));
+                        let n = b.normalized();
+                        assert!((0.0..=1.0).contains(&n.jitter));
+                        assert!(n.initial >= Duration::from_millis(1) && n.max >= n.initial);
+                        let _ = n.delay(attempt, random);
+                    }
+                }
+            }
+        }
+        let b = Backoff {
+            jitter: f64::NAN,
+            ..Backoff::default()
+        };
+        assert_eq!(b.delay(1, 0.9), Duration::from_millis(10));
     }
 }
