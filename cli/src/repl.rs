@@ -320,19 +320,29 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
             }
             continue;
         }
-        match rt.block_on(client.send(&command(&words))) {
-            Ok(value) => {
-                println!("{}", render(&value, mode));
-                if name == "SELECT" && value.is_ok() {
-                    // The client re-selects its configured database on every
-                    // reconnect, so the new one goes into a new client's config.
-                    let db = String::from_utf8_lossy(&words[1]).parse().unwrap_or(0);
-                    config = config.clone().into_builder().database(db).build();
-                    if let Ok(c) = rt.block_on(connect(config.clone())) {
-                        client = c;
+        if name == "SELECT" && words.len() == 2 {
+            // The shared client keeps its database in its configuration (it
+            // selects it again on every reconnect): a new client it is.
+            match String::from_utf8_lossy(&words[1]).parse() {
+                Ok(db) => {
+                    let next = config.clone().into_builder().database(db).build();
+                    match rt.block_on(connect(next.clone())) {
+                        Ok(c) => {
+                            (client, config) = (c, next);
+                            println!("{}", render(&Value::Simple("OK".into()), mode));
+                        }
+                        Err(e) => println!("(error) {e}"),
                     }
                 }
+                Err(_) => println!(
+                    "{}",
+                    render_error("ERR value is not an integer or out of range", mode)
+                ),
             }
+            continue;
+        }
+        match rt.block_on(client.send(&command(&words))) {
+            Ok(value) => println!("{}", render(&value, mode)),
             Err(e) if e.kind() == ErrorKind::Server => {
                 println!("{}", render_error(e.message(), mode))
             }

@@ -4,7 +4,7 @@
 use crate::cmd::{Cmd, Pipeline};
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event, Shared};
-use crate::connection::{Actor, Reply, Request};
+use crate::connection::{Actor, Msg, Reply, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{FromValue, Value};
 use bytes::Bytes;
@@ -30,7 +30,7 @@ pub struct Client {
 }
 
 struct Inner {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::Sender<Msg>,
     shared: Arc<Shared>,
     config: Arc<Config>,
 }
@@ -203,7 +203,7 @@ impl Client {
     /// Hands a request to the actor, waiting while its channel is full.
     async fn enqueue(&self, req: Request) -> Result<()> {
         // The common case, a channel with room, needs no future at all.
-        match self.inner.tx.try_send(req) {
+        match self.inner.tx.try_send(Msg::Request(req)) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(req)) => self
                 .inner
@@ -279,14 +279,52 @@ impl Client {
                 message.push_str(&format!(" (last error: {why})"));
             }
         }
-        Error::new(ErrorKind::Timeout, message)
+        Error::deadline(message)
     }
 
     fn closed_error(&self) -> Error {
         match self.inner.shared.last_error() {
+            Some(why) if why.kind() == ErrorKind::Closed => why,
             Some(why) => Error::closed(why),
             None => Error::closed("the connection task has stopped"),
         }
+    }
+
+    /// Closes the connection gracefully for every clone of this client: no
+    /// request is taken any more (they fail with [`ErrorKind::Closed`]), the
+    /// requests already taken are written and answered, and then the socket is
+    /// closed and the connection task ends. Waits at most the response timeout
+    /// (30 s by default) for the answers; see [`close_within`](Self::close_within).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// client.close().await;
+    /// assert_eq!(client.state(), redwire::ConnectionState::Closed);
+    /// # }
+    /// ```
+    pub async fn close(&self) {
+        let grace = self
+            .inner
+            .config
+            .response_timeout
+            .unwrap_or(Duration::from_secs(30));
+        self.close_within(grace).await
+    }
+
+    /// Like [`close`](Self::close), giving the answers at most `grace`;
+    /// requests still unanswered then fail with [`ErrorKind::Closed`] (and
+    /// [`may_have_executed`](Error::may_have_executed) when they were sent).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// client.close_within(std::time::Duration::from_secs(1)).await;
+    /// # }
+    /// ```
+    pub async fn close_within(&self, grace: Duration) {
+        // A full channel is waited on: what is in it is answered first.
+        let _ = self.inner.tx.send(Msg::Close { grace }).await;
+        let mut state = self.inner.shared.state.subscribe();
+        let _ = state.wait_for(|s| *s == ConnectionState::Closed).await;
     }
 }
 

@@ -32,12 +32,13 @@ pub enum ErrorKind {
     Io,
     /// The server sent bytes that are not valid RESP, or a reply nobody asked for.
     Protocol,
-    /// The deadline passed before the reply arrived.
+    /// The caller's deadline passed, the server stopped answering (the
+    /// response timeout), or connecting took too long.
     Timeout,
-    /// The connection dropped while the request was queued or in flight; see
-    /// [`Error::may_have_executed`].
+    /// The connection dropped (closed by the server, reset, broken pipe) while
+    /// the request was in flight; see [`Error::may_have_executed`].
     ConnectionLost,
-    /// The client is not connected and was configured to fail fast.
+    /// The client is not connected and fails fast: the request was not sent.
     NotConnected,
     /// The client is closed: every handle was dropped, or it gave up reconnecting.
     Closed,
@@ -53,6 +54,26 @@ pub enum ErrorKind {
 }
 
 /// The error of every redwire operation.
+///
+/// Which kind a caller sees, and when:
+///
+/// | what happened | [`kind`](Error::kind) | [`may_have_executed`](Error::may_have_executed) |
+/// |---|---|---|
+/// | the server answered with an error reply (`WRONGTYPE`, `MOVED`…) | `Server`, with [`code`](Error::code) | false |
+/// | the command cannot be sent on a shared client (`MULTI`, `SUBSCRIBE`, `SELECT`…) | `Unsupported` | false |
+/// | the request was sent, then the server closed or reset the connection | `ConnectionLost` | true |
+/// | the request was sent, then nothing at all came back for the response timeout | `Timeout` | true |
+/// | the request was sent, then the server sent bytes that are not RESP, a reply over the [limits](crate::resp::Limits), or a reply nobody asked for | `Protocol` | true |
+/// | the request was sent, then another socket error | `Io` | true |
+/// | the caller's deadline (`command_timeout`, `send_timeout`) passed | `Timeout` | true (it may have been sent) |
+/// | the client fails fast and is not connected | `NotConnected` | false |
+/// | the client was closed (every handle dropped, `close`, attempts ran out) | `Closed` | false; true for a request cut off by `close`'s grace after it was sent |
+/// | connecting failed: refused, unknown host / no reply in time / TLS / wrong password | `Io` / `Timeout` / `Tls` / `Server` (`WRONGPASS`) | false |
+/// | the configuration or URL is invalid | `Config` | false |
+/// | a reply could not be converted into the asked-for type | `Type` | false |
+///
+/// A request not yet written when the connection drops is not an error: it is
+/// sent after the reconnect.
 ///
 /// ```
 /// use redwire::{Error, ErrorKind};
@@ -140,19 +161,58 @@ impl Error {
         Error::new(ErrorKind::Closed, format!("the client is closed: {reason}"))
     }
 
-    /// The connection dropped; `written` says whether the request had been sent.
+    /// A request cut off by `cause` (the connection dropped, the server stopped
+    /// answering, a malformed reply, the client closing). `written`: its bytes
+    /// had all reached the socket, so it may have run; it then fails with the
+    /// cause's kind. Unwritten, it failed because the client fails fast.
     pub(crate) fn connection_lost(cause: &Error, written: bool) -> Self {
-        let message = if written {
-            format!("connection lost after the request was sent, so it may have executed: {cause}")
+        let (kind, message) = if written {
+            (
+                cause.kind(),
+                format!("the request was sent but its reply did not come, so it may have executed: {cause}"),
+            )
+        } else if cause.kind() == ErrorKind::Closed {
+            (ErrorKind::Closed, cause.message().to_owned())
         } else {
-            format!("connection lost before the request was sent: {cause}")
+            (
+                ErrorKind::NotConnected,
+                format!("connection lost before the request was sent (fail-fast is on): {cause}"),
+            )
         };
         Error {
             inner: Arc::new(Inner {
-                kind: ErrorKind::ConnectionLost,
+                kind,
                 message,
                 may_have_executed: written,
                 source: Some(Arc::new(cause.clone())),
+            }),
+        }
+    }
+
+    /// A failure on an open socket: a reset, an abort or a broken pipe is a
+    /// lost connection, anything else an I/O error.
+    pub(crate) fn socket(context: &str, err: std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        let kind = match err.kind() {
+            Io::ConnectionReset
+            | Io::ConnectionAborted
+            | Io::BrokenPipe
+            | Io::UnexpectedEof
+            | Io::NotConnected => ErrorKind::ConnectionLost,
+            _ => ErrorKind::Io,
+        };
+        Error::with_source(kind, format!("{context}: {err}"), err)
+    }
+
+    /// The caller's own deadline passed. The request may have been written
+    /// before it did, so it may have executed.
+    pub(crate) fn deadline(message: String) -> Self {
+        Error {
+            inner: Arc::new(Inner {
+                kind: ErrorKind::Timeout,
+                message,
+                may_have_executed: true,
+                source: None,
             }),
         }
     }
@@ -183,8 +243,11 @@ impl Error {
         &self.inner.message
     }
 
-    /// True when the request reached the socket before the connection was lost:
-    /// the server may have executed it, so it is not sent again by redwire.
+    /// True when the request may have run on the server although no reply came
+    /// back: its bytes reached the socket before the connection failed, or the
+    /// caller's deadline passed after it may have been written. redwire never
+    /// sends such a request again (a replayed `INCR` would count twice); whether
+    /// to retry is the caller's decision. Available on every kind.
     ///
     /// ```
     /// let err = redwire::Error::server("ERR x");

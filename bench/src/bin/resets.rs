@@ -589,7 +589,7 @@ impl Load {
                     .await
                 {
                     Ok(v) => check_get(v.as_deref(), own),
-                    Err(e) => error(e.kind(), e),
+                    Err(e) => error(e.kind(), &e),
                 }
             }
             Load::RedisRs(c) => {
@@ -599,14 +599,14 @@ impl Load {
                     .await
                 {
                     Ok(v) => check_get(v.as_deref(), own),
-                    Err(e) => error(e.kind(), e),
+                    Err(e) => error(e.kind(), &e),
                 }
             }
             Load::Fred(c) => {
                 use fred::prelude::*;
                 match c.get::<Option<bytes::Bytes>, _>(key).await {
                     Ok(v) => check_get(v.as_deref(), own),
-                    Err(e) => error(e.kind(), e),
+                    Err(e) => error(e.kind(), &e),
                 }
             }
         }
@@ -617,7 +617,7 @@ impl Load {
             Load::Redwire(c) => match c.send(&redwire::cmd("SET").arg(key).arg(value)).await {
                 Ok(redwire::Value::Simple(s)) if &s[..] == b"OK" => Outcome::Ok,
                 Ok(_) => Outcome::Wrong,
-                Err(e) => error(e.kind(), e),
+                Err(e) => error(e.kind(), &e),
             },
             Load::RedisRs(c) => {
                 match redis::cmd("SET")
@@ -629,7 +629,7 @@ impl Load {
                     Ok(redis::Value::Okay) => Outcome::Ok,
                     Ok(redis::Value::SimpleString(s)) if s == "OK" => Outcome::Ok,
                     Ok(_) => Outcome::Wrong,
-                    Err(e) => error(e.kind(), e),
+                    Err(e) => error(e.kind(), &e),
                 }
             }
             Load::Fred(c) => {
@@ -640,7 +640,7 @@ impl Load {
                 {
                     Ok(Some(s)) if s == "OK" => Outcome::Ok,
                     Ok(_) => Outcome::Wrong,
-                    Err(e) => error(e.kind(), e),
+                    Err(e) => error(e.kind(), &e),
                 }
             }
         }

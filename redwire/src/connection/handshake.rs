@@ -27,6 +27,11 @@ pub(crate) async fn handshake(
     rbuf: &mut BytesMut,
     decoder: &mut Decoder,
 ) -> Result<Negotiated> {
+    if config.username.is_some() && config.password.is_none() {
+        return Err(Error::config(
+            "a user name needs a password: Redis logs users in with both",
+        ));
+    }
     let mut io = Exchange { t, rbuf, decoder };
     let tail = tail_commands(config);
     if config.protocol != Protocol::Resp2 {

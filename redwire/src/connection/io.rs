@@ -4,6 +4,8 @@
 use crate::config::{Addr, Config};
 use crate::error::{Error, Result};
 use std::io;
+use std::sync::Arc;
+use tokio::time::Instant;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -18,49 +20,96 @@ pub(crate) enum Transport {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-/// Opens a stream to the configured address (no handshake yet).
-pub(crate) async fn open(config: &Config) -> Result<Transport> {
-    match &config.addr {
-        Addr::Tcp { host, port } => {
-            let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), *port))
-                .await
-                .map_err(|e| Error::io(format_args!("cannot resolve host `{host}`"), e))?
-                .collect();
-            let mut last = None;
-            let mut stream = None;
-            for addr in addrs {
-                match TcpStream::connect(addr).await {
-                    Ok(s) => {
-                        stream = Some(s);
-                        break;
+/// Opens streams to the configured address; cheap to clone. The TLS
+/// configuration (certificates and keys read from disk) is built once, on a
+/// blocking thread, and reused by every reconnect.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    config: Arc<Config>,
+    #[cfg(feature = "tls")]
+    tls: Arc<tokio::sync::OnceCell<Arc<rustls::ClientConfig>>>,
+}
+
+impl Connector {
+    pub(crate) fn new(config: Arc<Config>) -> Self {
+        Connector {
+            config,
+            #[cfg(feature = "tls")]
+            tls: Arc::default(),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Opens a stream (no handshake yet). Several addresses for one host name
+    /// are tried in turn, each with an equal share of what is left of the
+    /// connect timeout, so one that never answers cannot use up all of it.
+    pub(crate) async fn open(&self) -> Result<Transport> {
+        let config = &*self.config;
+        let deadline = Instant::now() + config.connect_timeout;
+        match &config.addr {
+            Addr::Tcp { host, port } => {
+                let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), *port))
+                    .await
+                    .map_err(|e| Error::io(format_args!("cannot resolve host `{host}`"), e))?
+                    .collect();
+                let mut last = None;
+                let mut stream = None;
+                for (i, addr) in addrs.iter().enumerate() {
+                    let share = deadline.saturating_duration_since(Instant::now())
+                        / (addrs.len() - i) as u32;
+                    match tokio::time::timeout(share, TcpStream::connect(addr)).await {
+                        Ok(Ok(s)) => {
+                            stream = Some(s);
+                            break;
+                        }
+                        Ok(Err(e)) => last = Some(e),
+                        Err(_) => {
+                            last = Some(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                format!("{addr} did not answer within {share:?}"),
+                            ))
+                        }
                     }
-                    Err(e) => last = Some(e),
+                }
+                let stream = stream.ok_or_else(|| {
+                    let e = last.unwrap_or_else(|| io::Error::other("no address found"));
+                    Error::io(format_args!("cannot connect to {}", config.addr), e)
+                })?;
+                if config.tcp_nodelay {
+                    let _ = stream.set_nodelay(true);
+                }
+                if let Some(idle) = config.tcp_keepalive {
+                    let keepalive = socket2::TcpKeepalive::new().with_time(idle);
+                    let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+                }
+                match &config.tls {
+                    None => Ok(Transport::Tcp(stream)),
+                    #[cfg(feature = "tls")]
+                    Some(tls) => {
+                        let client_config = self
+                            .tls
+                            .get_or_try_init(|| tls::load(tls.clone()))
+                            .await?
+                            .clone();
+                        tls::wrap(stream, host, tls, client_config).await
+                    }
+                    #[cfg(not(feature = "tls"))]
+                    Some(_) => Err(Error::config(
+                        "rediss:// (TLS) needs redwire's `tls` feature to be enabled",
+                    )),
                 }
             }
-            let stream = stream.ok_or_else(|| {
-                let e = last.unwrap_or_else(|| io::Error::other("no address found"));
-                Error::io(format_args!("cannot connect to {}", config.addr), e)
-            })?;
-            if config.tcp_nodelay {
-                let _ = stream.set_nodelay(true);
-            }
-            match &config.tls {
-                None => Ok(Transport::Tcp(stream)),
-                #[cfg(feature = "tls")]
-                Some(tls) => tls::wrap(stream, host, tls).await,
-                #[cfg(not(feature = "tls"))]
-                Some(_) => Err(Error::config(
-                    "rediss:// (TLS) needs redwire's `tls` feature to be enabled",
-                )),
-            }
+            #[cfg(unix)]
+            Addr::Unix(path) => tokio::net::UnixStream::connect(path)
+                .await
+                .map(Transport::Unix)
+                .map_err(|e| Error::io(format_args!("cannot connect to {}", config.addr), e)),
+            #[cfg(not(unix))]
+            Addr::Unix(_) => Err(Error::config("unix sockets are not supported here")),
         }
-        #[cfg(unix)]
-        Addr::Unix(path) => tokio::net::UnixStream::connect(path)
-            .await
-            .map(Transport::Unix)
-            .map_err(|e| Error::io(format_args!("cannot connect to {}", config.addr), e)),
-        #[cfg(not(unix))]
-        Addr::Unix(_) => Err(Error::config("unix sockets are not supported here")),
     }
 }
 
@@ -127,12 +176,24 @@ mod tls {
     use std::sync::Arc;
     use tokio::net::TcpStream;
 
-    pub(super) async fn wrap(stream: TcpStream, host: &str, tls: &TlsConfig) -> Result<Transport> {
-        let config = client_config(tls)?;
+    /// Builds the rustls configuration on a blocking thread: it reads
+    /// certificate and key files, and maybe the system's root store.
+    pub(super) async fn load(tls: TlsConfig) -> Result<Arc<rustls::ClientConfig>> {
+        tokio::task::spawn_blocking(move || client_config(&tls).map(Arc::new))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Tls, format!("loading the TLS setup failed: {e}")))?
+    }
+
+    pub(super) async fn wrap(
+        stream: TcpStream,
+        host: &str,
+        tls: &TlsConfig,
+        config: Arc<rustls::ClientConfig>,
+    ) -> Result<Transport> {
         let name = tls.server_name.as_deref().unwrap_or(host);
         let name = ServerName::try_from(name.to_owned())
             .map_err(|e| Error::config(format!("invalid TLS server name `{name}`: {e}")))?;
-        let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+        let stream = tokio_rustls::TlsConnector::from(config)
             .connect(name, stream)
             .await
             .map_err(|e| {

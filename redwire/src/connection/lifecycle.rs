@@ -1,0 +1,287 @@
+//! The actor's lifecycle, top to bottom: connect, serve, and after a drop fail
+//! what was written, keep what was not, and reconnect with backoff; closing.
+//!
+//! **How a connection is judged.** One that completed its handshake and
+//! answered a request, or that lived a while, was a success: after its drop
+//! the next attempt is immediate, so a proxy that resets connections every few
+//! hundred milliseconds costs one reconnect per reset, not a growing backoff.
+//! One that failed its handshake, or dropped before answering anything within
+//! its first second, counts as a failed attempt: a server that accepts and then
+//! fails every time gets exponential backoff, not a spin.
+//!
+//! **When it ends.** When every handle is dropped or [`Client::close`] is
+//! called, the actor takes no more requests. Connected, it answers what it has
+//! taken (within `close`'s grace) and stops; disconnected, it stops at once:
+//! the requests it still holds were abandoned by callers that are gone, or
+//! never reached a server, and they must not keep reconnecting forever. A
+//! configuration error, a first connection that fails under
+//! [`Client::connect`], and running out of attempts end it too.
+//!
+//! [`Client::close`]: crate::Client::close
+//! [`Client::connect`]: crate::Client::connect
+
+use super::io::{Connector, Transport};
+use super::serve::Stop;
+use super::state::{ConnectionState, Event};
+use super::{handshake, Actor, Closing, Msg, Request};
+use crate::error::{Error, ErrorKind, Result};
+use bytes::BytesMut;
+use std::future::Future;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+/// A connection that answered nothing counts as a failed attempt when it
+/// dropped sooner than this.
+const STABLE_AFTER: Duration = Duration::from_secs(1);
+
+impl Actor {
+    /// Runs until the actor ends (see the module doc). With `first`, the first
+    /// connection attempt's outcome is reported there, and a failure ends the
+    /// actor (that is [`Client::connect`](crate::Client::connect)).
+    pub(crate) async fn run(mut self, mut first: Option<oneshot::Sender<Result<()>>>) {
+        let mut failures = 0u32;
+        loop {
+            self.shared.set(ConnectionState::Connecting);
+            let attempt = tokio::time::timeout(
+                self.config.connect_timeout,
+                open(self.connector.clone(), self.config.limits),
+            );
+            let result = match self.while_disconnected(attempt).await {
+                None => return self.close(),
+                Some(Ok(result)) => result,
+                Some(Err(_)) => Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "timed out connecting to {} after {:?}",
+                        self.config.addr, self.config.connect_timeout
+                    ),
+                )),
+            };
+            let error = match result {
+                Ok((transport, resp, rbuf)) => {
+                    if let Some(tx) = first.take() {
+                        let _ = tx.send(Ok(()));
+                    }
+                    let since = Instant::now();
+                    let reason = match self.connected(transport, resp, rbuf).await {
+                        Stop::Done => return self.close(),
+                        Stop::Lost(reason) => reason,
+                    };
+                    if self.answered > 0 || since.elapsed() >= STABLE_AFTER {
+                        failures = 0;
+                        continue;
+                    }
+                    reason
+                }
+                Err(error) => {
+                    if let Some(tx) = first.take() {
+                        let _ = tx.send(Err(error.clone()));
+                        return self.close_with(format!("the first connection failed: {error}"));
+                    }
+                    if error.kind() == ErrorKind::Config {
+                        // No later attempt can succeed.
+                        return self.close_with(error.to_string());
+                    }
+                    self.shared.set_last_error(Some(error.clone()));
+                    if self.config.fail_fast {
+                        let err = self.not_connected();
+                        self.pending.drain(..).for_each(|r| r.fail(err.clone()));
+                    }
+                    error
+                }
+            };
+            failures += 1;
+            let backoff = &self.config.backoff;
+            if backoff.max_attempts.is_some_and(|max| failures >= max) {
+                return self.close_with(format!(
+                    "gave up after {failures} failed connection attempts; last error: {error}"
+                ));
+            }
+            let delay = backoff.delay(failures, fastrand::f64());
+            tracing::debug!(attempt = failures, ?delay, %error, "reconnecting");
+            self.shared.set(ConnectionState::Reconnecting);
+            self.shared.emit(Event::Reconnecting {
+                attempt: failures,
+                delay,
+                error,
+            });
+            if self
+                .while_disconnected(tokio::time::sleep(delay))
+                .await
+                .is_none()
+            {
+                return self.close();
+            }
+        }
+    }
+
+    /// Serves a fresh connection until it drops or the actor is done; after a
+    /// drop, settles the requests it carried.
+    async fn connected(&mut self, transport: Transport, resp: u8, rbuf: BytesMut) -> Stop {
+        self.input.start(rbuf);
+        self.answered = 0;
+        self.shared.set_last_error(None);
+        self.shared.set(ConnectionState::Connected);
+        self.shared.emit(Event::Connected {
+            addr: self.config.addr.to_string(),
+            resp,
+        });
+        tracing::debug!(addr = %self.config.addr, resp, "connected");
+        let stop = self.serve(transport).await;
+        if let Stop::Lost(reason) = &stop {
+            tracing::debug!(addr = %self.config.addr, %reason, "disconnected");
+            self.disconnected(reason);
+            self.shared.set_last_error(Some(reason.clone()));
+            self.shared.emit(Event::Disconnected {
+                reason: reason.clone(),
+            });
+        }
+        stop
+    }
+
+    /// Runs `fut` while taking in requests: kept for later, or failed at once
+    /// when the client fails fast. `None` when the actor is closing.
+    async fn while_disconnected<F: Future>(&mut self, fut: F) -> Option<F::Output> {
+        tokio::pin!(fut);
+        loop {
+            if self.closing.is_some() {
+                return None;
+            }
+            if self.pending.len() >= self.pending_limit {
+                // Callers that gave up free their place.
+                self.pending.retain(|r| !r.abandoned());
+            }
+            let room = self.pending.len() < self.pending_limit;
+            tokio::select! {
+                out = &mut fut => return Some(out),
+                msg = self.rx.recv(), if room => self.receive(msg, false),
+            }
+        }
+    }
+
+    /// Takes one message from the channel (`None`: every handle is gone).
+    pub(super) fn receive(&mut self, msg: Option<Msg>, connected: bool) {
+        match msg {
+            None => self.begin_closing("every client handle was dropped", None),
+            Some(Msg::Close { grace }) => {
+                self.begin_closing("closed by Client::close", Some(Instant::now() + grace))
+            }
+            Some(Msg::Request(req)) if !connected && self.config.fail_fast => {
+                req.fail(self.not_connected())
+            }
+            Some(Msg::Request(req)) => self.pending.push_back(req),
+        }
+    }
+
+    /// Takes no more requests: what is still in the channel fails when the
+    /// actor ends.
+    fn begin_closing(&mut self, reason: &str, deadline: Option<Instant>) {
+        if self.closing.is_none() {
+            self.closing = Some(Closing {
+                reason: reason.to_owned(),
+                deadline,
+            });
+            self.rx.close();
+            if let Some(deadline) = deadline {
+                if deadline < self.tick.deadline() {
+                    self.tick.as_mut().reset(deadline);
+                }
+            }
+        }
+    }
+
+    fn not_connected(&self) -> Error {
+        let why = self
+            .shared
+            .last_error()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        Error::new(
+            ErrorKind::NotConnected,
+            format!(
+                "not connected to {} (fail-fast is on){why}",
+                self.config.addr
+            ),
+        )
+    }
+
+    /// After a drop: fail what was written, requeue what was not.
+    fn disconnected(&mut self, reason: &Error) {
+        let written = self.out.written();
+        let mut requeue = Vec::new();
+        for waiter in self.in_flight.drain(..) {
+            if waiter.end <= written {
+                waiter.request.fail(Error::connection_lost(reason, true));
+            } else if !waiter.request.abandoned() {
+                requeue.push(waiter.request);
+            }
+        }
+        for req in requeue.into_iter().rev() {
+            self.pending.push_front(req);
+        }
+        if self.config.fail_fast {
+            let err = Error::connection_lost(reason, false);
+            self.pending.drain(..).for_each(|r| r.fail(err.clone()));
+        }
+        self.in_flight_replies = 0;
+        self.out.reset();
+        self.input.reset();
+        self.deferred = false;
+    }
+
+    fn close(self) {
+        let reason = match &self.closing {
+            Some(closing) => closing.reason.clone(),
+            None => "the connection task stopped".into(),
+        };
+        self.close_with(reason)
+    }
+
+    /// Ends the actor: everything it still holds fails with a closed error.
+    fn close_with(mut self, reason: String) {
+        tracing::debug!(%reason, "client closed");
+        let err = Error::closed(&reason);
+        let written = self.out.written();
+        for waiter in self.in_flight.drain(..) {
+            // Cut off by close's grace: it may have run.
+            let written = waiter.end <= written;
+            waiter.request.fail(Error::connection_lost(&err, written));
+        }
+        self.pending.drain(..).for_each(|r| r.fail(err.clone()));
+        self.rx.close();
+        while let Ok(msg) = self.rx.try_recv() {
+            if let Msg::Request(req) = msg {
+                req.fail(err.clone());
+            }
+        }
+        self.shared.set_last_error(Some(err));
+        self.shared.set(ConnectionState::Closed);
+        self.shared.emit(Event::Closed { reason });
+    }
+}
+
+impl Request {
+    /// An internal request whose reply nobody reads (the health check).
+    pub(super) fn internal(bytes: bytes::Bytes) -> Request {
+        Request {
+            bytes,
+            replies: 1,
+            tx: None,
+        }
+    }
+}
+
+/// Opens a stream and runs the handshake on it; returns the stream, the RESP
+/// version and the read buffer (which may already hold the start of a reply).
+async fn open(
+    connector: Connector,
+    limits: redwire_resp::Limits,
+) -> Result<(Transport, u8, BytesMut)> {
+    let mut transport = connector.open().await?;
+    let mut rbuf = BytesMut::with_capacity(16 * 1024);
+    let mut decoder = redwire_resp::Decoder::with_limits(limits);
+    let negotiated =
+        handshake::handshake(&mut transport, connector.config(), &mut rbuf, &mut decoder).await?;
+    Ok((transport, negotiated.resp, rbuf))
+}

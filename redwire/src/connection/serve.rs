@@ -1,0 +1,238 @@
+//! The poll loop of a live connection: take requests in, write them, read
+//! replies and hand each to the oldest waiter, and let the timer check the
+//! server's health. See the module doc of [`connection`](super) for batching,
+//! fairness and cancellation.
+
+use super::io::Transport;
+use super::watchdog::Check;
+use super::{Actor, Reply, Request, Waiter};
+use crate::error::{Error, ErrorKind, Result};
+use redwire_resp::Frame;
+use std::future::{poll_fn, Future};
+use std::task::{Context, Poll};
+use tokio::time::Instant;
+
+/// Rounds of intake, write and read in one poll before the actor yields, so a
+/// connection under constant load cannot starve the tasks beside it. (The actor
+/// runs outside tokio's cooperative budget, which would split every intake.)
+const POLL_BUDGET: usize = 4;
+/// Replies handed out before the actor lets the woken callers run.
+const DISPATCH_BUDGET: usize = 128;
+
+/// Why serving stopped.
+pub(super) enum Stop {
+    /// The connection failed; reconnect.
+    Lost(Error),
+    /// The actor is closing and has nothing left to answer (or its grace ran out).
+    Done,
+}
+
+impl Actor {
+    pub(super) async fn serve(&mut self, mut transport: Transport) -> Stop {
+        self.watchdog.start(self.reads);
+        // What arrived right behind the handshake's replies is already buffered.
+        if let Err(e) = self.dispatch_buffered(usize::MAX) {
+            return Stop::Lost(e);
+        }
+        self.reset_tick();
+        poll_fn(|cx| self.poll_serve(cx, &mut transport)).await
+    }
+
+    fn poll_serve(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Poll<Stop> {
+        for _ in 0..POLL_BUDGET {
+            let received = self.intake(cx);
+            if received && !self.in_flight.is_empty() && !self.deferred {
+                // See "Automatic pipelining" in the module doc.
+                self.deferred = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.fill_write_queue();
+            let wrote = match self.out.poll_write(cx, t) {
+                Ok(wrote) => wrote,
+                Err(e) => return Poll::Ready(Stop::Lost(e)),
+            };
+            if wrote {
+                self.deferred = false;
+            }
+            let handed = match self.poll_read(cx, t) {
+                Ok(handed) => handed,
+                Err(e) => return Poll::Ready(Stop::Lost(e)),
+            };
+            if handed >= DISPATCH_BUDGET {
+                // As many callers were just woken as a worker's run queue holds
+                // well: let them run (and send again) before handing out more.
+                self.deferred = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if self.closing.is_some()
+                && self.pending.is_empty()
+                && self.in_flight.is_empty()
+                && self.out.is_empty()
+            {
+                return Poll::Ready(Stop::Done);
+            }
+            let mut timer = false;
+            if self.tick.as_mut().poll(cx).is_ready() {
+                if let Some(stop) = self.on_tick() {
+                    return Poll::Ready(stop);
+                }
+                self.reset_tick();
+                timer = true;
+            }
+            if !(received || wrote || handed > 0 || timer) {
+                return Poll::Pending;
+            }
+        }
+        // Still busy: let the other tasks of this thread run, then go on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Moves waiting requests from the channel into the queue. True if any
+    /// message came.
+    fn intake(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut received = false;
+        while self.closing.is_none() && self.pending.len() < self.pending_limit {
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(msg) => {
+                    self.receive(msg, true);
+                    received = true;
+                }
+                Poll::Pending => break,
+            }
+        }
+        received
+    }
+
+    /// Queues waiting requests for the socket, within the in-flight limit and
+    /// the write queue's size. A request whose caller gave up is not written.
+    fn fill_write_queue(&mut self) {
+        while let Some(req) = self.pending.front() {
+            let over_limit = self.in_flight_replies + req.replies > self.config.max_in_flight
+                && !self.in_flight.is_empty();
+            if over_limit || self.out.is_full() {
+                break;
+            }
+            let Some(req) = self.pending.pop_front() else {
+                break;
+            };
+            if req.abandoned() {
+                continue;
+            }
+            let end = self.out.push(&req.bytes);
+            self.in_flight_replies += req.replies;
+            let frames = if req.replies > 1 {
+                Vec::with_capacity(req.replies)
+            } else {
+                Vec::new()
+            };
+            self.in_flight.push_back(Waiter {
+                request: req,
+                frames,
+                end,
+            });
+        }
+    }
+
+    /// Hands out buffered replies, and reads once if the socket is ready and the
+    /// dispatch budget is not spent. Returns how many frames were handed out,
+    /// at least 1 when bytes were read.
+    fn poll_read(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Result<usize> {
+        let mut handed = self.dispatch_buffered(DISPATCH_BUDGET)?;
+        if handed == DISPATCH_BUDGET {
+            return Ok(handed);
+        }
+        match self.input.poll_fill(cx, t) {
+            Poll::Pending => Ok(handed),
+            Poll::Ready(Ok(0)) => Err(Error::new(
+                ErrorKind::ConnectionLost,
+                "the server closed the connection",
+            )),
+            Poll::Ready(Ok(_)) => {
+                self.reads += 1;
+                handed += self.dispatch_buffered(DISPATCH_BUDGET - handed)?;
+                // A read that completed nothing is still progress (a large
+                // reply arriving in pieces).
+                Ok(handed.max(1))
+            }
+            Poll::Ready(Err(e)) => Err(Error::socket("read failed", e)),
+        }
+    }
+
+    /// Hands out up to `limit` complete frames from the read buffer.
+    fn dispatch_buffered(&mut self, limit: usize) -> Result<usize> {
+        let mut handed = 0;
+        while handed < limit {
+            let Some(frame) = self.input.next_frame()? else {
+                break;
+            };
+            self.dispatch(frame)?;
+            handed += 1;
+        }
+        Ok(handed)
+    }
+
+    /// Gives a reply to the oldest waiter.
+    fn dispatch(&mut self, frame: Frame) -> Result<()> {
+        if frame.is_push() {
+            // Out-of-band: never the answer to a request.
+            tracing::trace!("push frame dropped: no subscriber");
+            return Ok(());
+        }
+        let Some(waiter) = self.in_flight.front_mut() else {
+            return Err(Error::protocol(
+                "the server sent a reply that no request was waiting for",
+            ));
+        };
+        let reply = if waiter.request.replies == 1 {
+            Reply::One(frame)
+        } else {
+            waiter.frames.push(frame);
+            if waiter.frames.len() < waiter.request.replies {
+                return Ok(());
+            }
+            Reply::Many(std::mem::take(&mut waiter.frames))
+        };
+        if let Some(waiter) = self.in_flight.pop_front() {
+            self.in_flight_replies -= waiter.request.replies;
+            self.answered += 1;
+            if let Some(tx) = waiter.request.tx {
+                // A caller that gave up dropped its receiver: the reply is discarded.
+                let _ = tx.send(Ok(reply));
+            }
+        }
+        Ok(())
+    }
+
+    /// The timer: close's grace, dead-server detection and idle health checks.
+    fn on_tick(&mut self) -> Option<Stop> {
+        let deadline = self.closing.as_ref().and_then(|c| c.deadline);
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(Stop::Done);
+        }
+        match self.watchdog.check(!self.in_flight.is_empty(), self.reads) {
+            Check::Fine => None,
+            Check::Dead(after) => Some(Stop::Lost(Error::new(
+                ErrorKind::Timeout,
+                format!("the server did not answer for {after:?}; the connection is replaced"),
+            ))),
+            Check::Idle => {
+                let mut ping = bytes::BytesMut::new();
+                redwire_resp::encode_command(&mut ping, ["PING"]);
+                self.pending.push_back(Request::internal(ping.freeze()));
+                None
+            }
+        }
+    }
+
+    /// The next tick: one watchdog period from now, or close's deadline.
+    fn reset_tick(&mut self) {
+        let mut next = Instant::now() + self.watchdog.period;
+        if let Some(deadline) = self.closing.as_ref().and_then(|c| c.deadline) {
+            next = next.min(deadline);
+        }
+        self.tick.as_mut().reset(next);
+    }
+}
