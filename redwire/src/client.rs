@@ -16,6 +16,12 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// requests from all clones are pipelined onto one socket, each caller waits only
 /// for its own reply.
 ///
+/// Because the connection is shared, a command that would break
+/// one-reply-per-request or change the connection for every caller (`MULTI`,
+/// `WATCH`, `SUBSCRIBE`, `SELECT`, `CLIENT REPLY`, an empty command…) is refused
+/// before anything is written, with an [`ErrorKind::Unsupported`] error that
+/// says where it belongs; the table is in [`rules`](crate::rules).
+///
 /// ```no_run
 /// # async fn demo() -> redwire::Result<()> {
 /// let client = redwire::Client::connect("redis://127.0.0.1:6379".parse()?).await?;

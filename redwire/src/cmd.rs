@@ -38,7 +38,7 @@ pub fn cmd(name: &str) -> Cmd {
 pub struct Cmd {
     argc: usize,
     args: BytesMut,
-    /// Whether a shared connection may carry it (see [`crate::rules`]).
+    /// Whether a shared connection may carry it (see [`rules`](crate::rules)).
     rule: Rule,
 }
 
@@ -86,8 +86,8 @@ impl Cmd {
     /// True when a shared [`Client`](crate::Client) may send this command on its
     /// own. It refuses commands that would break one-reply-per-request or change
     /// the connection for every caller (`SUBSCRIBE`, `MULTI`, `SELECT`,
-    /// `CLIENT REPLY`, an empty command…); the table with the reasons is in the
-    /// crate docs under [`Client`](crate::Client#commands-a-shared-client-refuses).
+    /// `CLIENT REPLY`, an empty command…); the table with the reasons is in
+    /// [`rules`](crate::rules).
     ///
     /// ```
     /// assert!(redwire::cmd("GET").arg("k").is_shareable());

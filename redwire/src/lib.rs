@@ -7,6 +7,12 @@
 //! with exponential backoff when it drops. See the [`connection`] module for the
 //! contract of the actor behind every client.
 //!
+//! Every command is sent with [`cmd`]: `cmd("ANY").arg(..)` builds any Redis
+//! command. A shared client refuses the few commands that would hand replies
+//! to the wrong caller or change the connection under the others (`MULTI`,
+//! `SUBSCRIBE`, `SELECT`, `CLIENT REPLY`…); the table of them, with where each
+//! belongs instead, is in [`rules`].
+//!
 //! ```no_run
 //! # async fn demo() -> redwire::Result<()> {
 //! use redwire::{cmd, Client, Config};
@@ -27,7 +33,7 @@ mod cmd;
 mod config;
 pub mod connection;
 mod error;
-mod rules;
+pub mod rules;
 mod value;
 
 pub use client::Client;

@@ -1,5 +1,6 @@
 //! The one table of commands that a shared (multiplexed) connection refuses,
-//! and why.
+//! and why. (This module holds no public items: it is the documentation of
+//! the rule, next to the code that applies it.)
 //!
 //! A shared [`Client`](crate::Client) works because every request gets exactly
 //! one reply, in order, and no request changes the connection under the other

@@ -1,7 +1,7 @@
 //! The connection actor: one task owns one socket and is the only way to it.
 //!
 //! The actor is a state machine whose lifecycle reads top to bottom in
-//! [`lifecycle`]:
+//! `lifecycle`:
 //!
 //! ```text
 //!   connect ──ok──▶ serve ──drop──▶ fail written, keep unwritten ──▶ connect
