@@ -79,7 +79,10 @@ async fn abandoned_requests_are_never_written_nor_keep_the_actor_alive() {
     let client = Client::new(cfg);
     let mut events = client.events();
     let err = client
-        .send_timeout(&cmd("INCR").arg("abandoned"), Some(Duration::from_millis(100)))
+        .send_timeout(
+            &cmd("INCR").arg("abandoned"),
+            Some(Duration::from_millis(100)),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
@@ -97,7 +100,10 @@ async fn abandoned_requests_are_never_written_nor_keep_the_actor_alive() {
     })
     .await;
     let _ = client
-        .send_timeout(&cmd("INCR").arg("abandoned"), Some(Duration::from_millis(50)))
+        .send_timeout(
+            &cmd("INCR").arg("abandoned"),
+            Some(Duration::from_millis(50)),
+        )
         .await;
     drop(client);
     let reason = wait_event(&mut events, Duration::from_secs(2), |e| match e {
@@ -180,7 +186,11 @@ async fn a_server_that_fails_at_once_gets_backoff() {
             .map(|a| (a, Duration::from_millis(40 << (a - 1))))
             .collect::<Vec<_>>()
     );
-    assert!(fake.connections_total() <= 6, "{}", fake.connections_total());
+    assert!(
+        fake.connections_total() <= 6,
+        "{}",
+        fake.connections_total()
+    );
 }
 
 /// Through a black hole the socket takes only part of a large request: it and
@@ -278,8 +288,5 @@ async fn reply_limits_come_from_the_config() {
     assert!(err.message().contains("over the limit"), "{err}");
     let v = client.send(&cmd("STRLEN").arg("big")).await.unwrap();
     assert_eq!(v, Value::Int(100_000));
-    assert_eq!(
-        server.command(&["GET", "nothing"]).unwrap(),
-        Frame::Null
-    );
+    assert_eq!(server.command(&["GET", "nothing"]).unwrap(), Frame::Null);
 }

@@ -32,8 +32,14 @@ fn refused() -> Vec<(Cmd, &'static str)> {
         (cmd("RESET"), "Client::close"),
         (cmd("QUIT"), "Client::close"),
         (cmd("CLIENT").arg("SETNAME").arg("x"), "client_name"),
-        (cmd("CLIENT").arg("TRACKING").arg("on"), "dedicated connection"),
-        (cmd("CLIENT").arg("NO-EVICT").arg("on"), "dedicated connection"),
+        (
+            cmd("CLIENT").arg("TRACKING").arg("on"),
+            "dedicated connection",
+        ),
+        (
+            cmd("CLIENT").arg("NO-EVICT").arg("on"),
+            "dedicated connection",
+        ),
         (cmd("READONLY"), "dedicated connection"),
         (cmd("ASKING"), "Pipeline"),
     ]
@@ -67,7 +73,11 @@ async fn refused_amid_traffic(client: &Client, bad: &Cmd, hint: &str) {
     }
     for get in gets {
         let (key, value) = get.await.unwrap().unwrap();
-        assert_eq!(value, Value::Bulk(key.clone().into()), "{bad:?} mixed up replies");
+        assert_eq!(
+            value,
+            Value::Bulk(key.clone().into()),
+            "{bad:?} mixed up replies"
+        );
     }
 }
 
@@ -146,7 +156,9 @@ async fn pipelines_are_checked_entry_by_entry() {
 
     // A transaction is made with `atomic`, and it still refuses bad entries.
     let mut tx = Pipeline::new();
-    tx.atomic().add(cmd("INCR").arg("n")).add(cmd("INCR").arg("n"));
+    tx.atomic()
+        .add(cmd("INCR").arg("n"))
+        .add(cmd("INCR").arg("n"));
     let results = client.pipeline(&tx).await.unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(results[1].as_ref().unwrap(), &Value::Int(2));

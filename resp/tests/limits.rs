@@ -189,9 +189,15 @@ fn frame_limit_bounds_one_whole_reply() {
     assert!(decode_with(limits, bulk).unwrap().is_some());
     // A bulk of 26 bytes passes the bulk limit but not the frame limit, quick
     // path or not, whole or announced by its header alone.
-    for input in [&b"$26\r\n01234567890123456789012345\r\n"[..], b"$26\r\n0123"] {
+    for input in [
+        &b"$26\r\n01234567890123456789012345\r\n"[..],
+        b"$26\r\n0123",
+    ] {
         let err = decode_with(limits, input).unwrap_err();
-        assert!(matches!(err.kind(), K::FrameTooLong { max: 32, .. }), "{err}");
+        assert!(
+            matches!(err.kind(), K::FrameTooLong { max: 32, .. }),
+            "{err}"
+        );
     }
     // An endless aggregate of small elements, each within every other limit,
     // fails once it passes the frame limit, fed in pieces as a socket would.
@@ -206,6 +212,12 @@ fn frame_limit_bounds_one_whole_reply() {
         result = dec.decode(&mut buf);
     }
     let err = result.unwrap_err();
-    assert!(matches!(err.kind(), K::FrameTooLong { max: 32, .. }), "{err}");
-    assert!(err.to_string().contains("over the limit of 32 bytes"), "{err}");
+    assert!(
+        matches!(err.kind(), K::FrameTooLong { max: 32, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("over the limit of 32 bytes"),
+        "{err}"
+    );
 }

@@ -33,7 +33,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug, Clone)]
-#[command(about = "redwire vs redis-rs vs fred: GET/SET while the connection is reset every 250 ms")]
+#[command(
+    about = "redwire vs redis-rs vs fred: GET/SET while the connection is reset every 250 ms"
+)]
 struct Args {
     /// Repetitions; each runs every client once, interleaved.
     #[arg(long, default_value_t = 5)]

@@ -105,8 +105,7 @@ impl Backoff {
         let base = self.initial.saturating_mul(1u32 << exp).min(self.max);
         let unit = |x: f64| if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) };
         let keep = 1.0 - unit(self.jitter) * unit(random);
-        Duration::try_from_secs_f64(base.as_secs_f64() * keep)
-            .map_or(base, |d| d.min(base))
+        Duration::try_from_secs_f64(base.as_secs_f64() * keep).map_or(base, |d| d.min(base))
     }
 
     /// This policy with its fields made sensible: jitter within 0.0–1.0 (0.5

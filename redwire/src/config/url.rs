@@ -163,7 +163,9 @@ mod tests {
 
     #[test]
     fn unix_paths_are_percent_decoded() {
-        let c: Config = "unix:///run/my%20redis/redis%2B1.sock?db=2".parse().unwrap();
+        let c: Config = "unix:///run/my%20redis/redis%2B1.sock?db=2"
+            .parse()
+            .unwrap();
         assert_eq!(c.addr, Addr::Unix("/run/my redis/redis+1.sock".into()));
         assert_eq!(c.database, 2);
     }

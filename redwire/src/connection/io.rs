@@ -4,12 +4,12 @@
 use crate::config::{Addr, Config};
 use crate::error::{Error, Result};
 use std::io;
-use std::sync::Arc;
-use tokio::time::Instant;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// An open stream to the server.
 pub(crate) enum Transport {

@@ -113,7 +113,9 @@ pub(crate) type ReplySender = oneshot::Sender<Result<Reply>>;
 pub(crate) enum Msg {
     Request(Request),
     /// Stop taking requests, answer what was sent within `grace`, then end.
-    Close { grace: Duration },
+    Close {
+        grace: Duration,
+    },
 }
 
 /// One command, or a pipeline's commands, and where its answer goes.

@@ -244,7 +244,10 @@ mod tests {
             let mut q = WriteQueue::new();
             let mut expected = Vec::new();
             let mut ends = Vec::new();
-            for (i, size) in [10, 20_000, 5, 3, 70_000, 16_383, 16_384, 1].iter().enumerate() {
+            for (i, size) in [10, 20_000, 5, 3, 70_000, 16_383, 16_384, 1]
+                .iter()
+                .enumerate()
+            {
                 let bytes = Bytes::from(vec![i as u8; *size]);
                 expected.extend_from_slice(&bytes);
                 ends.push(q.push(&bytes));
