@@ -160,7 +160,11 @@ async fn database_and_client_name_survive_a_reconnect() {
     let killed = server
         .command(&["CLIENT", "KILL", "TYPE", "normal"])
         .unwrap();
-    assert_eq!(killed, redwire_testkit::Frame::Integer(1));
+    // At least ours (a connection testkit used a moment ago may still count).
+    assert!(
+        matches!(killed, redwire_testkit::Frame::Integer(n) if n >= 1),
+        "{killed:?}"
+    );
     wait_event(&mut events, Duration::from_secs(5), |e| {
         matches!(e, Event::Connected { .. }).then_some(())
     })

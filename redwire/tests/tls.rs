@@ -82,3 +82,42 @@ async fn a_missing_ca_file_is_a_clear_error() {
     assert_eq!(err.kind(), ErrorKind::Tls);
     assert!(err.message().contains("/nonexistent/ca.pem"), "{err}");
 }
+
+/// Certificates and keys are read once, not on every reconnect (which would
+/// block the runtime on file reads): removed from disk after the first
+/// connection, they are not needed by the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_are_read_once() {
+    let server = RedisServer::builder()
+        .tls(true)
+        .config("tls-auth-clients yes")
+        .start()
+        .unwrap();
+    let dir = server.dir().join("client-copies");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = |from: &std::path::Path, name: &str| {
+        let to = dir.join(name);
+        std::fs::copy(from, &to).unwrap();
+        to
+    };
+    let ca = copy(server.tls_ca_cert_path().unwrap(), "ca.pem");
+    let cert = copy(server.tls_client_cert_path().unwrap(), "cert.pem");
+    let key = copy(server.tls_client_key_path().unwrap(), "key.pem");
+    let tls = TlsConfig::default().ca_file(&ca).client_cert(&cert, &key);
+    let client = Client::connect(tls_config(&server, tls)).await.unwrap();
+    let mut events = client.events();
+    for file in [&ca, &cert, &key] {
+        std::fs::remove_file(file).unwrap();
+    }
+    server
+        .command(&["CLIENT", "KILL", "TYPE", "normal"])
+        .unwrap();
+    support::wait_event(&mut events, std::time::Duration::from_secs(5), |e| {
+        matches!(e, redwire::Event::Connected { .. }).then_some(())
+    })
+    .await;
+    assert_eq!(
+        client.send(&cmd("PING")).await.unwrap(),
+        Value::Simple("PONG".into())
+    );
+}
