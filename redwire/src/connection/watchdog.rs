@@ -84,3 +84,82 @@ impl Watchdog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::advance;
+
+    fn watchdog(response: u64, health: u64) -> Watchdog {
+        let config = Config::builder()
+            .response_timeout(Some(Duration::from_millis(response)))
+            .health_check_interval(Some(Duration::from_millis(health)))
+            .build();
+        let mut w = Watchdog::new(&config);
+        w.start(0);
+        w
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dead_only_when_requests_wait_and_nothing_is_read() {
+        let mut w = watchdog(1_000, 10_000);
+        assert_eq!(w.period, Duration::from_millis(250));
+        advance(Duration::from_millis(600)).await;
+        assert_eq!(w.check(true, 0), Check::Fine);
+        advance(Duration::from_millis(400)).await;
+        assert_eq!(w.check(true, 0), Check::Dead(Duration::from_millis(1_000)));
+        // A read restarts the clock.
+        w.start(0);
+        advance(Duration::from_millis(900)).await;
+        assert_eq!(w.check(true, 1), Check::Fine);
+        advance(Duration::from_millis(900)).await;
+        assert_eq!(w.check(true, 1), Check::Fine);
+        advance(Duration::from_millis(100)).await;
+        assert_eq!(w.check(true, 1), Check::Dead(Duration::from_millis(1_000)));
+        // Nothing outstanding: never dead, however long.
+        w.start(1);
+        advance(Duration::from_millis(5_000)).await;
+        assert_eq!(w.check(false, 1), Check::Fine);
+        // Requests from the next tick on: idle time is not waiting time.
+        advance(w.period).await;
+        assert_eq!(w.check(true, 1), Check::Fine);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_connections_are_pinged_once_per_interval() {
+        let mut w = watchdog(60_000, 1_000);
+        assert_eq!(w.period, Duration::from_millis(250));
+        advance(Duration::from_millis(999)).await;
+        assert_eq!(w.check(false, 0), Check::Fine);
+        advance(Duration::from_millis(1)).await;
+        assert_eq!(w.check(false, 0), Check::Idle);
+        assert_eq!(w.check(false, 0), Check::Fine, "one ping per interval");
+        // Traffic (outstanding or read) postpones the ping.
+        advance(Duration::from_millis(800)).await;
+        assert_eq!(w.check(true, 0), Check::Fine);
+        advance(Duration::from_millis(800)).await;
+        assert_eq!(w.check(false, 1), Check::Fine);
+        advance(Duration::from_millis(999)).await;
+        assert_eq!(w.check(false, 1), Check::Fine);
+        advance(Duration::from_millis(1)).await;
+        assert_eq!(w.check(false, 1), Check::Idle);
+    }
+
+    #[test]
+    fn the_period_follows_the_shortest_timer_within_bounds() {
+        let config = Config::builder()
+            .response_timeout(None)
+            .health_check_interval(None)
+            .build();
+        assert_eq!(Watchdog::new(&config).period, Duration::from_millis(250));
+        let config = Config::builder()
+            .response_timeout(Some(Duration::from_millis(4)))
+            .build();
+        assert_eq!(Watchdog::new(&config).period, Duration::from_millis(5));
+        let config = Config::builder()
+            .response_timeout(Some(Duration::from_secs(100)))
+            .health_check_interval(Some(Duration::from_secs(60)))
+            .build();
+        assert_eq!(Watchdog::new(&config).period, Duration::from_secs(1));
+    }
+}
