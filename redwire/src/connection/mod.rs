@@ -206,3 +206,13 @@ impl Actor {
         }
     }
 }
+
+/// A waker that does nothing, for unit tests that poll by hand.
+#[cfg(test)]
+fn noop_waker() -> std::task::Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    std::task::Waker::from(Arc::new(Noop))
+}

@@ -154,11 +154,7 @@ mod tests {
     fn read_all(data: Vec<u8>, piece: usize) -> Vec<Frame> {
         let mut rb = ReadBuffer::new(Limits::default());
         let mut src = Source { data, at: 0, piece };
-        struct Noop;
-        impl std::task::Wake for Noop {
-            fn wake(self: std::sync::Arc<Self>) {}
-        }
-        let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+        let waker = super::super::noop_waker();
         let mut cx = Context::from_waker(&waker);
         let mut frames = Vec::new();
         loop {

@@ -223,19 +223,11 @@ mod tests {
     }
 
     fn run(q: &mut WriteQueue, sink: &mut Sink) {
-        let waker = noop_waker();
+        let waker = super::super::noop_waker();
         let mut cx = Context::from_waker(&waker);
         while !q.is_empty() {
             q.poll_write(&mut cx, sink).unwrap();
         }
-    }
-
-    fn noop_waker() -> std::task::Waker {
-        struct Noop;
-        impl std::task::Wake for Noop {
-            fn wake(self: std::sync::Arc<Self>) {}
-        }
-        std::task::Waker::from(std::sync::Arc::new(Noop))
     }
 
     #[test]
