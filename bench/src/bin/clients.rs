@@ -336,21 +336,7 @@ fn report(args: &Args, rows: &[(String, usize, String, Cell)], ceiling: f64) -> 
 // ---- the child: one cell ----
 
 fn run_child(args: &Args) -> Cell {
-    let runtime = match args.runtimes[0].as_str() {
-        "ct" => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        "mt1" => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build(),
-        "mt2" => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build(),
-        other => panic!("unknown runtime {other}"),
-    }
-    .expect("runtime");
+    let runtime = redwire_bench::runtime(&args.runtimes[0]);
     let url = args.url.clone().expect("url");
     let tasks = args.tasks[0];
     let client = args.clients[0].clone();

@@ -346,21 +346,7 @@ fn report(args: &Args, runs: &BTreeMap<String, Vec<Run>>) -> String {
 // ---- the child: one client, one server, one proxy ----
 
 fn run_child(args: &Args) -> Run {
-    let runtime = match args.runtime.as_str() {
-        "ct" => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        "mt1" => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build(),
-        "mt2" => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build(),
-        other => panic!("unknown runtime {other}"),
-    }
-    .expect("runtime");
+    let runtime = redwire_bench::runtime(&args.runtime);
     let server = redwire_testkit::RedisServer::start().expect("start redis-server");
     let proxy =
         Arc::new(redwire_testkit::FaultProxy::start(server.addr()).expect("start fault proxy"));
