@@ -51,6 +51,10 @@ struct Args {
     /// Runs of each cell; the median by ops/s is reported.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// What each task does: `mix` alternates SET and GET, `get` only GETs
+    /// (of keys set once before the warm-up).
+    #[arg(long, default_value = "mix", value_parser = ["mix", "get"])]
+    workload: String,
     /// Markdown file to write the results to.
     #[arg(long)]
     out: Option<String>,
@@ -147,6 +151,7 @@ fn run_parent(args: Args) {
                         .args(["--warmup", &args.warmup.to_string()])
                         .args(["--tasks", &tasks.to_string()])
                         .args(["--runtimes", runtime, "--clients", client])
+                        .args(["--workload", &args.workload])
                         .output()
                         .expect("run child");
                     let text = String::from_utf8_lossy(&out.stdout);
@@ -209,8 +214,13 @@ fn report(args: &Args, rows: &[(String, usize, String, Cell)], ceiling: f64) -> 
     let _ = writeln!(
         s,
         "One local redis-server; each client on ONE connection shared by N tasks, each task\n\
-         alternating GET and SET of a 16-byte value. {:.1} s measured after {:.1} s warm-up per cell,\n\
+         {} of a 16-byte value. {:.1} s measured after {:.1} s warm-up per cell,\n\
          median of {} run(s); each cell in a process of its own. Machine: {} cores.\n",
+        if args.workload == "get" {
+            "doing GET"
+        } else {
+            "alternating GET and SET"
+        },
         args.duration,
         args.warmup,
         args.repeat,
@@ -344,7 +354,7 @@ fn run_child(args: &Args) -> Cell {
     let duration = Duration::from_secs_f64(args.duration);
     runtime.block_on(async move {
         let load = Arc::new(Load::connect(&client, &url).await);
-        measure(load, tasks, warmup, duration).await
+        measure(load, tasks, warmup, duration, args.workload == "get").await
     })
 }
 
@@ -358,7 +368,13 @@ const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
 const STOP: u8 = 2;
 
-async fn measure(load: Arc<Load>, tasks: usize, warmup: Duration, duration: Duration) -> Cell {
+async fn measure(
+    load: Arc<Load>,
+    tasks: usize,
+    warmup: Duration,
+    duration: Duration,
+    get_only: bool,
+) -> Cell {
     let phase = Arc::new(AtomicU8::new(WARMUP));
     let merged = Arc::new(Mutex::new(latency_histogram()));
     let mut handles = Vec::new();
@@ -367,14 +383,17 @@ async fn measure(load: Arc<Load>, tasks: usize, warmup: Duration, duration: Dura
         handles.push(tokio::spawn(async move {
             let mut hist = latency_histogram();
             let key = format!("bench:{}", t % 1000);
-            let mut n = 0u64;
+            if get_only {
+                load.set(&key).await;
+            }
+            let mut n = u64::from(get_only);
             loop {
                 let p = phase.load(Ordering::Relaxed);
                 if p == STOP {
                     break;
                 }
                 let started = Instant::now();
-                if n % 2 == 0 {
+                if n % 2 == 0 && !get_only {
                     load.set(&key).await;
                 } else {
                     load.get(&key).await;
