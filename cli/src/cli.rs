@@ -277,6 +277,15 @@ async fn run_file(config: redwire::Config, data: Vec<u8>, mode: Mode, print: boo
         );
         return EXIT_USAGE;
     }
+    // The shared connection refuses some commands (MULTI, SELECT…): say which
+    // line before anything runs, rather than failing a whole batch.
+    let refused = lines
+        .iter()
+        .find_map(|l| command(&l.words).check_shareable().err().map(|e| (l, e)));
+    if let Some((l, e)) = refused {
+        eprintln!("redwire: line {}: {}", l.number, e.message());
+        return EXIT_USAGE;
+    }
     let client: Client = match connect(config).await {
         Ok(c) => c,
         Err(e) => {

@@ -7,7 +7,7 @@ use crate::format::{render, render_error, Mode};
 use crate::split::split_args;
 use crate::stream;
 use crate::target::connect;
-use redwire::{cmd, Client, Config, ErrorKind, Value};
+use redwire::{cmd, Client, Config, ErrorKind, Pipeline, Value};
 use rustyline::completion::Completer;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -234,11 +234,68 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".redwire_history"))
 }
 
-fn prompt(config: &Config) -> String {
+fn prompt(config: &Config, in_tx: bool) -> String {
+    let tx = if in_tx { "(TX)" } else { "" };
     match config.database() {
-        0 => format!("{}> ", config.addr()),
-        db => format!("{}[{db}]> ", config.addr()),
+        0 => format!("{}{tx}> ", config.addr()),
+        db => format!("{}[{db}]{tx}> ", config.addr()),
     }
+}
+
+/// `MULTI` … `EXEC` at the prompt. The client's connection is shared, so the
+/// commands are queued here and sent together as one atomic pipeline at
+/// `EXEC` (the server answers exactly as to `MULTI`, the commands and `EXEC`).
+/// Returns true when `name` was a transaction command or was queued.
+fn transaction_step(
+    rt: &Runtime,
+    client: &Client,
+    tx: &mut Option<Pipeline>,
+    name: &str,
+    words: &[Vec<u8>],
+    mode: Mode,
+) -> bool {
+    let error = |text: &str| println!("{}", render_error(text, mode));
+    match (name, tx.as_mut()) {
+        ("MULTI", Some(_)) => error("ERR MULTI calls can not be nested"),
+        ("MULTI", None) => {
+            let mut p = Pipeline::new();
+            p.atomic();
+            *tx = Some(p);
+            println!("{}", render(&Value::Simple("OK".into()), mode));
+        }
+        ("EXEC" | "DISCARD", None) => error(&format!("ERR {name} without MULTI")),
+        ("DISCARD", Some(_)) => {
+            *tx = None;
+            println!("{}", render(&Value::Simple("OK".into()), mode));
+        }
+        ("EXEC", Some(_)) => {
+            let p = tx.take().unwrap_or_default();
+            match rt.block_on(client.pipeline(&p)) {
+                Ok(results) => {
+                    let items = results
+                        .into_iter()
+                        .map(|r| r.unwrap_or_else(Value::Error))
+                        .collect();
+                    println!("{}", render(&Value::Array(items), mode));
+                }
+                Err(e) if e.kind() == ErrorKind::Server => error(e.message()),
+                Err(e) => println!("(error) {e}"),
+            }
+        }
+        (_, Some(p)) => {
+            let c = command(words);
+            if c.is_shareable() {
+                p.add(c);
+                println!("{}", render(&Value::Simple("QUEUED".into()), mode));
+            } else {
+                error(&format!(
+                    "ERR {name} is not allowed inside MULTI at this prompt"
+                ));
+            }
+        }
+        (_, None) => return false,
+    }
+    true
 }
 
 fn help(docs: &Docs, words: &[String]) {
@@ -283,7 +340,8 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
         let _ = editor.load_history(h);
     }
     // Ctrl-C and Ctrl-D end the loop (an Err), as in redis-cli.
-    while let Ok(line) = editor.readline(&prompt(&config)) {
+    let mut tx: Option<Pipeline> = None;
+    while let Ok(line) = editor.readline(&prompt(&config, tx.is_some())) {
         if line.trim().is_empty() {
             continue;
         }
@@ -318,6 +376,9 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
             if let Err(e) = rt.block_on(stream::run(&config, url, &words, mode)) {
                 println!("{}", render_error(&e, mode));
             }
+            continue;
+        }
+        if transaction_step(rt, &client, &mut tx, &name, &words, mode) {
             continue;
         }
         if name == "SELECT" && words.len() == 2 {

@@ -234,3 +234,20 @@ fn no_subcommand_prints_help() {
         "{text}"
     );
 }
+
+#[test]
+fn commands_a_shared_connection_refuses_are_named_before_anything_runs() {
+    let server = RedisServer::start().unwrap();
+    let out = run(
+        &["cli", "-u", &server.url(), "--pipe", "-"],
+        b"INCR before\nMULTI\nINCR inside\nEXEC\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("line 2: MULTI cannot be sent"), "{err}");
+    assert_eq!(server.command(&["GET", "before"]).unwrap(), Frame::Null);
+    // One-shot: the library's reason, and nothing sent.
+    let out = cli(&server, &["SELECT", "3"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("database"), "{}", stderr(&out));
+}

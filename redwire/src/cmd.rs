@@ -96,7 +96,19 @@ impl Cmd {
     /// assert!(!redwire::Cmd::new().is_shareable());
     /// ```
     pub fn is_shareable(&self) -> bool {
-        self.check_shared(false).is_ok()
+        self.check_shareable().is_ok()
+    }
+
+    /// Like [`is_shareable`](Self::is_shareable), with the error a shared
+    /// client would give: what the command would break and where it belongs.
+    ///
+    /// ```
+    /// let err = redwire::cmd("SELECT").arg(2).check_shareable().unwrap_err();
+    /// assert_eq!(err.kind(), redwire::ErrorKind::Unsupported);
+    /// assert!(err.message().contains("database"));
+    /// ```
+    pub fn check_shareable(&self) -> Result<()> {
+        self.check_shared(false)
     }
 
     /// Refuses, before anything is written, a command that cannot share a

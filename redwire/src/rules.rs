@@ -20,7 +20,7 @@
 //! | `HELLO` `AUTH` | change protocol or user for every caller, undone by a reconnect | the [`Config`](crate::Config) |
 //! | `RESET` `QUIT` | reset or close the connection of every caller | drop the client or [`Client::close`](crate::Client::close) |
 //! | `CLIENT SETNAME` `CLIENT SETINFO` | connection identity, undone by a reconnect | [`ConfigBuilder::client_name`](crate::ConfigBuilder::client_name) |
-//! | `CLIENT TRACKING` `CLIENT CACHING` `CLIENT NO-EVICT` `CLIENT NO-TOUCH` `READONLY` `READWRITE` | per-connection modes for every caller, undone by a reconnect | a dedicated connection |
+//! | `CLIENT TRACKING` `CLIENT CACHING` `CLIENT NO-EVICT` `CLIENT NO-TOUCH` `CLIENT CAPA` `READONLY` `READWRITE` | per-connection modes for every caller, undone by a reconnect | a dedicated connection |
 //! | `ASKING` | applies to whatever command comes next, possibly another caller's | in one [`Pipeline`](crate::Pipeline) with its command |
 //!
 //! Everything else is allowed, blocking commands included (they hold up the
@@ -143,7 +143,7 @@ pub(crate) fn for_client(sub: &[u8]) -> Rule {
     let why = match &upper[..sub.len()] {
         b"REPLY" => Why::SuppressesReplies,
         b"SETNAME" | b"SETINFO" => Why::Identity,
-        b"TRACKING" | b"CACHING" | b"NO-EVICT" | b"NO-TOUCH" => Why::Mode,
+        b"TRACKING" | b"CACHING" | b"NO-EVICT" | b"NO-TOUCH" | b"CAPA" => Why::Mode,
         _ => return Rule::Shared,
     };
     Rule::Refused(why)
