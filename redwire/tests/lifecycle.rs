@@ -290,3 +290,54 @@ async fn reply_limits_come_from_the_config() {
     assert_eq!(v, Value::Int(100_000));
     assert_eq!(server.command(&["GET", "nothing"]).unwrap(), Frame::Null);
 }
+
+/// While disconnected the queue is bounded; when it is full, requests whose
+/// callers gave up make room, and the live ones are all kept and answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_while_disconnected_drops_only_abandoned_requests() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    proxy.refuse_new(true);
+    // The queue holds 64 requests (its floor) with a channel of 1.
+    let cfg = config(&proxy.url())
+        .into_builder()
+        .channel_capacity(1)
+        .backoff(backoff(20, 50))
+        .build();
+    let client = Client::new(cfg);
+    let mut live = Vec::new();
+    for i in 0..10 {
+        let c = client.clone();
+        live.push(tokio::spawn(async move {
+            c.send(&cmd("INCR").arg(format!("live:{i}"))).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut gave_up = Vec::new();
+    for i in 0..54 {
+        let c = client.clone();
+        gave_up.push(tokio::spawn(async move {
+            c.send_timeout(
+                &cmd("INCR").arg(format!("gave-up:{i}")),
+                Some(Duration::from_millis(100)),
+            )
+            .await
+        }));
+    }
+    for t in gave_up {
+        assert_eq!(t.await.unwrap().unwrap_err().kind(), ErrorKind::Timeout);
+    }
+    // The queue is full of 10 live and 54 abandoned requests: one more.
+    let last = {
+        let c = client.clone();
+        tokio::spawn(async move { c.send(&cmd("INCR").arg("last")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    proxy.refuse_new(false);
+    for t in live {
+        assert_eq!(t.await.unwrap().unwrap(), Value::Int(1));
+    }
+    assert_eq!(last.await.unwrap().unwrap(), Value::Int(1));
+    let v = client.send(&cmd("GET").arg("gave-up:0")).await.unwrap();
+    assert_eq!(v, Value::Nil);
+}
