@@ -327,7 +327,17 @@ async fn a_full_queue_while_disconnected_drops_only_abandoned_requests() {
     for t in gave_up {
         assert_eq!(t.await.unwrap().unwrap_err().kind(), ErrorKind::Timeout);
     }
-    // The queue is full of 10 live and 54 abandoned requests: one more.
+    // The queue is full of 10 live and 54 abandoned requests: new requests
+    // still get in (a channel of 1 would block the second at once).
+    for i in 0..3 {
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            client.send_and_forget(&cmd("INCR").arg("forgotten")),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("send_and_forget {i} blocked on a queue of abandoned requests"))
+        .unwrap();
+    }
     let last = {
         let c = client.clone();
         tokio::spawn(async move { c.send(&cmd("INCR").arg("last")).await })
@@ -340,4 +350,32 @@ async fn a_full_queue_while_disconnected_drops_only_abandoned_requests() {
     assert_eq!(last.await.unwrap().unwrap(), Value::Int(1));
     let v = client.send(&cmd("GET").arg("gave-up:0")).await.unwrap();
     assert_eq!(v, Value::Nil);
+    let v = client.send(&cmd("GET").arg("forgotten")).await.unwrap();
+    assert_eq!(v, Value::Bulk("3".into()));
+}
+
+/// With fail-fast, a request that arrives between two connection attempts
+/// fails at once, not when the next attempt fails.
+#[tokio::test]
+async fn fail_fast_does_not_wait_for_the_next_attempt() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    proxy.refuse_new(true);
+    let cfg = config(&proxy.url())
+        .into_builder()
+        .fail_fast(true)
+        .backoff(backoff(5_000, 5_000))
+        .build();
+    let client = Client::new(cfg);
+    let mut events = client.events();
+    wait_event(&mut events, Duration::from_secs(5), |e| {
+        matches!(e, Event::Reconnecting { .. }).then_some(())
+    })
+    .await;
+    let err = client
+        .send_timeout(&cmd("PING"), Some(Duration::from_secs(2)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotConnected, "{err}");
+    assert!(!err.may_have_executed());
 }
