@@ -112,9 +112,16 @@ impl Why {
 /// Longest command name in the table (`PUNSUBSCRIBE`, `SUNSUBSCRIBE`).
 const LONGEST: usize = 12;
 
+/// Shortest command name in the table (`SYNC`, `EXEC`, `AUTH`, `QUIT`): the
+/// busiest commands (`GET`, `SET`) are shorter and cost one comparison.
+const SHORTEST: usize = 4;
+
 /// The rule for a command name.
 #[inline]
 pub(crate) fn for_name(name: &[u8]) -> Rule {
+    if name.len() < SHORTEST {
+        return Rule::Shared;
+    }
     let Some(upper) = uppercase::<LONGEST>(name) else {
         return Rule::Shared;
     };
@@ -176,6 +183,9 @@ mod tests {
         assert_eq!(for_name(b"sunsubscribe"), Rule::Refused(Why::Subscription));
         assert_eq!(for_name(b"a-name-longer-than-the-table"), Rule::Shared);
         assert_eq!(for_name(b""), Rule::Shared);
+        assert_eq!(for_name(b"set"), Rule::Shared);
+        assert_eq!(for_name(b"quit"), Rule::Refused(Why::Reset));
+        assert_eq!(for_name(b"punsubscribe"), Rule::Refused(Why::Subscription));
         assert_eq!(for_name(b"client"), Rule::Client);
         assert_eq!(for_name(b"asking"), Rule::PipelineOnly);
         assert_eq!(for_client(b"reply"), Rule::Refused(Why::SuppressesReplies));

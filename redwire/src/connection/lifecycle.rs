@@ -161,6 +161,7 @@ impl Actor {
     }
 
     /// Takes one message from the channel (`None`: every handle is gone).
+    #[inline]
     pub(super) fn receive(&mut self, msg: Option<Msg>, connected: bool) {
         match msg {
             None => self.begin_closing("every client handle was dropped", None),

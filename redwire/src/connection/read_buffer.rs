@@ -54,19 +54,27 @@ impl ReadBuffer {
     }
 
     /// The next complete frame, if the buffer holds one.
+    #[inline]
     pub(super) fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
-        let mut frame = self.decoder.decode(&mut self.buf)?;
-        if self.large_block > 0 {
-            if let Some(frame) = &mut frame {
-                // The reply this block grew for: it keeps the block alone.
-                copy_small(frame, self.large_block / 2);
-                let mut fresh = BytesMut::with_capacity(READ_CHUNK.max(self.buf.len()));
-                fresh.extend_from_slice(&self.buf);
-                self.buf = fresh;
-                self.large_block = 0;
-            }
+        let frame = self.decoder.decode(&mut self.buf)?;
+        if self.large_block > 0 && frame.is_some() {
+            return Ok(frame.map(|f| self.leave_large_block(f)));
         }
         Ok(frame)
+    }
+
+    /// The reply the large block grew for is complete: it keeps the block
+    /// alone (its small strings copied out), the bytes behind it move to a
+    /// new ordinary block.
+    #[cold]
+    #[inline(never)]
+    fn leave_large_block(&mut self, mut frame: Frame) -> Frame {
+        copy_small(&mut frame, self.large_block / 2);
+        let mut fresh = BytesMut::with_capacity(READ_CHUNK.max(self.buf.len()));
+        fresh.extend_from_slice(&self.buf);
+        self.buf = fresh;
+        self.large_block = 0;
+        frame
     }
 
     /// Reads once into the buffer, making room first: for a reply whose size

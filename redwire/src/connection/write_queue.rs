@@ -33,7 +33,7 @@ pub(super) struct WriteQueue {
     segments: VecDeque<Bytes>,
     /// Small requests, copied together; after every segment.
     buf: BytesMut,
-    /// The most `buf` has held since it was made.
+    /// The most `buf` has held at the start of a write since it was made.
     peak: usize,
     /// Bytes queued and bytes written since the connection opened.
     queued: u64,
@@ -69,6 +69,7 @@ impl WriteQueue {
     }
 
     /// Queues a request's bytes; returns where they end in the output stream.
+    #[inline]
     pub(super) fn push(&mut self, bytes: &Bytes) -> u64 {
         if bytes.len() >= LARGE {
             if !self.buf.is_empty() {
@@ -77,7 +78,6 @@ impl WriteQueue {
             self.segments.push_back(bytes.clone());
         } else {
             self.buf.extend_from_slice(bytes);
-            self.peak = self.peak.max(self.buf.len());
         }
         self.queued += bytes.len() as u64;
         self.queued
@@ -90,6 +90,7 @@ impl WriteQueue {
         w: &mut W,
     ) -> Result<bool> {
         let mut progress = false;
+        self.peak = self.peak.max(self.buf.len());
         while !self.is_empty() {
             let poll = if self.segments.is_empty() {
                 Pin::new(&mut *w).poll_write(cx, &self.buf)
