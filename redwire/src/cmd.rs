@@ -74,13 +74,21 @@ impl Cmd {
     /// assert_eq!(c.arg_count(), 2);
     /// ```
     pub fn write_arg(&mut self, bytes: &[u8]) {
-        match self.argc {
-            0 => self.rule = rules::for_name(bytes),
-            1 if self.rule == Rule::Client => self.rule = rules::for_client(bytes),
-            _ => {}
+        if self.argc < 2 {
+            self.classify(bytes);
         }
         redwire_resp::encode_bulk(&mut self.args, bytes);
         self.argc += 1;
+    }
+
+    /// Applies the rules to the name, and to the subcommand of `CLIENT`.
+    #[inline]
+    fn classify(&mut self, arg: &[u8]) {
+        if self.argc == 0 {
+            self.rule = rules::for_name(arg);
+        } else if self.rule == Rule::Client {
+            self.rule = rules::for_client(arg);
+        }
     }
 
     /// True when a shared [`Client`](crate::Client) may send this command on its
@@ -115,6 +123,16 @@ impl Cmd {
     /// connection; `in_pipeline` allows `ASKING` (followed by its command).
     #[inline]
     pub(crate) fn check_shared(&self, in_pipeline: bool) -> Result<()> {
+        if matches!(self.rule, Rule::Shared | Rule::Client) {
+            return Ok(());
+        }
+        self.refusal(in_pipeline)
+    }
+
+    /// The error for a command the rules do not simply allow.
+    #[cold]
+    #[inline(never)]
+    fn refusal(&self, in_pipeline: bool) -> Result<()> {
         let why = match self.rule {
             Rule::Shared | Rule::Client => return Ok(()),
             Rule::PipelineOnly if in_pipeline => return Ok(()),

@@ -119,9 +119,15 @@ const SHORTEST: usize = 4;
 /// The rule for a command name.
 #[inline]
 pub(crate) fn for_name(name: &[u8]) -> Rule {
-    if name.len() < SHORTEST {
+    if name.len() < SHORTEST || name.len() > LONGEST {
         return Rule::Shared;
     }
+    look_up(name)
+}
+
+/// The table itself, for names of a length that appears in it.
+#[inline(never)]
+fn look_up(name: &[u8]) -> Rule {
     let Some(upper) = uppercase::<LONGEST>(name) else {
         return Rule::Shared;
     };
