@@ -179,6 +179,11 @@ impl Decoder {
     /// Returns `Ok(None)` without consuming anything when more bytes are needed.
     /// Bulk strings in the result are zero-copy slices of `buf`'s memory.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        // The usual call after the last complete frame was taken: nothing to
+        // scan (a partly scanned frame always leaves its bytes in `buf`).
+        if buf.is_empty() {
+            return Ok(None);
+        }
         if self.scan.open.is_empty() {
             if let Some(frame) = quick_scalar(buf, &self.limits) {
                 self.scan.reset();

@@ -84,6 +84,7 @@ impl WriteQueue {
     }
 
     /// Writes as much as the socket takes, then flushes. True on progress.
+    #[inline]
     pub(super) fn poll_write<W: AsyncWrite + Unpin>(
         &mut self,
         cx: &mut Context<'_>,
@@ -95,17 +96,7 @@ impl WriteQueue {
             let poll = if self.segments.is_empty() {
                 Pin::new(&mut *w).poll_write(cx, &self.buf)
             } else {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let mut count = 0;
-                let tail = (!self.buf.is_empty()).then_some(&self.buf[..]);
-                for chunk in self.segments.iter().map(|s| &s[..]).chain(tail) {
-                    if count == MAX_SLICES {
-                        break;
-                    }
-                    slices[count] = IoSlice::new(chunk);
-                    count += 1;
-                }
-                Pin::new(&mut *w).poll_write_vectored(cx, &slices[..count])
+                self.poll_write_segments(cx, w)
             };
             match poll {
                 Poll::Ready(Ok(0)) => {
@@ -136,9 +127,35 @@ impl WriteQueue {
         Ok(progress)
     }
 
+    /// One vectored write of the segments and the buffer behind them: only
+    /// when a large request is queued, so kept off the path of small ones.
+    #[inline(never)]
+    fn poll_write_segments<W: AsyncWrite + Unpin>(
+        &self,
+        cx: &mut Context<'_>,
+        w: &mut W,
+    ) -> Poll<std::io::Result<usize>> {
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let mut count = 0;
+        let tail = (!self.buf.is_empty()).then_some(&self.buf[..]);
+        for chunk in self.segments.iter().map(|s| &s[..]).chain(tail) {
+            if count == MAX_SLICES {
+                break;
+            }
+            slices[count] = IoSlice::new(chunk);
+            count += 1;
+        }
+        Pin::new(&mut *w).poll_write_vectored(cx, &slices[..count])
+    }
+
     /// Drops `n` written bytes off the front.
+    #[inline]
     fn consume(&mut self, mut n: usize) {
         self.written += n as u64;
+        if self.segments.is_empty() {
+            self.buf.advance(n);
+            return;
+        }
         while n > 0 {
             match self.segments.front_mut() {
                 Some(segment) => {
