@@ -231,6 +231,38 @@ mod tests {
     }
 
     #[test]
+    fn the_value_a_large_block_grew_for_is_not_copied() {
+        let mut wire = format!("${}\r\n", 1 << 20).into_bytes();
+        let header = wire.len();
+        wire.extend_from_slice(&vec![b'y'; 1 << 20]);
+        wire.extend_from_slice(b"\r\n");
+        let mut rb = ReadBuffer::new(Limits::default());
+        let mut src = Source {
+            data: wire,
+            at: 0,
+            piece: 256 * 1024,
+        };
+        let waker = super::super::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut block_start = 0;
+        let frame = loop {
+            if let Some(f) = rb.next_frame().unwrap() {
+                break f;
+            }
+            // The frame starts at the front of the buffer until it is taken.
+            block_start = rb.buf.as_ptr() as usize;
+            assert!(matches!(rb.poll_fill(&mut cx, &mut src), Poll::Ready(Ok(n)) if n > 0));
+        };
+        let Frame::Bulk(b) = frame else { panic!() };
+        assert_eq!(b.len(), 1 << 20);
+        assert_eq!(
+            b.as_ptr() as usize,
+            block_start + header,
+            "the large value is a slice of the block it was read into"
+        );
+    }
+
+    #[test]
     fn ordinary_replies_share_the_ordinary_block() {
         let frames = read_all(b"$3\r\nabc\r\n$3\r\ndef\r\n".to_vec(), 1024);
         let (Frame::Bulk(a), Frame::Bulk(b)) = (&frames[0], &frames[1]) else {
