@@ -37,7 +37,7 @@ const BATCH: usize = 1000;
 With no -u and no REDIS_URL a throwaway redis-server is started from PATH."
 )]
 pub struct CliArgs {
-    /// Server URL: redis://[user:password@]host:port/db, rediss://…, unix:///path
+    /// Server URL: redis://user:password@host:port/db (user and password optional), rediss://…, unix:///path
     #[arg(short = 'u', long = "url", env = "REDIS_URL", value_name = "URL")]
     pub url: Option<String>,
     /// Print values only, strings unquoted (the default when stdout is not a terminal, as with redis-cli)

@@ -26,7 +26,7 @@ its last reply); with --rate it is from when the request was due.\n\n\
 With no -u and no REDIS_URL a throwaway redis-server is started from PATH."
 )]
 pub struct BenchArgs {
-    /// Server URL: redis://[user:password@]host:port/db, rediss://…, unix:///path
+    /// Server URL: redis://user:password@host:port/db (user and password optional), rediss://…, unix:///path
     #[arg(short = 'u', long = "url", env = "REDIS_URL", value_name = "URL")]
     pub url: Option<String>,
     /// Connections to open
