@@ -443,3 +443,39 @@ async fn a_connection_that_dies_at_once_backs_off() {
         fake.connections_total()
     );
 }
+
+/// Bytes that arrive in the same read as the handshake's last reply are kept:
+/// here a push split between that read and the next one, which must decode
+/// whole (and answer nobody) rather than leave a torn frame behind.
+#[tokio::test]
+async fn a_frame_split_across_the_handshake_and_the_first_read_is_kept() {
+    let handshake = redwire_testkit::resp3_handshake(|req: &Request| match req.name.as_str() {
+        "GET" => vec![
+            Action::send("age\r\n$2\r\nhi\r\n"),
+            Action::Frame(Frame::Bulk(req.args[0].clone())),
+        ],
+        _ => vec![Action::ok()],
+    });
+    let fake = FakeServer::start(move |req: &Request| {
+        let last_of_handshake = req.is("CLIENT")
+            && req
+                .arg_str(1)
+                .is_some_and(|a| a.eq_ignore_ascii_case("LIB-VER"));
+        if last_of_handshake {
+            // Its reply and the start of a push in one write.
+            vec![Action::send("+OK\r\n>2\r\n$7\r\nmess")]
+        } else {
+            handshake(req)
+        }
+    })
+    .unwrap();
+    let client = Client::connect(config(&fake.url())).await.unwrap();
+    let mut events = client.events();
+    let v = client.send(&cmd("GET").arg("k")).await.unwrap();
+    assert_eq!(v, Value::Bulk("k".into()));
+    assert!(
+        events.try_recv().is_err(),
+        "the connection was replaced: a torn frame was read as garbage"
+    );
+    assert_eq!(fake.connections_total(), 1);
+}
