@@ -379,3 +379,36 @@ async fn fail_fast_does_not_wait_for_the_next_attempt() {
     assert_eq!(err.kind(), ErrorKind::NotConnected, "{err}");
     assert!(!err.may_have_executed());
 }
+
+/// `close` while the server is down ends at once: what waits for a connection
+/// fails as closed and was never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_while_disconnected_fails_what_waits() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    proxy.refuse_new(true);
+    let client = Client::new(
+        config(&proxy.url())
+            .into_builder()
+            .backoff(backoff(20, 50))
+            .build(),
+    );
+    let waiting = {
+        let c = client.clone();
+        tokio::spawn(async move { c.send(&cmd("INCR").arg("never")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(Duration::from_secs(5), client.close())
+        .await
+        .expect("close waited for a connection");
+    let err = waiting.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Closed, "{err}");
+    assert!(!err.may_have_executed());
+    proxy.refuse_new(false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        server.command(&["GET", "never"]).unwrap(),
+        Frame::Null,
+        "a request was sent after close"
+    );
+}
