@@ -23,7 +23,7 @@
 use super::io::{Connector, Transport};
 use super::serve::Stop;
 use super::state::{ConnectionState, Event};
-use super::{handshake, Actor, Closing, Msg, Request};
+use super::{handshake, Actor, Closing, Msg};
 use crate::error::{Error, ErrorKind, Result};
 use bytes::BytesMut;
 use std::future::Future;
@@ -259,17 +259,6 @@ impl Actor {
         self.shared.set_last_error(Some(err));
         self.shared.set(ConnectionState::Closed);
         self.shared.emit(Event::Closed { reason });
-    }
-}
-
-impl Request {
-    /// An internal request whose reply nobody reads (the health check).
-    pub(super) fn internal(bytes: bytes::Bytes) -> Request {
-        Request {
-            bytes,
-            replies: 1,
-            tx: None,
-        }
     }
 }
 

@@ -129,6 +129,15 @@ pub(crate) struct Request {
 }
 
 impl Request {
+    /// An internal request whose reply nobody reads (the health check).
+    fn internal(bytes: Bytes) -> Request {
+        Request {
+            bytes,
+            replies: 1,
+            tx: None,
+        }
+    }
+
     /// The caller gave up (timed out or dropped its future).
     fn abandoned(&self) -> bool {
         self.tx.as_ref().is_some_and(|tx| tx.is_closed())
