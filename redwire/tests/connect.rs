@@ -188,3 +188,38 @@ async fn gives_up_after_max_attempts_and_says_why() {
     let err = client.send(&cmd("PING")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Closed);
 }
+
+/// TCP keepalive is on by default and can be turned off: the kernel shows a
+/// keepalive timer (`02` in `/proc/net/tcp`) on an idle socket that has it.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn tcp_keepalive_is_set_on_the_socket() {
+    let server = RedisServer::start().unwrap();
+    for (keepalive, timer) in [(Some(Duration::from_secs(60)), "02:"), (None, "00:")] {
+        let cfg = config(&server.url())
+            .into_builder()
+            .tcp_keepalive(keepalive)
+            .build();
+        let client = Client::connect(cfg).await.unwrap();
+        let info: String = client.query(&cmd("CLIENT").arg("INFO")).await.unwrap();
+        let port: u16 = info
+            .split(' ')
+            .find_map(|f| f.strip_prefix("addr="))
+            .and_then(|a| a.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no addr in {info}"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let local = format!(":{port:04X}");
+        let socket = table
+            .lines()
+            .find(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|a| a.ends_with(&local))
+            })
+            .unwrap_or_else(|| panic!("port {port} not in /proc/net/tcp"));
+        let state = socket.split_whitespace().nth(5).unwrap();
+        assert!(state.starts_with(timer), "{keepalive:?}: timer {state}");
+    }
+}
