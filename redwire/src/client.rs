@@ -327,7 +327,10 @@ impl Client {
     /// # }
     /// ```
     pub async fn close_within(&self, grace: Duration) {
-        // A full channel is waited on: what is in it is answered first.
+        // Heard at once while disconnected, where a full queue would hold the
+        // message below until a connection drained it.
+        self.inner.shared.close_requested.notify_one();
+        // Connected, a full channel is waited on: what is in it is answered first.
         let _ = self.inner.tx.send(Msg::Close { grace }).await;
         let mut state = self.inner.shared.state.subscribe();
         let _ = state.wait_for(|s| *s == ConnectionState::Closed).await;

@@ -412,3 +412,34 @@ async fn close_while_disconnected_fails_what_waits() {
         "a request was sent after close"
     );
 }
+
+/// `close` while the server is down and the queue is full does not wait for a
+/// connection that would drain the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_does_not_wait_behind_a_full_queue() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    proxy.refuse_new(true);
+    let client = Client::new(
+        config(&proxy.url())
+            .into_builder()
+            .channel_capacity(1)
+            .backoff(backoff(20, 50))
+            .build(),
+    );
+    // 64 queued, 1 in the channel, the rest waiting to get into it.
+    let waiting: Vec<_> = (0..80)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { c.send(&cmd("INCR").arg(format!("k{i}"))).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(Duration::from_secs(5), client.close())
+        .await
+        .expect("close waited behind the full queue");
+    for w in waiting {
+        let err = w.await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Closed, "{err}");
+    }
+}

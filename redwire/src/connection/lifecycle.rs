@@ -141,9 +141,14 @@ impl Actor {
     }
 
     /// Runs `fut` while taking in requests: kept for later, or failed at once
-    /// when the client fails fast. `None` when the actor is closing.
+    /// when the client fails fast. `None` when the actor is closing, which
+    /// `close` can also say out of band: its message may wait behind a full
+    /// queue that only a connection would drain.
     async fn while_disconnected<F: Future>(&mut self, fut: F) -> Option<F::Output> {
         tokio::pin!(fut);
+        let shared = self.shared.clone();
+        let close = shared.close_requested.notified();
+        tokio::pin!(close);
         loop {
             if self.closing.is_some() {
                 return None;
@@ -156,6 +161,7 @@ impl Actor {
             tokio::select! {
                 out = &mut fut => return Some(out),
                 msg = self.rx.recv(), if room => self.receive(msg, false),
+                () = &mut close => self.begin_closing("closed by Client::close", None),
             }
         }
     }

@@ -77,6 +77,9 @@ pub(crate) struct Shared {
     pub(crate) events: broadcast::Sender<Event>,
     /// Why the connection is not up, for the message of a request's timeout.
     pub(crate) last_error: std::sync::Mutex<Option<Error>>,
+    /// `Client::close` was called: heard while disconnected, when the close
+    /// message may be stuck behind a full queue.
+    pub(crate) close_requested: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -85,6 +88,7 @@ impl Shared {
             state: watch::Sender::new(ConnectionState::Connecting),
             events: broadcast::Sender::new(256),
             last_error: std::sync::Mutex::new(None),
+            close_requested: tokio::sync::Notify::new(),
         }
     }
 
