@@ -202,3 +202,55 @@ async fn a_stalled_server_gets_no_more_than_max_in_flight() {
         c.abort();
     }
 }
+
+/// The in-flight limit is a window, not a ceiling that fills up for good:
+/// after many answered requests, a burst still goes out `max_in_flight` at a
+/// time. Seen from the server: behind a blocked `BLPOP`, the other requests
+/// wait unread-but-received in the connection's query buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_requests_free_their_in_flight_slots() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .max_in_flight(4)
+        .client_name("windowed")
+        .build();
+    let client = Client::connect(cfg).await.unwrap();
+    for _ in 0..20 {
+        client.send(&cmd("PING")).await.unwrap();
+    }
+    let burst: Vec<_> = (0..6)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.send(&cmd("BLPOP").arg("list").arg(0)).await })
+        })
+        .collect();
+    let one = cmd("BLPOP").arg("list").arg(0).to_bytes().len();
+    // The first BLPOP blocks; the next three of the window wait in its query buffer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let qbuf = loop {
+        let list = client_list(&server);
+        let line = list
+            .lines()
+            .find(|l| l.contains("name=windowed"))
+            .unwrap()
+            .to_owned();
+        let qbuf: usize = line
+            .split(' ')
+            .find_map(|f| f.strip_prefix("qbuf="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        if qbuf >= 3 * one || std::time::Instant::now() > deadline {
+            break qbuf;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(qbuf, 3 * one, "requests sent behind the blocked one");
+    for _ in 0..6 {
+        server.command(&["RPUSH", "list", "x"]).unwrap();
+    }
+    for b in burst {
+        b.await.unwrap().unwrap();
+    }
+}
