@@ -19,6 +19,19 @@ fn backoff(initial_ms: u64, max_ms: u64) -> Backoff {
     }
 }
 
+/// A client created while its server is unreachable (the proxy refuses new
+/// connections until told otherwise), with quick retries unless `tune` says.
+fn while_down(
+    tune: impl FnOnce(redwire::ConfigBuilder) -> redwire::ConfigBuilder,
+) -> (RedisServer, FaultProxy, Client) {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    proxy.refuse_new(true);
+    let builder = config(&proxy.url()).into_builder().backoff(backoff(20, 50));
+    let client = Client::new(tune(builder).build());
+    (server, proxy, client)
+}
+
 /// Writes prove nothing: one request every 300 ms into a black hole must not
 /// keep the connection alive past the response timeout, and a request with no
 /// deadline of its own must not wait forever.
@@ -69,14 +82,7 @@ async fn a_black_hole_is_detected_under_a_trickle_of_traffic() {
 /// keep the actor reconnecting after the last handle is gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_requests_are_never_written_nor_keep_the_actor_alive() {
-    let server = RedisServer::start().unwrap();
-    let proxy = FaultProxy::start(server.addr()).unwrap();
-    proxy.refuse_new(true);
-    let cfg = config(&proxy.url())
-        .into_builder()
-        .backoff(backoff(20, 50))
-        .build();
-    let client = Client::new(cfg);
+    let (_server, proxy, client) = while_down(|b| b);
     let mut events = client.events();
     let err = client
         .send_timeout(
@@ -295,16 +301,8 @@ async fn reply_limits_come_from_the_config() {
 /// callers gave up make room, and the live ones are all kept and answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_while_disconnected_drops_only_abandoned_requests() {
-    let server = RedisServer::start().unwrap();
-    let proxy = FaultProxy::start(server.addr()).unwrap();
-    proxy.refuse_new(true);
     // The queue holds 64 requests (its floor) with a channel of 1.
-    let cfg = config(&proxy.url())
-        .into_builder()
-        .channel_capacity(1)
-        .backoff(backoff(20, 50))
-        .build();
-    let client = Client::new(cfg);
+    let (_server, proxy, client) = while_down(|b| b.channel_capacity(1));
     let mut live = Vec::new();
     for i in 0..10 {
         let c = client.clone();
@@ -358,15 +356,8 @@ async fn a_full_queue_while_disconnected_drops_only_abandoned_requests() {
 /// fails at once, not when the next attempt fails.
 #[tokio::test]
 async fn fail_fast_does_not_wait_for_the_next_attempt() {
-    let server = RedisServer::start().unwrap();
-    let proxy = FaultProxy::start(server.addr()).unwrap();
-    proxy.refuse_new(true);
-    let cfg = config(&proxy.url())
-        .into_builder()
-        .fail_fast(true)
-        .backoff(backoff(5_000, 5_000))
-        .build();
-    let client = Client::new(cfg);
+    let (_server, _proxy, client) =
+        while_down(|b| b.fail_fast(true).backoff(backoff(5_000, 5_000)));
     let mut events = client.events();
     wait_event(&mut events, Duration::from_secs(5), |e| {
         matches!(e, Event::Reconnecting { .. }).then_some(())
@@ -384,15 +375,7 @@ async fn fail_fast_does_not_wait_for_the_next_attempt() {
 /// fails as closed and was never sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_while_disconnected_fails_what_waits() {
-    let server = RedisServer::start().unwrap();
-    let proxy = FaultProxy::start(server.addr()).unwrap();
-    proxy.refuse_new(true);
-    let client = Client::new(
-        config(&proxy.url())
-            .into_builder()
-            .backoff(backoff(20, 50))
-            .build(),
-    );
+    let (server, proxy, client) = while_down(|b| b);
     let waiting = {
         let c = client.clone();
         tokio::spawn(async move { c.send(&cmd("INCR").arg("never")).await })
@@ -417,16 +400,7 @@ async fn close_while_disconnected_fails_what_waits() {
 /// connection that would drain the queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_does_not_wait_behind_a_full_queue() {
-    let server = RedisServer::start().unwrap();
-    let proxy = FaultProxy::start(server.addr()).unwrap();
-    proxy.refuse_new(true);
-    let client = Client::new(
-        config(&proxy.url())
-            .into_builder()
-            .channel_capacity(1)
-            .backoff(backoff(20, 50))
-            .build(),
-    );
+    let (_server, _proxy, client) = while_down(|b| b.channel_capacity(1));
     // 64 queued, 1 in the channel, the rest waiting to get into it.
     let waiting: Vec<_> = (0..80)
         .map(|i| {
