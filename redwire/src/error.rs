@@ -14,12 +14,14 @@ use std::sync::Arc;
 /// ```
 /// use redwire::{Error, ErrorKind};
 ///
-/// fn retry_worthy(err: &Error) -> bool {
-///     match err.kind() {
-///         ErrorKind::ConnectionLost => !err.may_have_executed(),
-///         ErrorKind::NotConnected | ErrorKind::Timeout => true,
-///         _ => false,
-///     }
+/// /// Worth sending again: the connection failed, not the command, and the
+/// /// request may only be repeated if it is idempotent or certainly did not run.
+/// fn retry_worthy(err: &Error, idempotent: bool) -> bool {
+///     let connection_trouble = matches!(
+///         err.kind(),
+///         ErrorKind::ConnectionLost | ErrorKind::Timeout | ErrorKind::Io | ErrorKind::NotConnected
+///     );
+///     connection_trouble && (idempotent || !err.may_have_executed())
 /// }
 /// # let _ = retry_worthy;
 /// ```
@@ -48,8 +50,9 @@ pub enum ErrorKind {
     Tls,
     /// A reply could not be converted into the requested Rust type.
     Type,
-    /// The request cannot be sent this way, such as `SUBSCRIBE` or `MONITOR` on
-    /// a shared connection, whose replies would be a stream, not one reply.
+    /// The request cannot be sent this way: a command a shared connection
+    /// refuses (`MULTI`, `SUBSCRIBE`, `SELECT`…; see [`rules`](crate::rules)),
+    /// whose message says where it belongs.
     Unsupported,
 }
 
