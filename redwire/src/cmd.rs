@@ -1,9 +1,11 @@
-//! Commands and pipelines, encoded as they are built.
+//! [`Cmd`]: one command, encoded as it is built.
 //!
-//! A [`Cmd`] writes each argument as a RESP bulk string into its own buffer the
-//! moment it is added, so sending it is one copy of finished bytes; a
-//! [`Pipeline`] is the same for many commands, written contiguously.
+//! A `Cmd` writes each argument as a RESP bulk string into its own buffer the
+//! moment it is added (what an argument may be is [`ToArg`], in `args`), so
+//! sending it is one copy of finished bytes. Whether a shared connection may
+//! carry it is decided here too, from its first words (see [`rules`]).
 
+use crate::args::ToArg;
 use crate::error::{Error, Result};
 use crate::rules::{self, Rule, Why};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -39,7 +41,7 @@ pub struct Cmd {
     argc: usize,
     args: BytesMut,
     /// Whether a shared connection may carry it (see [`rules`](crate::rules)).
-    rule: Rule,
+    pub(crate) rule: Rule,
 }
 
 impl Cmd {
@@ -64,6 +66,37 @@ impl Cmd {
     pub fn push_arg(&mut self, arg: impl ToArg) -> &mut Self {
         arg.write_args(self);
         self
+    }
+
+    /// Adds how many arguments `items` writes, then the items: the
+    /// `numkeys keys…` of `EVAL`, `FCALL`, `ZUNIONSTORE`, `LMPOP`…
+    ///
+    /// ```
+    /// let c = redwire::cmd("SINTERCARD").arg_counted(["a", "b"]);
+    /// let args: Vec<&[u8]> = c.args_iter().collect();
+    /// assert_eq!(args, [&b"SINTERCARD"[..], b"2", b"a", b"b"]);
+    /// ```
+    #[must_use]
+    pub fn arg_counted(mut self, items: impl ToArg) -> Self {
+        let mut scratch = Cmd::new();
+        items.write_args(&mut scratch);
+        self.push_arg(scratch.argc);
+        self.append(&scratch);
+        self
+    }
+
+    /// Adds the arguments of another command (its name included, if it has
+    /// one): a command's tail built apart.
+    pub(crate) fn append(&mut self, other: &Cmd) {
+        if self.argc < 2 {
+            // Keep the rules' view of the first words.
+            for arg in other.args_iter() {
+                self.write_arg(arg);
+            }
+            return;
+        }
+        self.args.extend_from_slice(&other.args);
+        self.argc += other.argc;
     }
 
     /// Adds one raw argument; what every [`ToArg`] implementation ends in.
@@ -218,232 +251,5 @@ impl std::fmt::Debug for Cmd {
             self.name(),
             self.argc.saturating_sub(1)
         )
-    }
-}
-
-/// A value usable as command arguments.
-///
-/// ```
-/// use redwire::{Cmd, ToArg};
-///
-/// struct UserId(u64);
-/// impl ToArg for UserId {
-///     fn write_args(&self, cmd: &mut Cmd) {
-///         cmd.write_arg(format!("user:{}", self.0).as_bytes());
-///     }
-/// }
-/// let c = redwire::cmd("GET").arg(UserId(7));
-/// assert_eq!(c.args_iter().nth(1), Some(&b"user:7"[..]));
-/// ```
-pub trait ToArg {
-    /// Writes this value as zero or more arguments.
-    fn write_args(&self, cmd: &mut Cmd);
-}
-
-impl<T: ToArg + ?Sized> ToArg for &T {
-    fn write_args(&self, cmd: &mut Cmd) {
-        (**self).write_args(cmd)
-    }
-}
-
-impl ToArg for str {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self.as_bytes())
-    }
-}
-
-impl ToArg for String {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self.as_bytes())
-    }
-}
-
-impl ToArg for [u8] {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self)
-    }
-}
-
-impl<const N: usize> ToArg for [u8; N] {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self)
-    }
-}
-
-impl ToArg for Vec<u8> {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self)
-    }
-}
-
-impl ToArg for Bytes {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self)
-    }
-}
-
-macro_rules! to_arg_int {
-    ($($t:ty),*) => {$(
-        impl ToArg for $t {
-            fn write_args(&self, cmd: &mut Cmd) {
-                cmd.write_arg(itoa::Buffer::new().format(*self).as_bytes())
-            }
-        }
-    )*};
-}
-// Not `u8`: a byte slice or `Vec<u8>` is one binary argument, not a list of numbers.
-to_arg_int!(i8, i16, i32, i64, i128, isize, u16, u32, u64, u128, usize);
-
-macro_rules! to_arg_float {
-    ($($t:ty),*) => {$(
-        impl ToArg for $t {
-            fn write_args(&self, cmd: &mut Cmd) {
-                // Redis reads `inf`, `-inf` and plain decimals.
-                let text = if self.is_infinite() {
-                    if *self > 0.0 { "inf".to_string() } else { "-inf".to_string() }
-                } else {
-                    self.to_string()
-                };
-                cmd.write_arg(text.as_bytes())
-            }
-        }
-    )*};
-}
-to_arg_float!(f32, f64);
-
-impl ToArg for bool {
-    fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(if *self { b"1" } else { b"0" })
-    }
-}
-
-/// A slice or `Vec` adds each element as an argument (`DEL k1 k2 k3`).
-impl<T: ToArg> ToArg for [T] {
-    fn write_args(&self, cmd: &mut Cmd) {
-        for item in self {
-            item.write_args(cmd)
-        }
-    }
-}
-
-impl<T: ToArg> ToArg for Vec<T> {
-    fn write_args(&self, cmd: &mut Cmd) {
-        self.as_slice().write_args(cmd)
-    }
-}
-
-impl<T: ToArg> ToArg for Option<T> {
-    fn write_args(&self, cmd: &mut Cmd) {
-        if let Some(v) = self {
-            v.write_args(cmd)
-        }
-    }
-}
-
-/// Many commands sent as one contiguous write, answered in order.
-///
-/// With [`atomic`](Pipeline::atomic) the commands are wrapped in `MULTI`/`EXEC`
-/// and run as a transaction.
-///
-/// ```
-/// let mut p = redwire::Pipeline::new();
-/// p.add(redwire::cmd("SET").arg("a").arg(1)).add(redwire::cmd("INCR").arg("a"));
-/// assert_eq!(p.len(), 2);
-/// ```
-#[derive(Clone, Default, Debug)]
-pub struct Pipeline {
-    buf: BytesMut,
-    count: usize,
-    atomic: bool,
-    /// The first entry a shared connection refuses, and why.
-    refused: Option<Error>,
-    /// The last entry is `ASKING`, which would apply to another caller's command.
-    ends_with_asking: bool,
-}
-
-impl Pipeline {
-    /// An empty pipeline.
-    pub fn new() -> Self {
-        Pipeline::default()
-    }
-
-    /// Adds a command.
-    pub fn add(&mut self, cmd: Cmd) -> &mut Self {
-        self.push(&cmd)
-    }
-
-    /// Adds a command by reference.
-    pub fn push(&mut self, cmd: &Cmd) -> &mut Self {
-        cmd.encode(&mut self.buf);
-        self.count += 1;
-        if self.refused.is_none() {
-            self.refused = cmd.check_shared(true).err();
-        }
-        self.ends_with_asking = cmd.rule == Rule::PipelineOnly;
-        self
-    }
-
-    /// True when a shared [`Client`](crate::Client) may send this pipeline:
-    /// every entry is allowed on a shared connection ([`Cmd::is_shareable`];
-    /// `ASKING` is allowed when a command follows it), and transactions are
-    /// made with [`atomic`](Self::atomic), not with `MULTI` entries.
-    ///
-    /// ```
-    /// let mut p = redwire::Pipeline::new();
-    /// p.add(redwire::cmd("MULTI")).add(redwire::cmd("INCR").arg("n")).add(redwire::cmd("EXEC"));
-    /// assert!(!p.is_shareable());
-    /// ```
-    pub fn is_shareable(&self) -> bool {
-        self.check_shared().is_ok()
-    }
-
-    /// Refuses a pipeline with an entry that cannot share a connection.
-    pub(crate) fn check_shared(&self) -> Result<()> {
-        if let Some(err) = &self.refused {
-            return Err(err.clone());
-        }
-        if self.ends_with_asking {
-            return Err(Error::refused("ASKING", Why::Asking));
-        }
-        Ok(())
-    }
-
-    /// Makes this pipeline a `MULTI`/`EXEC` transaction.
-    ///
-    /// ```
-    /// let mut p = redwire::Pipeline::new();
-    /// p.atomic().add(redwire::cmd("INCR").arg("n"));
-    /// assert!(p.is_atomic());
-    /// ```
-    pub fn atomic(&mut self) -> &mut Self {
-        self.atomic = true;
-        self
-    }
-
-    /// True if this pipeline runs as a transaction.
-    pub fn is_atomic(&self) -> bool {
-        self.atomic
-    }
-
-    /// The number of commands.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// True when it holds no command.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The bytes to write and the number of replies they produce.
-    pub(crate) fn wire(&self) -> (Bytes, usize) {
-        if !self.atomic {
-            return (Bytes::copy_from_slice(&self.buf), self.count);
-        }
-        let mut out = BytesMut::with_capacity(self.buf.len() + 40);
-        out.put_slice(b"*1\r\n$5\r\nMULTI\r\n");
-        out.put_slice(&self.buf);
-        out.put_slice(b"*1\r\n$4\r\nEXEC\r\n");
-        (out.freeze(), self.count + 2)
     }
 }

@@ -28,18 +28,39 @@
 
 #![warn(missing_docs)]
 
+mod args;
 mod client;
 mod cmd;
+pub mod commands;
 mod config;
 pub mod connection;
 mod error;
+mod pipeline;
 pub mod rules;
 mod value;
 
-pub use client::Client;
-pub use cmd::{cmd, Cmd, Pipeline, ToArg};
+pub use args::ToArg;
+pub use client::{Client, Sending};
+pub use cmd::{cmd, Cmd};
+pub use commands::{Commands, Script, ScriptCall, Slot};
+pub use pipeline::Pipeline;
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
 pub use connection::state::{ConnectionState, Event};
 pub use error::{Error, ErrorKind, Result};
 pub use redwire_resp as resp;
 pub use value::{FromValue, Value};
+
+/// Everything a user of the typed API needs in scope: `use redwire::prelude::*;`.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use redwire::prelude::*;
+///
+/// let client = Client::connect("redis://127.0.0.1".parse()?).await?;
+/// client.hset("user:1", [("name", "Ada"), ("lang", "en")]).await?;
+/// # Ok(()) }
+/// ```
+pub mod prelude {
+    pub use crate::commands::*;
+    pub use crate::{cmd, Client, Cmd, Config, Error, ErrorKind, FromValue, Pipeline, ToArg, Value};
+}

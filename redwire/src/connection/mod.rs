@@ -107,6 +107,16 @@ pub(crate) enum Reply {
     Many(Vec<Frame>),
 }
 
+impl Reply {
+    /// The frames, however many there are.
+    pub(crate) fn into_frames(self) -> Vec<Frame> {
+        match self {
+            Reply::One(frame) => vec![frame],
+            Reply::Many(frames) => frames,
+        }
+    }
+}
+
 pub(crate) type ReplySender = oneshot::Sender<Result<Reply>>;
 
 /// What a handle sends to the actor.

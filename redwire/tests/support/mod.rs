@@ -57,3 +57,22 @@ pub fn info_field(server: &redwire_testkit::RedisServer, field: &str) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// Two clients of `server`, one speaking RESP2 and one RESP3, for tests that
+/// must see the same Rust values from both protocols.
+pub async fn both_protocols(server: &redwire_testkit::RedisServer) -> Vec<redwire::Client> {
+    let mut clients = Vec::new();
+    for protocol in [redwire::Protocol::Resp2, redwire::Protocol::Resp3] {
+        let config = config(&server.url()).into_builder().protocol(protocol).build();
+        clients.push(redwire::Client::connect(config).await.expect("connect"));
+    }
+    clients
+}
+
+/// Empties the server's current database.
+pub async fn flush(client: &redwire::Client) {
+    client
+        .send(&redwire::cmd("FLUSHALL"))
+        .await
+        .expect("FLUSHALL");
+}

@@ -1,13 +1,22 @@
 //! [`Client`]: the cheap, cloneable handle callers use. Every clone talks to the
 //! same connection actor; dropping the last clone ends it.
+//!
+//! The round trip of a request is the named future in `sending`; the typed
+//! commands reach it through `impl Commands for &Client` (below).
 
-use crate::cmd::{Cmd, Pipeline};
+mod sending;
+
+pub use sending::Sending;
+
+use crate::cmd::Cmd;
+use crate::commands::{Commands, ScriptCall};
+use crate::pipeline::Pipeline;
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event, Shared};
-use crate::connection::{Actor, Msg, Reply, Request};
+use sending::Exchange;
+use crate::connection::{Actor, Msg, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{FromValue, Value};
-use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -155,9 +164,8 @@ impl Client {
     /// assert!(matches!(reply, redwire::Value::Int(_)));
     /// # Ok(()) }
     /// ```
-    pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
+    pub fn send(&self, cmd: &Cmd) -> Sending<'_, Value> {
         self.send_timeout(cmd, self.inner.config.command_timeout)
-            .await
     }
 
     /// Like [`send`](Self::send) with a deadline of its own (or none), which
@@ -169,12 +177,20 @@ impl Client {
     /// let r = client.send_timeout(&redwire::cmd("PING"), Some(Duration::from_millis(50))).await;
     /// # }
     /// ```
-    pub async fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Result<Value> {
-        cmd.check_shared(false)?;
-        match self.request(cmd.to_bytes(), 1, timeout).await? {
-            Reply::One(frame) => Value::from_reply(frame),
-            Reply::Many(_) => Err(Error::protocol("one reply expected")),
-        }
+    pub fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Sending<'_, Value> {
+        self.sending(cmd, timeout, None)
+    }
+
+    /// The future of `cmd` (refused at once if a shared connection may not
+    /// carry it), with a fallback for a script's `NOSCRIPT`.
+    fn sending<T>(
+        &self,
+        cmd: &Cmd,
+        timeout: Option<Duration>,
+        fallback: Option<ScriptCall>,
+    ) -> Sending<'_, T> {
+        let bytes = cmd.check_shared(false).map(|()| cmd.to_bytes());
+        Sending::new(self, bytes, timeout, fallback)
     }
 
     /// Sends a command and converts its reply.
@@ -184,8 +200,8 @@ impl Client {
     /// let value: Option<String> = client.query(&redwire::cmd("GET").arg("maybe")).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn query<T: FromValue>(&self, cmd: &Cmd) -> Result<T> {
-        T::from_value(self.send(cmd).await?)
+    pub fn query<T: FromValue>(&self, cmd: &Cmd) -> Sending<'_, T> {
+        self.sending(cmd, self.inner.config.command_timeout, None)
     }
 
     /// Sends a command without waiting for its reply, which is read and
@@ -238,43 +254,18 @@ impl Client {
             return Ok(Vec::new());
         }
         pipeline.check_shared()?;
-        let (bytes, replies) = pipeline.wire();
-        let frames = match self
-            .request(bytes, replies, self.inner.config.command_timeout)
-            .await?
-        {
-            Reply::Many(frames) => frames,
-            Reply::One(frame) => vec![frame],
-        };
-        if !pipeline.is_atomic() {
-            return Ok(frames.into_iter().map(Value::from_reply).collect());
+        let timeout = self.inner.config.command_timeout;
+        let frames = Exchange::new(self, Ok(pipeline.wire()), timeout).await?;
+        let mut results = pipeline.results(frames.into_frames())?;
+        // Entries whose script the server lacked did not run: run them again
+        // with the source, which loads it.
+        if let Some((indices, again)) = pipeline.noscript_retries(&results) {
+            let frames = Exchange::new(self, Ok(again.wire()), timeout).await?;
+            for (index, result) in indices.into_iter().zip(again.results(frames.into_frames())?) {
+                results[index] = result;
+            }
         }
-        transaction_results(frames)
-    }
-
-    async fn request(
-        &self,
-        bytes: Bytes,
-        replies: usize,
-        timeout: Option<Duration>,
-    ) -> Result<Reply> {
-        let exchange = async {
-            let (tx, rx) = oneshot::channel();
-            let req = Request {
-                bytes,
-                replies,
-                tx: Some(tx),
-            };
-            self.enqueue(req).await?;
-            rx.await.map_err(|_| self.closed_error())?
-        };
-        match timeout {
-            None => exchange.await,
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err(self.timeout_error(limit)),
-            },
-        }
+        Ok(results)
     }
 
     fn timeout_error(&self, limit: Duration) -> Error {
@@ -337,30 +328,24 @@ impl Client {
     }
 }
 
-/// The results of `MULTI` … `EXEC`: the entries of `EXEC`'s reply, or why the
-/// transaction did not run.
-fn transaction_results(mut frames: Vec<Frame>) -> Result<Vec<Result<Value>>> {
-    let exec = frames.pop().map(Value::from_reply);
-    // A command refused while queueing makes EXEC fail with EXECABORT; say which.
-    let queued_error = frames.into_iter().find_map(|f| Value::from_reply(f).err());
-    match exec {
-        Some(Ok(Value::Array(items))) => Ok(items
-            .into_iter()
-            .map(|v| match v {
-                Value::Error(e) => Err(e),
-                v => Ok(v),
-            })
-            .collect()),
-        Some(Ok(Value::Nil)) => Err(Error::new(
-            ErrorKind::Server,
-            "EXECABORT the transaction was aborted because a WATCHed key changed",
-        )),
-        Some(Err(e)) => Err(match queued_error {
-            Some(q) => Error::server(format!("{} ({})", e.message(), q.message())),
-            None => e,
-        }),
-        _ => Err(Error::protocol("unexpected reply to EXEC")),
+/// Typed commands on the shared connection: each returns a [`Sending`]
+/// future, bounded by the configured `command_timeout`.
+///
+/// ```no_run
+/// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+/// use redwire::prelude::*;
+/// let n = client.incr("visits").await?;
+/// # Ok(()) }
+/// ```
+impl<'a> Commands for &'a Client {
+    type Reply<T: FromValue> = Sending<'a, T>;
+
+    fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
+        self.sending(&cmd, self.inner.config.command_timeout, None)
+    }
+
+    fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
+        let limit = self.inner.config.command_timeout;
+        self.sending(&call.evalsha(), limit, Some(call))
     }
 }
-
-use redwire_resp::Frame;

@@ -1,0 +1,199 @@
+//! The future of one request on a shared [`Client`]: queue it, wait for its
+//! reply within the deadline, convert the reply.
+//!
+//! Written by hand rather than as an `async fn` so that it has a name: it is
+//! what every typed method of `&Client` returns ([`Sending`], the
+//! `Commands::Reply` of the client), and a named future costs no box. The raw
+//! path ([`Client::send`]) and the typed one are this same code; only the last
+//! step, [`FromValue`], differs.
+//!
+//! The deadline starts at the first poll, as `tokio::time::timeout` would, and
+//! covers queueing, reconnecting and the reply. A script's fallback (`EVAL`
+//! with the source after `NOSCRIPT`) is sent within the same deadline.
+
+use super::Client;
+use crate::commands::ScriptCall;
+use crate::connection::{Msg, Reply, Request};
+use crate::error::{Error, Result};
+use crate::value::{FromValue, Value};
+use bytes::Bytes;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Sleep;
+
+type Answer = oneshot::Receiver<Result<Reply>>;
+
+/// Where a request is in its round trip.
+enum State {
+    /// Not yet handed to the actor (or refused before that).
+    Ready(Result<(Bytes, usize)>),
+    /// The actor's channel was full: waiting for room (rare, so boxed).
+    Queueing(Pin<Box<dyn Future<Output = bool> + Send>>, Answer),
+    /// Handed over: waiting for the answer.
+    Waiting(Answer),
+    Done,
+}
+
+pin_project! {
+    /// One round trip: the request handed to the actor and its answer awaited,
+    /// bounded by an optional deadline.
+    pub(crate) struct Exchange<'a> {
+        client: &'a Client,
+        state: State,
+        limit: Option<Duration>,
+        #[pin]
+        deadline: Option<Sleep>,
+    }
+}
+
+impl<'a> Exchange<'a> {
+    /// `request` is the bytes and the number of replies they produce, or why
+    /// they cannot be sent.
+    pub(crate) fn new(
+        client: &'a Client,
+        request: Result<(Bytes, usize)>,
+        limit: Option<Duration>,
+    ) -> Self {
+        Exchange {
+            client,
+            state: State::Ready(request),
+            limit,
+            deadline: None,
+        }
+    }
+
+    /// Starts another request within the deadline already running.
+    fn resend(self: Pin<&mut Self>, bytes: Bytes) {
+        *self.project().state = State::Ready(Ok((bytes, 1)));
+    }
+}
+
+impl Future for Exchange<'_> {
+    type Output = Result<Reply>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
+        let mut this = self.project();
+        if let Some(limit) = *this.limit {
+            if this.deadline.is_none() {
+                this.deadline.set(Some(tokio::time::sleep(limit)));
+            }
+        }
+        loop {
+            match std::mem::replace(this.state, State::Done) {
+                State::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                State::Ready(Ok((bytes, replies))) => {
+                    let (tx, rx) = oneshot::channel();
+                    let msg = Msg::Request(Request {
+                        bytes,
+                        replies,
+                        tx: Some(tx),
+                    });
+                    // The common case, a channel with room, needs no future at all.
+                    match this.client.inner.tx.try_send(msg) {
+                        Ok(()) => *this.state = State::Waiting(rx),
+                        Err(mpsc::error::TrySendError::Full(msg)) => {
+                            let sender = this.client.inner.tx.clone();
+                            let wait = Box::pin(async move { sender.send(msg).await.is_ok() });
+                            *this.state = State::Queueing(wait, rx);
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            return Poll::Ready(Err(this.client.closed_error()))
+                        }
+                    }
+                }
+                State::Queueing(mut wait, rx) => match wait.as_mut().poll(cx) {
+                    Poll::Ready(true) => *this.state = State::Waiting(rx),
+                    Poll::Ready(false) => return Poll::Ready(Err(this.client.closed_error())),
+                    Poll::Pending => {
+                        *this.state = State::Queueing(wait, rx);
+                        break;
+                    }
+                },
+                State::Waiting(mut rx) => match Pin::new(&mut rx).poll(cx) {
+                    Poll::Ready(Ok(answer)) => return Poll::Ready(answer),
+                    Poll::Ready(Err(_)) => return Poll::Ready(Err(this.client.closed_error())),
+                    Poll::Pending => {
+                        *this.state = State::Waiting(rx);
+                        break;
+                    }
+                },
+                State::Done => panic!("a redwire request polled after it completed"),
+            }
+        }
+        if let Some(deadline) = this.deadline.as_pin_mut() {
+            if deadline.poll(cx).is_ready() {
+                // Dropping the answer's receiver makes the actor read and drop
+                // the reply, or never write a request it has not written yet.
+                *this.state = State::Done;
+                let limit = this.limit.unwrap_or_default();
+                return Poll::Ready(Err(this.client.timeout_error(limit)));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+pin_project! {
+    /// The future of one command on a shared [`Client`], converting its reply
+    /// into `T`: what [`Client::send`] and every typed method of `&Client`
+    /// return.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    ///
+    /// let pending: redwire::Sending<'_, Option<String>> = client.get("greeting");
+    /// let greeting = pending.await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use = "a command is sent only when its future is awaited"]
+    pub struct Sending<'a, T> {
+        #[pin]
+        exchange: Exchange<'a>,
+        // A script invocation, sent once more with its source (`EVAL`) if the
+        // reply is `NOSCRIPT`.
+        fallback: Option<ScriptCall>,
+        _reply: PhantomData<fn() -> T>,
+    }
+}
+
+impl<'a, T> Sending<'a, T> {
+    pub(crate) fn new(
+        client: &'a Client,
+        request: Result<Bytes>,
+        limit: Option<Duration>,
+        fallback: Option<ScriptCall>,
+    ) -> Self {
+        Sending {
+            exchange: Exchange::new(client, request.map(|b| (b, 1)), limit),
+            fallback,
+            _reply: PhantomData,
+        }
+    }
+}
+
+impl<T: FromValue> Future for Sending<'_, T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let mut this = self.project();
+        loop {
+            let frame = match ready!(this.exchange.as_mut().poll(cx))? {
+                Reply::One(frame) => frame,
+                Reply::Many(_) => return Poll::Ready(Err(Error::protocol("one reply expected"))),
+            };
+            match Value::from_reply(frame) {
+                Err(e) if e.code() == Some("NOSCRIPT") && this.fallback.is_some() => {
+                    let call = this.fallback.take().expect("checked above");
+                    this.exchange.as_mut().resend(call.eval().to_bytes());
+                }
+                reply => return Poll::Ready(reply.and_then(T::from_value)),
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! String commands: `GET`/`SET` and their options, counters, ranges.
+
+use super::Commands;
+use crate::args::ToArg;
+use crate::cmd::{cmd, Cmd};
+use crate::value::FromValue;
+
+/// The options of `SET`: a condition (`NX`/`XX`) and an expiry
+/// (`EX`/`PX`/`EXAT`/`PXAT`/`KEEPTTL`). The last of each kind set wins.
+///
+/// ```
+/// use redwire::commands::SetOptions;
+/// let only_new_for_a_minute = SetOptions::new().nx().ex(60);
+/// # let _ = only_new_for_a_minute;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SetOptions {
+    condition: Option<&'static str>,
+    expiry: Option<(&'static str, u64)>,
+}
+
+impl SetOptions {
+    /// No condition, no expiry: a plain `SET`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `NX`: set only if the key does not exist.
+    #[must_use]
+    pub fn nx(mut self) -> Self {
+        self.condition = Some("NX");
+        self
+    }
+
+    /// `XX`: set only if the key exists.
+    #[must_use]
+    pub fn xx(mut self) -> Self {
+        self.condition = Some("XX");
+        self
+    }
+
+    /// `EX`: expire after `seconds`.
+    #[must_use]
+    pub fn ex(mut self, seconds: u64) -> Self {
+        self.expiry = Some(("EX", seconds));
+        self
+    }
+
+    /// `PX`: expire after `milliseconds`.
+    #[must_use]
+    pub fn px(mut self, milliseconds: u64) -> Self {
+        self.expiry = Some(("PX", milliseconds));
+        self
+    }
+
+    /// `EXAT`: expire at a Unix time in seconds.
+    #[must_use]
+    pub fn exat(mut self, unix_seconds: u64) -> Self {
+        self.expiry = Some(("EXAT", unix_seconds));
+        self
+    }
+
+    /// `PXAT`: expire at a Unix time in milliseconds.
+    #[must_use]
+    pub fn pxat(mut self, unix_milliseconds: u64) -> Self {
+        self.expiry = Some(("PXAT", unix_milliseconds));
+        self
+    }
+
+    /// `KEEPTTL`: keep the key's current time to live.
+    #[must_use]
+    pub fn keepttl(mut self) -> Self {
+        self.expiry = Some(("KEEPTTL", 0));
+        self
+    }
+}
+
+impl ToArg for SetOptions {
+    fn write_args(&self, cmd: &mut Cmd) {
+        cmd.push_arg(self.condition);
+        match self.expiry {
+            Some(("KEEPTTL", _)) => {
+                cmd.push_arg("KEEPTTL");
+            }
+            Some((word, n)) => {
+                cmd.push_arg(word).push_arg(n);
+            }
+            None => {}
+        }
+    }
+}
+
+/// A new expiry for `GETEX` (and the key commands that take one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// `EX`: after this many seconds.
+    Ex(u64),
+    /// `PX`: after this many milliseconds.
+    Px(u64),
+    /// `EXAT`: at this Unix time in seconds.
+    ExAt(u64),
+    /// `PXAT`: at this Unix time in milliseconds.
+    PxAt(u64),
+    /// `PERSIST`: never; remove the expiry.
+    Persist,
+}
+
+impl ToArg for Expiry {
+    fn write_args(&self, cmd: &mut Cmd) {
+        let (word, n) = match *self {
+            Expiry::Ex(n) => ("EX", n),
+            Expiry::Px(n) => ("PX", n),
+            Expiry::ExAt(n) => ("EXAT", n),
+            Expiry::PxAt(n) => ("PXAT", n),
+            Expiry::Persist => {
+                cmd.push_arg("PERSIST");
+                return;
+            }
+        };
+        cmd.push_arg(word).push_arg(n);
+    }
+}
+
+/// Commands on string values.
+pub trait StringCommands: Commands {
+    /// `GET`: the value, `None` for a missing key (ask for `Option<T>`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let name: Option<String> = client.get("name").await?;
+    /// let raw: Option<bytes::Bytes> = client.get("blob").await?;
+    /// # Ok(()) }
+    /// ```
+    fn get<T: FromValue>(self, key: impl ToArg) -> Self::Reply<T> {
+        self.command(cmd("GET").arg(key))
+    }
+
+    /// `SET`: stores a value, replacing any value and expiry.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// client.set("name", "Ada").await?;
+    /// # Ok(()) }
+    /// ```
+    fn set(self, key: impl ToArg, value: impl ToArg) -> Self::Reply<()> {
+        self.command(cmd("SET").arg(key).arg(value))
+    }
+
+    /// `SET` with options: true when the value was stored, false when `NX`
+    /// or `XX` held it back.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let locked = client.set_with("lock", "me", SetOptions::new().nx().px(30_000)).await?;
+    /// # Ok(()) }
+    /// ```
+    fn set_with(self, key: impl ToArg, value: impl ToArg, options: SetOptions) -> Self::Reply<bool> {
+        self.command(cmd("SET").arg(key).arg(value).arg(options))
+    }
+
+    /// `SET … GET`: stores a value and returns the one it replaced (`None`
+    /// if there was none), with options.
+    fn set_get<T: FromValue>(
+        self,
+        key: impl ToArg,
+        value: impl ToArg,
+        options: SetOptions,
+    ) -> Self::Reply<Option<T>> {
+        self.command(cmd("SET").arg(key).arg(value).arg(options).arg("GET"))
+    }
+
+    /// `MGET`: the values of many keys, `None` where missing.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let values: Vec<Option<i64>> = client.mget(["a", "b"]).await?;
+    /// # Ok(()) }
+    /// ```
+    fn mget<T: FromValue>(self, keys: impl ToArg) -> Self::Reply<Vec<Option<T>>> {
+        self.command(cmd("MGET").arg(keys))
+    }
+
+    /// `MSET`: stores many key/value pairs at once (a map, or a slice of pairs).
+    fn mset(self, pairs: impl ToArg) -> Self::Reply<()> {
+        self.command(cmd("MSET").arg(pairs))
+    }
+
+    /// `MSETNX`: stores the pairs only if none of the keys exists; true if stored.
+    fn msetnx(self, pairs: impl ToArg) -> Self::Reply<bool> {
+        self.command(cmd("MSETNX").arg(pairs))
+    }
+
+    /// `INCR`: adds one; returns the new value.
+    fn incr(self, key: impl ToArg) -> Self::Reply<i64> {
+        self.command(cmd("INCR").arg(key))
+    }
+
+    /// `INCRBY`: adds `by` (which may be negative); returns the new value.
+    fn incr_by(self, key: impl ToArg, by: i64) -> Self::Reply<i64> {
+        self.command(cmd("INCRBY").arg(key).arg(by))
+    }
+
+    /// `INCRBYFLOAT`: adds a float; returns the new value.
+    fn incr_by_float(self, key: impl ToArg, by: f64) -> Self::Reply<f64> {
+        self.command(cmd("INCRBYFLOAT").arg(key).arg(by))
+    }
+
+    /// `DECR`: subtracts one; returns the new value.
+    fn decr(self, key: impl ToArg) -> Self::Reply<i64> {
+        self.command(cmd("DECR").arg(key))
+    }
+
+    /// `DECRBY`: subtracts `by`; returns the new value.
+    fn decr_by(self, key: impl ToArg, by: i64) -> Self::Reply<i64> {
+        self.command(cmd("DECRBY").arg(key).arg(by))
+    }
+
+    /// `APPEND`: appends to the value; returns its new length.
+    fn append(self, key: impl ToArg, value: impl ToArg) -> Self::Reply<u64> {
+        self.command(cmd("APPEND").arg(key).arg(value))
+    }
+
+    /// `GETRANGE`: the bytes from `start` to `end` inclusive (negative counts
+    /// from the end).
+    fn getrange<T: FromValue>(self, key: impl ToArg, start: i64, end: i64) -> Self::Reply<T> {
+        self.command(cmd("GETRANGE").arg(key).arg(start).arg(end))
+    }
+
+    /// `SETRANGE`: overwrites from `offset`; returns the new length.
+    fn setrange(self, key: impl ToArg, offset: u64, value: impl ToArg) -> Self::Reply<u64> {
+        self.command(cmd("SETRANGE").arg(key).arg(offset).arg(value))
+    }
+
+    /// `GETDEL`: the value, and the key deleted.
+    fn getdel<T: FromValue>(self, key: impl ToArg) -> Self::Reply<Option<T>> {
+        self.command(cmd("GETDEL").arg(key))
+    }
+
+    /// `GETEX`: the value, with its expiry changed.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let v: Option<String> = client.getex("session", Expiry::Ex(900)).await?;
+    /// # Ok(()) }
+    /// ```
+    fn getex<T: FromValue>(self, key: impl ToArg, expiry: Expiry) -> Self::Reply<Option<T>> {
+        self.command(cmd("GETEX").arg(key).arg(expiry))
+    }
+
+    /// `STRLEN`: the value's length in bytes (0 for a missing key).
+    fn strlen(self, key: impl ToArg) -> Self::Reply<u64> {
+        self.command(cmd("STRLEN").arg(key))
+    }
+}
+
+impl<C: Commands> StringCommands for C {}

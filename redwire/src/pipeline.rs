@@ -1,0 +1,234 @@
+//! [`Pipeline`]: many commands written as one, answered in order; with
+//! [`atomic`](Pipeline::atomic), a `MULTI`/`EXEC` transaction.
+//!
+//! Entries are encoded as they are added, contiguously, and checked against
+//! the shared connection's [rules](crate::rules) one by one. A pipeline is also
+//! a handle of the typed API (`impl Commands for &mut Pipeline`): a typed
+//! method queues its command and returns a [`Slot`] that reads the entry's
+//! result back with its type. Script invocations are remembered so that an
+//! entry answered `NOSCRIPT` can be run again with the source (see the
+//! scripting module).
+
+use crate::cmd::Cmd;
+use crate::commands::{Commands, ScriptCall, Slot};
+use crate::error::{Error, ErrorKind, Result};
+use crate::rules::{Rule, Why};
+use crate::value::{FromValue, Value};
+use bytes::{BufMut, Bytes, BytesMut};
+use redwire_resp::Frame;
+
+/// Many commands sent as one contiguous write, answered in order.
+///
+/// With [`atomic`](Pipeline::atomic) the commands are wrapped in `MULTI`/`EXEC`
+/// and run as a transaction.
+///
+/// ```
+/// let mut p = redwire::Pipeline::new();
+/// p.add(redwire::cmd("SET").arg("a").arg(1)).add(redwire::cmd("INCR").arg("a"));
+/// assert_eq!(p.len(), 2);
+/// ```
+#[derive(Clone, Default, Debug)]
+pub struct Pipeline {
+    buf: BytesMut,
+    count: usize,
+    atomic: bool,
+    /// The first entry a shared connection refuses, and why.
+    refused: Option<Error>,
+    /// The last entry is `ASKING`, which would apply to another caller's command.
+    ends_with_asking: bool,
+    /// The script invocations, by entry index.
+    scripts: Vec<(usize, ScriptCall)>,
+}
+
+impl Pipeline {
+    /// An empty pipeline.
+    pub fn new() -> Self {
+        Pipeline::default()
+    }
+
+    /// Adds a command.
+    pub fn add(&mut self, cmd: Cmd) -> &mut Self {
+        self.push(&cmd)
+    }
+
+    /// Adds a command by reference.
+    pub fn push(&mut self, cmd: &Cmd) -> &mut Self {
+        cmd.encode(&mut self.buf);
+        self.count += 1;
+        if self.refused.is_none() {
+            self.refused = cmd.check_shared(true).err();
+        }
+        self.ends_with_asking = cmd.rule == Rule::PipelineOnly;
+        self
+    }
+
+    /// True when a shared [`Client`](crate::Client) may send this pipeline:
+    /// every entry is allowed on a shared connection ([`Cmd::is_shareable`];
+    /// `ASKING` is allowed when a command follows it), and transactions are
+    /// made with [`atomic`](Self::atomic), not with `MULTI` entries.
+    ///
+    /// ```
+    /// let mut p = redwire::Pipeline::new();
+    /// p.add(redwire::cmd("MULTI")).add(redwire::cmd("INCR").arg("n")).add(redwire::cmd("EXEC"));
+    /// assert!(!p.is_shareable());
+    /// ```
+    pub fn is_shareable(&self) -> bool {
+        self.check_shared().is_ok()
+    }
+
+    /// Refuses a pipeline with an entry that cannot share a connection.
+    pub(crate) fn check_shared(&self) -> Result<()> {
+        if let Some(err) = &self.refused {
+            return Err(err.clone());
+        }
+        if self.ends_with_asking {
+            return Err(Error::refused("ASKING", Why::Asking));
+        }
+        Ok(())
+    }
+
+    /// Makes this pipeline a `MULTI`/`EXEC` transaction.
+    ///
+    /// ```
+    /// let mut p = redwire::Pipeline::new();
+    /// p.atomic().add(redwire::cmd("INCR").arg("n"));
+    /// assert!(p.is_atomic());
+    /// ```
+    pub fn atomic(&mut self) -> &mut Self {
+        self.atomic = true;
+        self
+    }
+
+    /// True if this pipeline runs as a transaction.
+    pub fn is_atomic(&self) -> bool {
+        self.atomic
+    }
+
+    /// The number of commands.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when it holds no command.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The bytes to write and the number of replies they produce. A
+    /// transaction holding scripts loads them first, inside it.
+    pub(crate) fn wire(&self) -> (Bytes, usize) {
+        if !self.atomic {
+            return (Bytes::copy_from_slice(&self.buf), self.count);
+        }
+        let mut out = BytesMut::with_capacity(self.buf.len() + 40);
+        out.put_slice(b"*1\r\n$5\r\nMULTI\r\n");
+        let loads = self.script_loads();
+        for script in &loads {
+            script.encode(&mut out);
+        }
+        out.put_slice(&self.buf);
+        out.put_slice(b"*1\r\n$4\r\nEXEC\r\n");
+        (out.freeze(), self.count + loads.len() + 2)
+    }
+
+    /// `SCRIPT LOAD` of each distinct script a transaction invokes.
+    fn script_loads(&self) -> Vec<Cmd> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut loads = Vec::new();
+        for (_, call) in &self.scripts {
+            let script = call.script();
+            if !seen.contains(&script.sha1()) {
+                seen.push(script.sha1());
+                loads.push(script.load_cmd());
+            }
+        }
+        loads
+    }
+
+    /// One result per entry, from the frames that answered [`wire`](Self::wire).
+    pub(crate) fn results(&self, frames: Vec<Frame>) -> Result<Vec<Result<Value>>> {
+        if !self.atomic {
+            return Ok(frames.into_iter().map(Value::from_reply).collect());
+        }
+        let mut results = transaction_results(frames)?;
+        // The scripts' loads come first inside the transaction.
+        let loads = results.len().saturating_sub(self.count);
+        Ok(results.split_off(loads))
+    }
+
+    /// The entries whose script the server did not have, and a pipeline that
+    /// runs them again with their source; `None` when there are none.
+    pub(crate) fn noscript_retries(&self, results: &[Result<Value>]) -> Option<(Vec<usize>, Pipeline)> {
+        let mut indices = Vec::new();
+        let mut again = Pipeline::new();
+        for (index, call) in &self.scripts {
+            let noscript = matches!(results.get(*index), Some(Err(e)) if e.code() == Some("NOSCRIPT"));
+            if noscript {
+                indices.push(*index);
+                again.add(call.eval());
+            }
+        }
+        (!indices.is_empty()).then_some((indices, again))
+    }
+}
+
+/// Queues typed commands: each returns the [`Slot`] to read its result with.
+///
+/// ```
+/// use redwire::prelude::*;
+///
+/// let mut p = Pipeline::new();
+/// let n = p.incr("n");
+/// let v = p.get::<String>("v");
+/// assert_eq!((n.index(), v.index(), p.len()), (0, 1, 2));
+/// ```
+impl<'a> Commands for &'a mut Pipeline {
+    type Reply<T: FromValue> = Slot<T>;
+
+    fn command<T: FromValue>(self, cmd: Cmd) -> Slot<T> {
+        self.push(&cmd);
+        Slot::new(self.count - 1)
+    }
+
+    fn script<T: FromValue>(self, call: ScriptCall) -> Slot<T> {
+        self.push(&call.evalsha());
+        let index = self.count - 1;
+        self.scripts.push((index, call));
+        Slot::new(index)
+    }
+}
+
+/// The results of `MULTI` … `EXEC`: the entries of `EXEC`'s reply, or why the
+/// transaction did not run.
+fn transaction_results(mut frames: Vec<Frame>) -> Result<Vec<Result<Value>>> {
+    let exec = frames.pop().map(Value::from_reply);
+    // A command refused while queueing makes EXEC fail with EXECABORT; say which.
+    let queued_error = frames
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, f)| Value::from_reply(f).err().map(|e| (i, e)));
+    match exec {
+        Some(Ok(Value::Array(items))) => Ok(items
+            .into_iter()
+            .map(|v| match v {
+                Value::Error(e) => Err(e),
+                v => Ok(v),
+            })
+            .collect()),
+        Some(Ok(Value::Nil)) => Err(Error::new(
+            ErrorKind::Server,
+            "EXECABORT the transaction was aborted because a WATCHed key changed",
+        )),
+        Some(Err(e)) => Err(match queued_error {
+            // Frame 0 answers MULTI.
+            Some((i, q)) => Error::server(format!(
+                "{} (entry {}: {})",
+                e.message(),
+                i.saturating_sub(1),
+                q.message()
+            )),
+            None => e,
+        }),
+        _ => Err(Error::protocol("unexpected reply to EXEC")),
+    }
+}
