@@ -106,7 +106,8 @@ impl std::fmt::Debug for Script {
 ///
 /// ```
 /// let call = redwire::Script::new("return KEYS[1]").key("a").key("b").arg(7);
-/// let args: Vec<&[u8]> = call.evalsha().args_iter().skip(2).collect();
+/// let evalsha = call.evalsha();
+/// let args: Vec<&[u8]> = evalsha.args_iter().skip(2).collect();
 /// assert_eq!(args, [&b"2"[..], b"a", b"b", b"7"]);
 /// ```
 #[derive(Clone, Debug)]
