@@ -6,7 +6,7 @@
 //! strings stay zero-copy [`Bytes`] slices of the read buffer. RESP3 attributes
 //! are dropped here: they annotate a reply, they are not part of it.
 
-mod convert;
+pub(crate) mod convert;
 
 pub use convert::FromValue;
 
