@@ -174,6 +174,11 @@ impl<T: ToArg> ToArg for Vec<T> {
     }
 }
 
+/// No arguments: the empty key list of `EVAL`/`FCALL` (`()`).
+impl ToArg for () {
+    fn write_args(&self, _: &mut Cmd) {}
+}
+
 impl<T: ToArg> ToArg for Option<T> {
     fn write_args(&self, cmd: &mut Cmd) {
         if let Some(v) = self {

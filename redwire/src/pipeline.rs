@@ -157,8 +157,13 @@ impl Pipeline {
     }
 
     /// The entries whose script the server did not have, and a pipeline that
-    /// runs them again with their source; `None` when there are none.
+    /// runs them again with their source; `None` when there are none, and
+    /// always for a transaction (which loads its scripts itself: running an
+    /// entry after `EXEC` would break its atomicity).
     pub(crate) fn noscript_retries(&self, results: &[Result<Value>]) -> Option<(Vec<usize>, Pipeline)> {
+        if self.atomic {
+            return None;
+        }
         let mut indices = Vec::new();
         let mut again = Pipeline::new();
         for (index, call) in &self.scripts {
