@@ -7,20 +7,89 @@
 //! with exponential backoff when it drops. See the [`connection`] module for the
 //! contract of the actor behind every client.
 //!
-//! Every command is sent with [`cmd`]: `cmd("ANY").arg(..)` builds any Redis
-//! command. A shared client refuses the few commands that would hand replies
-//! to the wrong caller or change the connection under the others (`MULTI`,
-//! `SUBSCRIBE`, `SELECT`, `CLIENT REPLY`…); the table of them, with where each
-//! belongs instead, is in [`rules`].
+//! # A tour
+//!
+//! **Connect.** A URL or a [`Config`]; [`Client::connect`] makes the first
+//! connection and returns its error, [`Client::new`] connects in the
+//! background. Clone the client freely: every clone shares the connection.
 //!
 //! ```no_run
 //! # async fn demo() -> redwire::Result<()> {
-//! use redwire::{cmd, Client, Config};
+//! use redwire::prelude::*;
 //!
-//! let client = Client::connect(Config::from_url("redis://127.0.0.1:6379/0")?).await?;
-//! client.send(&cmd("SET").arg("k").arg("v")).await?;
-//! let v: String = client.query(&cmd("GET").arg("k")).await?;
-//! assert_eq!(v, "v");
+//! let client = Client::connect("redis://127.0.0.1:6379/0".parse()?).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! **Typed commands.** One method per command, grouped by data type in
+//! [`commands`] ([`StringCommands`](commands::StringCommands),
+//! [`HashCommands`](commands::HashCommands), …), all in scope with
+//! `use redwire::prelude::*`. Options are builders, replies come in the type
+//! you ask for, the same from RESP2 and RESP3 servers ([`FromValue`]).
+//!
+//! ```no_run
+//! # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+//! use redwire::prelude::*;
+//! use std::collections::HashMap;
+//!
+//! client.set_with("session:1", "ada", SetOptions::new().nx().ex(3600)).await?;
+//! let user: Option<String> = client.get("session:1").await?;
+//! let visits: i64 = client.incr("visits").await?;
+//! client.hset("user:1", [("name", "Ada"), ("lang", "en")]).await?;
+//! let user: HashMap<String, String> = client.hgetall("user:1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! **Pipelines and transactions.** The same typed methods fill a [`Pipeline`];
+//! each returns a [`Slot`] that reads its entry's result back, typed. One
+//! write, one result per command; [`Pipeline::atomic`] makes it
+//! `MULTI`/`EXEC`.
+//!
+//! ```no_run
+//! # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+//! use redwire::prelude::*;
+//!
+//! let mut tx = Pipeline::new();
+//! tx.atomic();
+//! let n = tx.incr("counter");
+//! let name = tx.get::<Option<String>>("name");
+//! let mut results = client.pipeline(&tx).await?;
+//! let (n, name) = (n.take(&mut results)?, name.take(&mut results)?);
+//! # Ok(()) }
+//! ```
+//!
+//! **The raw path.** Any command, typed method or not, goes through [`cmd`]:
+//! `cmd("ANY").arg(..)`, sent with [`Client::send`] (a [`Value`]) or
+//! [`Client::query`] (converted), or queued with [`Pipeline::add`].
+//!
+//! ```no_run
+//! # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+//! use redwire::{cmd, Value};
+//!
+//! let reply: Value = client.send(&cmd("OBJECT").arg("FREQ").arg("k")).await?;
+//! let n: i64 = client.query(&cmd("MEMORY").arg("USAGE").arg("k")).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! **Errors.** Every call returns [`Result`]; [`Error::kind`] says what
+//! failed (a server error reply with its [`code`](Error::code), a lost
+//! connection and whether the command [may have run](Error::may_have_executed),
+//! a timeout, a reply of another type than asked…). A shared client refuses,
+//! before sending, the few commands that would hand replies to the wrong
+//! caller or change the connection under the others (`MULTI`, `SUBSCRIBE`,
+//! `SELECT`, `CLIENT REPLY`…); the table, with where each belongs instead, is
+//! in [`rules`].
+//!
+//! ```no_run
+//! # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+//! use redwire::prelude::*;
+//!
+//! match client.incr("name").await {
+//!     Err(e) if e.kind() == ErrorKind::Server => eprintln!("{}: {}", e.code().unwrap_or("?"), e),
+//!     Err(e) if e.may_have_executed() => eprintln!("lost, maybe ran: {e}"),
+//!     Err(e) => return Err(e),
+//!     Ok(n) => println!("{n}"),
+//! }
 //! # Ok(()) }
 //! ```
 //!

@@ -45,7 +45,8 @@ struct Args {
     /// Runtimes: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
     #[arg(long, value_delimiter = ',', default_value = "ct,mt1,mt2")]
     runtimes: Vec<String>,
-    /// Clients: redwire, redis-rs, fred.
+    /// Clients: redwire, redwire-typed (the typed methods, `client.get(k)`,
+    /// instead of `client.query(&cmd("GET").arg(k))`), redis-rs, fred.
     #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
     clients: Vec<String>,
     /// Runs of each cell; the median by ops/s is reported.
@@ -596,6 +597,7 @@ const VALUE: &[u8; 16] = b"0123456789abcdef";
 /// rather than trait objects, so the harness adds no allocation per request.
 enum Load {
     Redwire(redwire::Client),
+    RedwireTyped(redwire::Client),
     RedisRs(redis::aio::MultiplexedConnection),
     Fred(fred::clients::Client),
 }
@@ -606,6 +608,10 @@ impl Load {
             "redwire" => {
                 let config = redwire::Config::from_url(url).expect("url");
                 Load::Redwire(redwire::Client::connect(config).await.expect("connect"))
+            }
+            "redwire-typed" => {
+                let config = redwire::Config::from_url(url).expect("url");
+                Load::RedwireTyped(redwire::Client::connect(config).await.expect("connect"))
             }
             "redis-rs" => {
                 let client = redis::Client::open(url).expect("url");
@@ -634,6 +640,11 @@ impl Load {
                     c.query(&redwire::cmd("GET").arg(key)).await.expect("GET");
                 std::hint::black_box(v);
             }
+            Load::RedwireTyped(c) => {
+                use redwire::prelude::*;
+                let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
+                std::hint::black_box(v);
+            }
             Load::RedisRs(c) => {
                 let v: Option<Vec<u8>> = redis::cmd("GET")
                     .arg(key)
@@ -656,6 +667,10 @@ impl Load {
                 c.send(&redwire::cmd("SET").arg(key).arg(VALUE))
                     .await
                     .expect("SET");
+            }
+            Load::RedwireTyped(c) => {
+                use redwire::prelude::*;
+                c.set(key, VALUE).await.expect("SET");
             }
             Load::RedisRs(c) => {
                 let _: () = redis::cmd("SET")
