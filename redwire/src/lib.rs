@@ -112,10 +112,10 @@ pub use args::ToArg;
 pub use client::{Client, Sending};
 pub use cmd::{cmd, Cmd};
 pub use commands::{Commands, Script, ScriptCall, Slot};
-pub use pipeline::Pipeline;
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
 pub use connection::state::{ConnectionState, Event};
 pub use error::{Error, ErrorKind, Result};
+pub use pipeline::Pipeline;
 pub use redwire_resp as resp;
 pub use value::{FromValue, Value};
 
@@ -131,5 +131,7 @@ pub use value::{FromValue, Value};
 /// ```
 pub mod prelude {
     pub use crate::commands::*;
-    pub use crate::{cmd, Client, Cmd, Config, Error, ErrorKind, FromValue, Pipeline, ToArg, Value};
+    pub use crate::{
+        cmd, Client, Cmd, Config, Error, ErrorKind, FromValue, Pipeline, ToArg, Value,
+    };
 }

@@ -160,14 +160,18 @@ impl Pipeline {
     /// runs them again with their source; `None` when there are none, and
     /// always for a transaction (which loads its scripts itself: running an
     /// entry after `EXEC` would break its atomicity).
-    pub(crate) fn noscript_retries(&self, results: &[Result<Value>]) -> Option<(Vec<usize>, Pipeline)> {
+    pub(crate) fn noscript_retries(
+        &self,
+        results: &[Result<Value>],
+    ) -> Option<(Vec<usize>, Pipeline)> {
         if self.atomic {
             return None;
         }
         let mut indices = Vec::new();
         let mut again = Pipeline::new();
         for (index, call) in &self.scripts {
-            let noscript = matches!(results.get(*index), Some(Err(e)) if e.code() == Some("NOSCRIPT"));
+            let noscript =
+                matches!(results.get(*index), Some(Err(e)) if e.code() == Some("NOSCRIPT"));
             if noscript {
                 indices.push(*index);
                 again.add(call.eval());
@@ -187,7 +191,7 @@ impl Pipeline {
 /// let v = p.get::<String>("v");
 /// assert_eq!((n.index(), v.index(), p.len()), (0, 1, 2));
 /// ```
-impl<'a> Commands for &'a mut Pipeline {
+impl Commands for &mut Pipeline {
     type Reply<T: FromValue> = Slot<T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Slot<T> {

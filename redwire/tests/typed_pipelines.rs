@@ -59,10 +59,16 @@ async fn one_failed_entry_fails_only_its_slot() {
         let wrong_type = p.get::<i64>("text");
         let good = p.incr("n");
         let mut results = client.pipeline(&p).await.unwrap();
-        assert_eq!(bad.take(&mut results).unwrap_err().kind(), ErrorKind::Server);
+        assert_eq!(
+            bad.take(&mut results).unwrap_err().kind(),
+            ErrorKind::Server
+        );
         let err = wrong_type.take(&mut results).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Type);
-        assert_eq!(err.message(), r#"expected an integer (i64), got bulk string "abc""#);
+        assert_eq!(
+            err.message(),
+            r#"expected an integer (i64), got bulk string "abc""#
+        );
         assert_eq!(good.take(&mut results).unwrap(), 1);
     }
 }
@@ -90,7 +96,10 @@ async fn a_typed_transaction_returns_its_results_in_order() {
         let bad = tx.incr("text");
         let good = tx.incr("a");
         let mut results = client.pipeline(&tx).await.unwrap();
-        assert_eq!(bad.take(&mut results).unwrap_err().kind(), ErrorKind::Server);
+        assert_eq!(
+            bad.take(&mut results).unwrap_err().kind(),
+            ErrorKind::Server
+        );
         assert_eq!(good.take(&mut results).unwrap(), 3);
 
         // An entry refused while queueing aborts everything, and is named.

@@ -76,8 +76,13 @@ async fn scan_sees_every_original_key_while_keys_are_added() {
             tokio::task::yield_now().await;
         }
         let added = adding.await.unwrap();
-        assert!(original.is_subset(&seen), "a key present throughout was missed");
-        assert!(seen.iter().all(|k| original.contains(k) || added.contains(k)));
+        assert!(
+            original.is_subset(&seen),
+            "a key present throughout was missed"
+        );
+        assert!(seen
+            .iter()
+            .all(|k| original.contains(k) || added.contains(k)));
     }
 }
 
@@ -121,14 +126,13 @@ async fn match_count_and_type_change_what_comes_back() {
             .unwrap();
         let large_pages = calls(&client, "scan").await - before;
         let before = calls(&client, "scan").await;
-        let _: Vec<String> = client
-            .scan(ScanOptions::new())
-            .try_collect()
-            .await
-            .unwrap();
+        let _: Vec<String> = client.scan(ScanOptions::new()).try_collect().await.unwrap();
         let default_pages = calls(&client, "scan").await - before;
         assert!(large_pages <= 3, "COUNT 1000 took {large_pages} pages");
-        assert!(default_pages >= 30, "the default took {default_pages} pages");
+        assert!(
+            default_pages >= 30,
+            "the default took {default_pages} pages"
+        );
     }
 }
 
@@ -151,7 +155,8 @@ async fn hscan_sscan_and_zscan_follow_the_cursor_in_both_protocols() {
             .send(&cmd("SADD").arg("s").arg(&members))
             .await
             .unwrap();
-        let scored: Vec<(f64, String)> = (0..n).map(|i| (i as f64 + 0.5, format!("z{i}"))).collect();
+        let scored: Vec<(f64, String)> =
+            (0..n).map(|i| (i as f64 + 0.5, format!("z{i}"))).collect();
         client
             .send(&cmd("ZADD").arg("z").arg(&scored))
             .await
@@ -173,7 +178,11 @@ async fn hscan_sscan_and_zscan_follow_the_cursor_in_both_protocols() {
             .unwrap()
             .into_iter()
             .collect();
-        let want: HashSet<String> = members.iter().filter(|m| m.starts_with("m1")).cloned().collect();
+        let want: HashSet<String> = members
+            .iter()
+            .filter(|m| m.starts_with("m1"))
+            .cloned()
+            .collect();
         assert_eq!(s, want);
 
         let z: BTreeMap<String, f64> = client
@@ -185,7 +194,12 @@ async fn hscan_sscan_and_zscan_follow_the_cursor_in_both_protocols() {
             .collect();
         assert_eq!(z.len(), n);
         assert_eq!(z["z7"], 7.5);
-        per_protocol.push((h, z.into_iter().map(|(k, v)| (k, v.to_bits())).collect::<Vec<_>>()));
+        per_protocol.push((
+            h,
+            z.into_iter()
+                .map(|(k, v)| (k, v.to_bits()))
+                .collect::<Vec<_>>(),
+        ));
     }
     assert_eq!(per_protocol[0], per_protocol[1]);
 }

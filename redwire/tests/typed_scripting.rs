@@ -31,7 +31,10 @@ async fn a_script_is_sent_by_digest_and_reloaded_once_after_a_flush() {
         client.script_flush(false).await.unwrap();
         let add = Script::new(ADD);
 
-        let (sha_before, eval_before) = (calls(&client, "evalsha").await, calls(&client, "eval").await);
+        let (sha_before, eval_before) = (
+            calls(&client, "evalsha").await,
+            calls(&client, "eval").await,
+        );
         // The server does not have it: EVALSHA, NOSCRIPT, then EVAL once.
         assert_eq!(client.invoke::<i64>(add.key("n").arg(5)).await.unwrap(), 5);
         // Now it does: EVALSHA only.
@@ -116,7 +119,10 @@ async fn eval_and_script_commands_by_hand() {
 
         let sha = client.script_load("return ARGV[1] + 1").await.unwrap();
         assert_eq!(sha, Script::new("return ARGV[1] + 1").sha1());
-        assert_eq!(client.script_exists([sha.as_str(), "0000"]).await.unwrap(), [true, false]);
+        assert_eq!(
+            client.script_exists([sha.as_str(), "0000"]).await.unwrap(),
+            [true, false]
+        );
         let n: i64 = client.evalsha(&sha, (), [41]).await.unwrap();
         assert_eq!(n, 42);
         client.set("k", "v").await.unwrap();
@@ -147,14 +153,29 @@ async fn functions_load_call_list_and_delete() {
         let lib = "#!lua name=counters\n\
             redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)\n\
             redis.register_function{function_name='peek', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}";
-        assert_eq!(client.function_load(lib, FunctionLoad::New).await.unwrap(), "counters");
-        let again = client.function_load(lib, FunctionLoad::New).await.unwrap_err();
+        assert_eq!(
+            client.function_load(lib, FunctionLoad::New).await.unwrap(),
+            "counters"
+        );
+        let again = client
+            .function_load(lib, FunctionLoad::New)
+            .await
+            .unwrap_err();
         assert!(again.message().contains("already exists"), "{again}");
-        assert_eq!(client.function_load(lib, FunctionLoad::Replace).await.unwrap(), "counters");
+        assert_eq!(
+            client
+                .function_load(lib, FunctionLoad::Replace)
+                .await
+                .unwrap(),
+            "counters"
+        );
 
         assert_eq!(client.fcall::<i64>("bump", ["c"], [3]).await.unwrap(), 3);
         assert_eq!(client.fcall_ro::<i64>("peek", ["c"], ()).await.unwrap(), 3);
-        let err = client.fcall_ro::<i64>("bump", ["c"], [1]).await.unwrap_err();
+        let err = client
+            .fcall_ro::<i64>("bump", ["c"], [1])
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Server);
 
         let list: Value = client.function_list().await.unwrap();

@@ -10,13 +10,13 @@ pub use sending::Sending;
 
 use crate::cmd::Cmd;
 use crate::commands::{Commands, ScriptCall};
-use crate::pipeline::Pipeline;
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event, Shared};
-use sending::Exchange;
 use crate::connection::{Actor, Msg, Request};
 use crate::error::{Error, ErrorKind, Result};
+use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
+use sending::Exchange;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -261,7 +261,10 @@ impl Client {
         // with the source, which loads it.
         if let Some((indices, again)) = pipeline.noscript_retries(&results) {
             let frames = Exchange::new(self, Ok(again.wire()), timeout).await?;
-            for (index, result) in indices.into_iter().zip(again.results(frames.into_frames())?) {
+            for (index, result) in indices
+                .into_iter()
+                .zip(again.results(frames.into_frames())?)
+            {
                 results[index] = result;
             }
         }

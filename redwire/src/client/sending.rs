@@ -92,12 +92,15 @@ impl Future for Exchange<'_> {
                 State::Waiting(rx) => match Pin::new(rx).poll(cx) {
                     Poll::Ready(answer) => {
                         this.state = State::Done;
-                        return Poll::Ready(answer.unwrap_or_else(|_| Err(this.client.closed_error())));
+                        return Poll::Ready(
+                            answer.unwrap_or_else(|_| Err(this.client.closed_error())),
+                        );
                     }
                     Poll::Pending => break,
                 },
                 State::Ready(_) => {
-                    let State::Ready(request) = std::mem::replace(&mut this.state, State::Done) else {
+                    let State::Ready(request) = std::mem::replace(&mut this.state, State::Done)
+                    else {
                         unreachable!("matched above")
                     };
                     let (bytes, replies) = request?;
@@ -122,7 +125,9 @@ impl Future for Exchange<'_> {
                 }
                 State::Queueing(wait, _) => match wait.as_mut().poll(cx) {
                     Poll::Ready(true) => {
-                        let State::Queueing(_, rx) = std::mem::replace(&mut this.state, State::Done) else {
+                        let State::Queueing(_, rx) =
+                            std::mem::replace(&mut this.state, State::Done)
+                        else {
                             unreachable!("matched above")
                         };
                         this.state = State::Waiting(rx);
@@ -150,17 +155,17 @@ impl Future for Exchange<'_> {
 }
 
 /// The future of one command on a shared [`Client`], converting its reply
-    /// into `T`: what [`Client::send`] and every typed method of `&Client`
-    /// return.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
-    /// use redwire::prelude::*;
-    ///
-    /// let pending: redwire::Sending<'_, Option<String>> = client.get("greeting");
-    /// let greeting = pending.await?;
-    /// # Ok(()) }
-    /// ```
+/// into `T`: what [`Client::send`] and every typed method of `&Client`
+/// return.
+///
+/// ```no_run
+/// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+/// use redwire::prelude::*;
+///
+/// let pending: redwire::Sending<'_, Option<String>> = client.get("greeting");
+/// let greeting = pending.await?;
+/// # Ok(()) }
+/// ```
 #[must_use = "a command is sent only when its future is awaited"]
 pub struct Sending<'a, T> {
     exchange: Exchange<'a>,

@@ -158,7 +158,9 @@ pub trait Commands: Sized {
 /// assert_eq!(a.take(&mut results)?, 2);
 /// # Ok(()) }
 /// ```
-#[must_use = "a slot is how the entry's result is read"]
+///
+/// Ignoring a slot is fine (`p.set(..);`): the entry still runs, and its
+/// result is in the pipeline's results for whoever wants it.
 pub struct Slot<T> {
     index: usize,
     _reply: std::marker::PhantomData<fn() -> T>,

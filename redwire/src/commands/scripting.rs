@@ -194,7 +194,12 @@ pub trait ScriptingCommands: Commands {
     }
 
     /// `EVALSHA`: runs a script the server holds; `NOSCRIPT` if it does not.
-    fn evalsha<T: FromValue>(self, sha1: &str, keys: impl ToArg, args: impl ToArg) -> Self::Reply<T> {
+    fn evalsha<T: FromValue>(
+        self,
+        sha1: &str,
+        keys: impl ToArg,
+        args: impl ToArg,
+    ) -> Self::Reply<T> {
         self.command(cmd("EVALSHA").arg(sha1).arg_counted(keys).arg(args))
     }
 
@@ -225,7 +230,12 @@ pub trait ScriptingCommands: Commands {
     }
 
     /// `FCALL`: calls a function of a loaded library.
-    fn fcall<T: FromValue>(self, function: impl ToArg, keys: impl ToArg, args: impl ToArg) -> Self::Reply<T> {
+    fn fcall<T: FromValue>(
+        self,
+        function: impl ToArg,
+        keys: impl ToArg,
+        args: impl ToArg,
+    ) -> Self::Reply<T> {
         self.command(cmd("FCALL").arg(function).arg_counted(keys).arg(args))
     }
 

@@ -157,7 +157,12 @@ pub trait StringCommands: Commands {
     /// let locked = client.set_with("lock", "me", SetOptions::new().nx().px(30_000)).await?;
     /// # Ok(()) }
     /// ```
-    fn set_with(self, key: impl ToArg, value: impl ToArg, options: SetOptions) -> Self::Reply<bool> {
+    fn set_with(
+        self,
+        key: impl ToArg,
+        value: impl ToArg,
+        options: SetOptions,
+    ) -> Self::Reply<bool> {
         self.command(cmd("SET").arg(key).arg(value).arg(options))
     }
 

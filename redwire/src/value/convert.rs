@@ -123,7 +123,9 @@ impl FromValue for String {
             let bytes = e.into_bytes();
             Error::type_error(format!(
                 "expected a UTF-8 string (String), got bulk string {} that is not UTF-8",
-                Value::Bulk(bytes.into()).describe().trim_start_matches("bulk string ")
+                Value::Bulk(bytes.into())
+                    .describe()
+                    .trim_start_matches("bulk string ")
             ))
         })
     }
@@ -266,7 +268,10 @@ pub(crate) fn pairs(value: Value, wanted: &str) -> Result<Vec<(Value, Value)>> {
             .map(|item| match item {
                 Value::Array(pair) if pair.len() == 2 => {
                     let mut it = pair.into_iter();
-                    Ok((it.next().unwrap_or(Value::Nil), it.next().unwrap_or(Value::Nil)))
+                    Ok((
+                        it.next().unwrap_or(Value::Nil),
+                        it.next().unwrap_or(Value::Nil),
+                    ))
                 }
                 other => mismatch(&other, wanted),
             })
@@ -372,8 +377,14 @@ mod tests {
         let flat = Value::Array(vec![bulk("a"), bulk("1"), bulk("b"), bulk("2")]);
         let map = Value::Map(vec![(bulk("a"), bulk("1")), (bulk("b"), bulk("2"))]);
         let want = HashMap::from([("a".to_string(), 1i64), ("b".to_string(), 2)]);
-        assert_eq!(HashMap::<String, i64>::from_value(flat.clone()).unwrap(), want);
-        assert_eq!(HashMap::<String, i64>::from_value(map.clone()).unwrap(), want);
+        assert_eq!(
+            HashMap::<String, i64>::from_value(flat.clone()).unwrap(),
+            want
+        );
+        assert_eq!(
+            HashMap::<String, i64>::from_value(map.clone()).unwrap(),
+            want
+        );
         let tree = BTreeMap::<String, i64>::from_value(flat).unwrap();
         assert_eq!(tree, BTreeMap::from_iter(want.clone()));
         assert_eq!(
@@ -389,7 +400,10 @@ mod tests {
         ]);
         let want = vec![("m".to_string(), 1.5), ("n".to_string(), f64::INFINITY)];
         assert_eq!(Vec::<(String, f64)>::from_value(flat).unwrap(), want);
-        assert_eq!(Vec::<(String, f64)>::from_value(nested.clone()).unwrap(), want);
+        assert_eq!(
+            Vec::<(String, f64)>::from_value(nested.clone()).unwrap(),
+            want
+        );
         assert_eq!(
             HashMap::<String, f64>::from_value(nested).unwrap(),
             HashMap::from_iter(want)
@@ -475,6 +489,9 @@ mod tests {
         }
         // An error entry converts to itself.
         let entry = Value::Error(Error::server("WRONGTYPE wrong kind"));
-        assert_eq!(i64::from_value(entry).unwrap_err().code(), Some("WRONGTYPE"));
+        assert_eq!(
+            i64::from_value(entry).unwrap_err().code(),
+            Some("WRONGTYPE")
+        );
     }
 }

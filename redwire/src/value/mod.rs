@@ -126,7 +126,9 @@ impl Value {
             Value::Int(i) => format!("{kind} {i}"),
             Value::Double(d) => format!("{kind} {d}"),
             Value::Boolean(b) => format!("{kind} {b}"),
-            Value::Bulk(b) | Value::Simple(b) | Value::BigNumber(b) => format!("{kind} {}", text(b)),
+            Value::Bulk(b) | Value::Simple(b) | Value::BigNumber(b) => {
+                format!("{kind} {}", text(b))
+            }
             Value::Verbatim { text: t, .. } => format!("{kind} {}", text(t)),
             Value::Array(v) | Value::Set(v) | Value::Push(v) => format!("{kind} of {}", v.len()),
             Value::Map(v) => format!("{kind} of {}", v.len()),
@@ -185,4 +187,3 @@ impl PartialEq for Error {
         self.kind() == other.kind() && self.message() == other.message()
     }
 }
-

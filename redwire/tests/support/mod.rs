@@ -63,7 +63,10 @@ pub fn info_field(server: &redwire_testkit::RedisServer, field: &str) -> u64 {
 pub async fn both_protocols(server: &redwire_testkit::RedisServer) -> Vec<redwire::Client> {
     let mut clients = Vec::new();
     for protocol in [redwire::Protocol::Resp2, redwire::Protocol::Resp3] {
-        let config = config(&server.url()).into_builder().protocol(protocol).build();
+        let config = config(&server.url())
+            .into_builder()
+            .protocol(protocol)
+            .build();
         clients.push(redwire::Client::connect(config).await.expect("connect"));
     }
     clients
