@@ -119,6 +119,11 @@ pub use pipeline::Pipeline;
 pub use redwire_resp as resp;
 pub use value::{FromValue, Value};
 
+/// The README's Rust examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 /// Everything a user of the typed API needs in scope: `use redwire::prelude::*;`.
 ///
 /// ```no_run

@@ -109,7 +109,7 @@ async fn match_count_and_type_change_what_comes_back() {
         assert!(users.iter().all(|k| k.starts_with("user:")));
 
         let hashes: HashSet<String> = client
-            .scan(ScanOptions::new().of_type("hash"))
+            .scan(ScanOptions::new().of_type(KeyType::Hash))
             .try_collect()
             .await
             .unwrap()

@@ -11,7 +11,7 @@
 //! table was resized mid-way), and one added or removed meanwhile may or may
 //! not be. Deduplicate (collect into a set) if that matters.
 
-use super::Commands;
+use super::{Commands, KeyType};
 use crate::args::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::error::Result;
@@ -26,15 +26,15 @@ use std::task::{Context, Poll};
 /// The options of a scan: `MATCH`, `COUNT` and, for `SCAN`, `TYPE`.
 ///
 /// ```
-/// use redwire::commands::ScanOptions;
-/// let users = ScanOptions::new().pattern("user:*").count(500).of_type("hash");
+/// use redwire::commands::{KeyType, ScanOptions};
+/// let users = ScanOptions::new().pattern("user:*").count(500).of_type(KeyType::Hash);
 /// # let _ = users;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScanOptions {
     pattern: Option<Vec<u8>>,
     count: Option<u64>,
-    of_type: Option<String>,
+    of_type: Option<KeyType>,
 }
 
 impl ScanOptions {
@@ -58,11 +58,11 @@ impl ScanOptions {
         self
     }
 
-    /// `TYPE` (`SCAN` only): only keys of this type (`string`, `list`, `set`,
-    /// `zset`, `hash`, `stream`, or a module type's name).
+    /// `TYPE` (`SCAN` only): only keys of this type (a module's type as
+    /// [`KeyType::Other`]).
     #[must_use]
-    pub fn of_type(mut self, key_type: impl Into<String>) -> Self {
-        self.of_type = Some(key_type.into());
+    pub fn of_type(mut self, key_type: KeyType) -> Self {
+        self.of_type = Some(key_type);
         self
     }
 }
@@ -218,7 +218,7 @@ pub trait ScanCommands: Commands + Copy {
     /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
     /// use redwire::prelude::*;
     /// let hashes: Vec<String> = client
-    ///     .scan(ScanOptions::new().of_type("hash").count(1000))
+    ///     .scan(ScanOptions::new().of_type(KeyType::Hash).count(1000))
     ///     .try_collect()
     ///     .await?;
     /// # Ok(()) }
