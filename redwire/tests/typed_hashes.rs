@@ -7,19 +7,7 @@ mod support;
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
 use std::collections::{BTreeMap, HashMap};
-use support::{both_protocols, flush};
-
-/// The server's `(major, minor)` version, from `INFO server`.
-async fn version(client: &Client) -> (u32, u32) {
-    let info: String = client.query(&cmd("INFO").arg("server")).await.unwrap();
-    let v = info
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .unwrap()
-        .trim();
-    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap());
-    (parts.next().unwrap(), parts.next().unwrap())
-}
+use support::{both_protocols, flush, version};
 
 #[tokio::test]
 async fn fields_values_and_counters() {

@@ -7,19 +7,7 @@ mod support;
 
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
-use support::{both_protocols, flush};
-
-/// How many times the server has run `command` (INFO commandstats).
-async fn calls(client: &Client, command: &str) -> u64 {
-    let info: String = client
-        .query(&cmd("INFO").arg("commandstats"))
-        .await
-        .unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
-        .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
-        .unwrap_or(0)
-}
+use support::{both_protocols, flush, calls};
 
 const ADD: &str = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 

@@ -6,7 +6,7 @@ mod support;
 
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
-use support::{both_protocols, flush};
+use support::{both_protocols, flush, version};
 
 fn s(items: &[&str]) -> Vec<String> {
     items.iter().map(|i| i.to_string()).collect()
@@ -14,19 +14,6 @@ fn s(items: &[&str]) -> Vec<String> {
 
 fn scored(items: &[(&str, f64)]) -> Vec<(String, f64)> {
     items.iter().map(|(m, sc)| (m.to_string(), *sc)).collect()
-}
-
-/// The server's version as (major, minor).
-async fn version(client: &Client) -> (u32, u32) {
-    let info: String = client.query(&cmd("INFO").arg("server")).await.unwrap();
-    let v = info
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let mut parts = v.split('.').map(|p| p.parse().unwrap());
-    (parts.next().unwrap(), parts.next().unwrap())
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod support;
 
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
-use support::{both_protocols, flush};
+use support::{both_protocols, flush, version};
 
 fn id(ms: u64) -> StreamId {
     StreamId::new(ms, 0)
@@ -15,19 +15,6 @@ fn id(ms: u64) -> StreamId {
 
 fn ids<V>(entries: &[StreamEntry<V>]) -> Vec<StreamId> {
     entries.iter().map(|e| e.id).collect()
-}
-
-/// The server's version as (major, minor).
-async fn version(client: &Client) -> (u32, u32) {
-    let info: String = client.query(&cmd("INFO").arg("server")).await.unwrap();
-    let v = info
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let mut parts = v.split('.').map(|p| p.parse().unwrap());
-    (parts.next().unwrap(), parts.next().unwrap())
 }
 
 /// Adds entries `1-0` … `n-0` to `key`, each with `n` = its number.

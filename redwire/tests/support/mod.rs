@@ -79,3 +79,30 @@ pub async fn flush(client: &redwire::Client) {
         .await
         .expect("FLUSHALL");
 }
+
+/// The server's version as (major, minor), from `INFO server`.
+pub async fn version(client: &redwire::Client) -> (u32, u32) {
+    let info: String = client
+        .query(&redwire::cmd("INFO").arg("server"))
+        .await
+        .unwrap();
+    let v = info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .expect("redis_version in INFO")
+        .trim();
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// How many times the server has run `command` (`INFO commandstats`).
+pub async fn calls(client: &redwire::Client, command: &str) -> u64 {
+    let info: String = client
+        .query(&redwire::cmd("INFO").arg("commandstats"))
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
