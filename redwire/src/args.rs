@@ -1,4 +1,5 @@
-//! [`ToArg`]: what may be a command's argument, and how it is written.
+//! What may be a command's argument, and how it is written: the
+//! [`ToArg`](crate::ToArg) implementations of the standard types.
 //!
 //! Every argument ends up as one RESP bulk string through
 //! [`Cmd::write_arg`]. A value may write several: a slice, `Vec`, array or set
@@ -10,47 +11,10 @@
 //! infinite floats); `bool` is `1`/`0`. `u8` alone is not an argument, so that
 //! `&[u8]` and `Vec<u8>` stay one binary string rather than a list of numbers.
 
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, ToArg};
 use bytes::Bytes;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// A value usable as command arguments: one, several (collections, tuples,
-/// maps) or none (`None`).
-///
-/// Implement it for your own types; the one method writes the value's bytes
-/// with [`Cmd::write_arg`]:
-///
-/// ```
-/// use redwire::{Cmd, ToArg};
-///
-/// struct UserId(u64);
-/// impl ToArg for UserId {
-///     fn write_args(&self, cmd: &mut Cmd) {
-///         cmd.write_arg(format!("user:{}", self.0).as_bytes());
-///     }
-/// }
-/// let c = redwire::cmd("GET").arg(UserId(7));
-/// assert_eq!(c.args_iter().nth(1), Some(&b"user:7"[..]));
-/// ```
-///
-/// Many at once:
-///
-/// ```
-/// use std::collections::BTreeMap;
-///
-/// let fields = BTreeMap::from([("a", 1), ("b", 2)]);
-/// let c = redwire::cmd("HSET").arg("h").arg(&fields);
-/// let args: Vec<&[u8]> = c.args_iter().collect();
-/// assert_eq!(args, [&b"HSET"[..], b"h", b"a", b"1", b"b", b"2"]);
-///
-/// let c = redwire::cmd("DEL").arg(["k1", "k2"]).arg(("k3", 4)).arg(None::<&str>);
-/// assert_eq!(c.arg_count(), 5);
-/// ```
-pub trait ToArg {
-    /// Writes this value as zero or more arguments.
-    fn write_args(&self, cmd: &mut Cmd);
-}
 
 impl<T: ToArg + ?Sized> ToArg for &T {
     fn write_args(&self, cmd: &mut Cmd) {

@@ -1,11 +1,11 @@
 //! [`Cmd`]: one command, encoded as it is built.
 //!
 //! A `Cmd` writes each argument as a RESP bulk string into its own buffer the
-//! moment it is added (what an argument may be is [`ToArg`], in `args`), so
+//! moment it is added (what an argument may be is [`ToArg`], defined here and
+//! implemented for the standard types in `args`), so
 //! sending it is one copy of finished bytes. Whether a shared connection may
 //! carry it is decided here too, from its first words (see [`rules`]).
 
-use crate::args::ToArg;
 use crate::error::{Error, Result};
 use crate::rules::{self, Rule, Why};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -252,4 +252,41 @@ impl std::fmt::Debug for Cmd {
             self.argc.saturating_sub(1)
         )
     }
+}
+
+/// A value usable as command arguments: one, several (collections, tuples,
+/// maps) or none (`None`).
+///
+/// Implement it for your own types; the one method writes the value's bytes
+/// with [`Cmd::write_arg`]:
+///
+/// ```
+/// use redwire::{Cmd, ToArg};
+///
+/// struct UserId(u64);
+/// impl ToArg for UserId {
+///     fn write_args(&self, cmd: &mut Cmd) {
+///         cmd.write_arg(format!("user:{}", self.0).as_bytes());
+///     }
+/// }
+/// let c = redwire::cmd("GET").arg(UserId(7));
+/// assert_eq!(c.args_iter().nth(1), Some(&b"user:7"[..]));
+/// ```
+///
+/// Many at once:
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// let fields = BTreeMap::from([("a", 1), ("b", 2)]);
+/// let c = redwire::cmd("HSET").arg("h").arg(&fields);
+/// let args: Vec<&[u8]> = c.args_iter().collect();
+/// assert_eq!(args, [&b"HSET"[..], b"h", b"a", b"1", b"b", b"2"]);
+///
+/// let c = redwire::cmd("DEL").arg(["k1", "k2"]).arg(("k3", 4)).arg(None::<&str>);
+/// assert_eq!(c.arg_count(), 5);
+/// ```
+pub trait ToArg {
+    /// Writes this value as zero or more arguments.
+    fn write_args(&self, cmd: &mut Cmd);
 }

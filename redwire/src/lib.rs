@@ -108,9 +108,8 @@ mod pipeline;
 pub mod rules;
 mod value;
 
-pub use args::ToArg;
 pub use client::{Client, Sending};
-pub use cmd::{cmd, Cmd};
+pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
 pub use connection::state::{ConnectionState, Event};

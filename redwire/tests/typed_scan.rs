@@ -8,7 +8,7 @@ mod support;
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
 use std::collections::{BTreeMap, HashSet};
-use support::{both_protocols, flush, calls};
+use support::{both_protocols, calls, flush};
 
 async fn fill(client: &Client, prefix: &str, n: usize) -> HashSet<String> {
     let keys: Vec<String> = (0..n).map(|i| format!("{prefix}:{i}")).collect();

@@ -7,7 +7,7 @@ mod support;
 
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
-use support::{both_protocols, flush, calls};
+use support::{both_protocols, calls, flush};
 
 const ADD: &str = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 

@@ -4,7 +4,10 @@
 //! The round trip of a request is the named future in `sending`; the typed
 //! commands reach it through `impl Commands for &Client` (below).
 
+mod link;
 mod sending;
+
+use link::Link;
 
 pub use sending::Sending;
 
@@ -13,7 +16,7 @@ use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event, Shared};
 use crate::connection::{Actor, Msg, Request};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use sending::Exchange;
@@ -28,7 +31,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// Because the connection is shared, a command that would break
 /// one-reply-per-request or change the connection for every caller (`MULTI`,
 /// `WATCH`, `SUBSCRIBE`, `SELECT`, `CLIENT REPLY`, an empty command…) is refused
-/// before anything is written, with an [`ErrorKind::Unsupported`] error that
+/// before anything is written, with an [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) error that
 /// says where it belongs; the table is in [`rules`](crate::rules).
 ///
 /// ```no_run
@@ -41,13 +44,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    tx: mpsc::Sender<Msg>,
-    shared: Arc<Shared>,
-    config: Arc<Config>,
+    inner: Arc<Link>,
 }
 
 impl std::fmt::Debug for Client {
@@ -107,7 +104,7 @@ impl Client {
         // every intake at 128 requests and split batches for no reason.
         tokio::spawn(tokio::task::unconstrained(actor.run(first)));
         Client {
-            inner: Arc::new(Inner { tx, shared, config }),
+            inner: Arc::new(Link { tx, shared, config }),
         }
     }
 
@@ -156,7 +153,7 @@ impl Client {
     }
 
     /// Sends a command and returns its reply; a server error reply is an `Err`
-    /// of kind [`ErrorKind::Server`].
+    /// of kind [`ErrorKind::Server`](crate::ErrorKind::Server).
     ///
     /// ```no_run
     /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
@@ -190,7 +187,7 @@ impl Client {
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
         let bytes = cmd.check_shared(false).map(|()| cmd.to_bytes());
-        Sending::new(self, bytes, timeout, fallback)
+        Sending::new(&self.inner, bytes, timeout, fallback)
     }
 
     /// Sends a command and converts its reply.
@@ -255,12 +252,12 @@ impl Client {
         }
         pipeline.check_shared()?;
         let timeout = self.inner.config.command_timeout;
-        let frames = Exchange::new(self, Ok(pipeline.wire()), timeout).await?;
+        let frames = Exchange::new(&self.inner, Ok(pipeline.wire()), timeout).await?;
         let mut results = pipeline.results(frames.into_frames())?;
         // Entries whose script the server lacked did not run: run them again
         // with the source, which loads it.
         if let Some((indices, again)) = pipeline.noscript_retries(&results) {
-            let frames = Exchange::new(self, Ok(again.wire()), timeout).await?;
+            let frames = Exchange::new(&self.inner, Ok(again.wire()), timeout).await?;
             for (index, result) in indices
                 .into_iter()
                 .zip(again.results(frames.into_frames())?)
@@ -271,27 +268,12 @@ impl Client {
         Ok(results)
     }
 
-    fn timeout_error(&self, limit: Duration) -> Error {
-        let mut message = format!("no reply within the deadline of {limit:?}");
-        if self.state() != ConnectionState::Connected {
-            message.push_str(" while not connected");
-            if let Some(why) = self.inner.shared.last_error() {
-                message.push_str(&format!(" (last error: {why})"));
-            }
-        }
-        Error::deadline(message)
-    }
-
     fn closed_error(&self) -> Error {
-        match self.inner.shared.last_error() {
-            Some(why) if why.kind() == ErrorKind::Closed => why,
-            Some(why) => Error::closed(why),
-            None => Error::closed("the connection task has stopped"),
-        }
+        self.inner.closed_error()
     }
 
     /// Closes the connection gracefully for every clone of this client: no
-    /// request is taken any more (they fail with [`ErrorKind::Closed`]), the
+    /// request is taken any more (they fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed)), the
     /// requests already taken are written and answered, and then the socket is
     /// closed and the connection task ends. Waits at most the response timeout
     /// (30 s by default) for the answers; see [`close_within`](Self::close_within).
@@ -312,7 +294,7 @@ impl Client {
     }
 
     /// Like [`close`](Self::close), giving the answers at most `grace`;
-    /// requests still unanswered then fail with [`ErrorKind::Closed`] (and
+    /// requests still unanswered then fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed) (and
     /// [`may_have_executed`](Error::may_have_executed) when they were sent).
     ///
     /// ```no_run

@@ -1,10 +1,10 @@
-//! The future of one request on a shared [`Client`]: queue it, wait for its
+//! The future of one request on a shared [`Client`](crate::Client)(crate::Client): queue it, wait for its
 //! reply within the deadline, convert the reply.
 //!
 //! Written by hand rather than as an `async fn` so that it has a name: it is
 //! what every typed method of `&Client` returns ([`Sending`], the
 //! `Commands::Reply` of the client), and a named future costs no box. The raw
-//! path ([`Client::send`]) and the typed one are this same code; only the last
+//! path ([`Client::send`](crate::Client::send)) and the typed one are this same code; only the last
 //! step, [`FromValue`], differs.
 //!
 //! The deadline starts at the first poll, as `tokio::time::timeout` would, and
@@ -17,7 +17,7 @@
 //! exist when a deadline is set or a script is invoked. Moving it inline
 //! measured 3 % more instructions per request.
 
-use super::Client;
+use super::link::Link;
 use crate::commands::ScriptCall;
 use crate::connection::{Msg, Reply, Request};
 use crate::error::{Error, Result};
@@ -47,7 +47,7 @@ enum State {
 /// One round trip: the request handed to the actor and its answer awaited,
 /// bounded by an optional deadline.
 pub(crate) struct Exchange<'a> {
-    client: &'a Client,
+    link: &'a Link,
     state: State,
     limit: Option<Duration>,
     deadline: Option<Pin<Box<Sleep>>>,
@@ -58,12 +58,12 @@ impl<'a> Exchange<'a> {
     /// they cannot be sent.
     #[inline]
     pub(crate) fn new(
-        client: &'a Client,
+        link: &'a Link,
         request: Result<(Bytes, usize)>,
         limit: Option<Duration>,
     ) -> Self {
         Exchange {
-            client,
+            link,
             state: State::Ready(request),
             limit,
             deadline: None,
@@ -93,7 +93,7 @@ impl Future for Exchange<'_> {
                     Poll::Ready(answer) => {
                         this.state = State::Done;
                         return Poll::Ready(
-                            answer.unwrap_or_else(|_| Err(this.client.closed_error())),
+                            answer.unwrap_or_else(|_| Err(this.link.closed_error())),
                         );
                     }
                     Poll::Pending => break,
@@ -111,15 +111,15 @@ impl Future for Exchange<'_> {
                         tx: Some(tx),
                     });
                     // The common case, a channel with room, needs no future at all.
-                    match this.client.inner.tx.try_send(msg) {
+                    match this.link.tx.try_send(msg) {
                         Ok(()) => this.state = State::Waiting(rx),
                         Err(mpsc::error::TrySendError::Full(msg)) => {
-                            let sender = this.client.inner.tx.clone();
+                            let sender = this.link.tx.clone();
                             let wait = Box::pin(async move { sender.send(msg).await.is_ok() });
                             this.state = State::Queueing(wait, rx);
                         }
                         Err(mpsc::error::TrySendError::Closed(_)) => {
-                            return Poll::Ready(Err(this.client.closed_error()))
+                            return Poll::Ready(Err(this.link.closed_error()))
                         }
                     }
                 }
@@ -134,7 +134,7 @@ impl Future for Exchange<'_> {
                     }
                     Poll::Ready(false) => {
                         this.state = State::Done;
-                        return Poll::Ready(Err(this.client.closed_error()));
+                        return Poll::Ready(Err(this.link.closed_error()));
                     }
                     Poll::Pending => break,
                 },
@@ -147,15 +147,15 @@ impl Future for Exchange<'_> {
                 // the reply, or never write a request it has not written yet.
                 this.state = State::Done;
                 let limit = this.limit.unwrap_or_default();
-                return Poll::Ready(Err(this.client.timeout_error(limit)));
+                return Poll::Ready(Err(this.link.timeout_error(limit)));
             }
         }
         Poll::Pending
     }
 }
 
-/// The future of one command on a shared [`Client`], converting its reply
-/// into `T`: what [`Client::send`] and every typed method of `&Client`
+/// The future of one command on a shared [`Client`](crate::Client), converting its reply
+/// into `T`: what [`Client::send`](crate::Client::send) and every typed method of `&Client`
 /// return.
 ///
 /// ```no_run
@@ -178,13 +178,13 @@ pub struct Sending<'a, T> {
 impl<'a, T> Sending<'a, T> {
     #[inline]
     pub(crate) fn new(
-        client: &'a Client,
+        link: &'a Link,
         request: Result<Bytes>,
         limit: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Self {
         Sending {
-            exchange: Exchange::new(client, request.map(|b| (b, 1)), limit),
+            exchange: Exchange::new(link, request.map(|b| (b, 1)), limit),
             fallback: fallback.map(Box::new),
             _reply: PhantomData,
         }

@@ -1,8 +1,8 @@
 //! Bitmap commands: single bits, counts and searches over ranges, `BITOP`,
 //! and `BITFIELD` with its builder of integer fields.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 
 /// A range of a string for `BITCOUNT` and `BITPOS`: inclusive ends, counted

@@ -1,8 +1,8 @@
 //! Geospatial commands: `GEOADD`, distances, positions, hashes, and
 //! `GEOSEARCH` with its builder and its typed matches.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::error::Result;
 use crate::value::convert::elements;

@@ -1,8 +1,9 @@
 //! Hash commands: fields and their values, counters in fields, and (Redis 7.4+) field expiry.
 
-use super::{Commands, ExpireCondition};
-use crate::args::ToArg;
+use super::handle::Commands;
+use super::keys::ExpireCondition;
 use crate::cmd::cmd;
+use crate::cmd::ToArg;
 use crate::value::FromValue;
 
 /// Commands on hashes.

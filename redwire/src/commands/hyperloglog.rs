@@ -1,9 +1,9 @@
 //! HyperLogLog commands: `PFADD`, `PFCOUNT`, `PFMERGE`, approximate counts of
 //! distinct elements in a few kilobytes.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
 use crate::cmd::cmd;
+use crate::cmd::ToArg;
 
 /// Commands on HyperLogLogs: sets that only count their distinct elements,
 /// with a standard error of 0.81%.

@@ -1,7 +1,7 @@
 //! Key commands: deleting, expiring, renaming, copying, inspecting keys of any type.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::value::convert::mismatch;
 use crate::value::{FromValue, Value};
@@ -86,7 +86,7 @@ impl KeyType {
 }
 
 impl FromValue for KeyType {
-    fn from_value(value: Value) -> crate::Result<Self> {
+    fn from_value(value: Value) -> crate::error::Result<Self> {
         let name = match value {
             Value::Simple(_) | Value::Bulk(_) | Value::Verbatim { .. } => {
                 String::from_value(value)?

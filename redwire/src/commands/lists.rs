@@ -1,7 +1,7 @@
 //! List commands: pushing and popping at either end, ranges, positions, and the blocking pops.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::value::FromValue;
 

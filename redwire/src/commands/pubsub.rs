@@ -2,9 +2,9 @@
 //! connection of its own and is not here: a shared client refuses
 //! `SUBSCRIBE`.)
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
 use crate::cmd::cmd;
+use crate::cmd::ToArg;
 use crate::value::FromValue;
 
 /// Commands that publish messages and look at the server's subscriptions.

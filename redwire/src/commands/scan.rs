@@ -11,8 +11,9 @@
 //! table was resized mid-way), and one added or removed meanwhile may or may
 //! not be. Deduplicate (collect into a set) if that matters.
 
-use super::{Commands, KeyType};
-use crate::args::ToArg;
+use super::handle::Commands;
+use super::keys::KeyType;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::error::Result;
 use crate::value::convert::{elements, mismatch};

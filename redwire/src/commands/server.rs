@@ -6,8 +6,8 @@
 //! client (`SELECT`, `CLIENT SETNAME`, `CLIENT TRACKING`…, see
 //! [`rules`](crate::rules)) have no typed method here.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::error::{Error, Result};
 use crate::value::convert::{elements, mismatch};

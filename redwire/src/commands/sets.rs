@@ -1,8 +1,8 @@
 //! Set commands: members, random picks, and intersections, unions and differences.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
 use crate::cmd::cmd;
+use crate::cmd::ToArg;
 use crate::value::FromValue;
 
 /// Commands on sets.

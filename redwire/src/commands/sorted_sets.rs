@@ -2,8 +2,8 @@
 //! member (`ZRANGE` and its bounds), scores and ranks, pops (blocking too),
 //! and the set algebra of `ZUNION`/`ZINTER`/`ZDIFF`.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::value::FromValue;
 use bytes::Bytes;

@@ -2,8 +2,8 @@
 //! `XREAD`, consumer groups (`XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
 //! `XAUTOCLAIM`) and `XINFO`.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::error::{Error, Result};
 use crate::value::convert::{mismatch, pairs};

@@ -1,7 +1,7 @@
 //! String commands: `GET`/`SET` and their options, counters, ranges.
 
-use super::Commands;
-use crate::args::ToArg;
+use super::handle::Commands;
+use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
 use crate::value::FromValue;
 
