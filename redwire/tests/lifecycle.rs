@@ -8,7 +8,7 @@ mod support;
 use redwire::{cmd, Backoff, Client, ConnectionState, ErrorKind, Event, Value};
 use redwire_testkit::{Action, FakeServer, FaultProxy, Frame, RedisServer, Request};
 use std::time::Duration;
-use support::{config, wait_event};
+use support::{config, unsent_bytes_to, wait_event};
 
 fn backoff(initial_ms: u64, max_ms: u64) -> Backoff {
     Backoff {
@@ -214,11 +214,18 @@ async fn partly_written_and_unwritten_requests_survive_a_reconnect() {
     let mut events = client.events();
     proxy.black_hole();
     let big = bytes::Bytes::from(vec![b'v'; 48 << 20]);
+    let set_big = cmd("SET").arg("big").arg(&big);
     let set = {
-        let (c, big) = (client.clone(), big.clone());
-        tokio::spawn(async move { c.send(&cmd("SET").arg("big").arg(&big)).await })
+        let c = client.clone();
+        tokio::spawn(async move { c.send(&set_big).await })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The SET is partly written when the socket's send queue stands full.
+    let stalled = tokio::time::timeout(Duration::from_secs(10), async {
+        while unsent_bytes_to(proxy.addr().port()) < 1 << 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    stalled.await.expect("the large SET never stalled in the black hole");
     client
         .send_and_forget(&cmd("INCR").arg("forgotten"))
         .await

@@ -106,3 +106,23 @@ pub async fn calls(client: &redwire::Client, command: &str) -> u64 {
         .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
         .unwrap_or(0)
 }
+
+/// Bytes written by this machine's sockets connected to `port` that the peer
+/// has not taken yet (the send queues in `/proc/net/tcp`): how a test sees a
+/// request stuck in a black hole, without guessing with a sleep.
+pub fn unsent_bytes_to(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let remote = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if !fields.get(2)?.ends_with(&remote) {
+                return None;
+            }
+            let tx_queue = fields.get(4)?.split(':').next()?;
+            u64::from_str_radix(tx_queue, 16).ok()
+        })
+        .sum()
+}
