@@ -166,14 +166,62 @@ impl Cmd {
     #[cold]
     #[inline(never)]
     fn refusal(&self, in_pipeline: bool) -> Result<()> {
+        self.refusal_on(in_pipeline, "a shared client")
+    }
+
+    fn refusal_on(&self, in_pipeline: bool, place: &str) -> Result<()> {
         let why = match self.rule {
             Rule::Shared | Rule::Client => return Ok(()),
+            Rule::StreamRead if self.blocking().is_none() => return Ok(()),
+            Rule::StreamRead => Why::Blocking,
             Rule::PipelineOnly if in_pipeline => return Ok(()),
             Rule::PipelineOnly => Why::Asking,
             Rule::Empty => Why::NoReply,
             Rule::Refused(why) => why,
         };
-        Err(Error::refused(&self.display_name(), why))
+        Err(Error::refused_on(&self.display_name(), why, place))
+    }
+
+    /// Refuses, before anything is written, a command that a dedicated
+    /// connection (one user) cannot carry either: one that breaks
+    /// one-reply-per-request or that the configuration owns (see
+    /// [`rules`](crate::rules)).
+    pub(crate) fn check_dedicated(&self, in_pipeline: bool) -> Result<()> {
+        match self.rule {
+            Rule::Refused(why) if why.allowed_on_dedicated() => Ok(()),
+            Rule::StreamRead => Ok(()),
+            _ => self.refusal_on(in_pipeline, "a dedicated connection"),
+        }
+    }
+
+    /// What this command does to a dedicated connection's session.
+    pub(crate) fn effect(&self) -> rules::Effect {
+        match self.rule {
+            Rule::Refused(why) => rules::effect(why, self.args_iter()),
+            _ => rules::Effect::None,
+        }
+    }
+
+    /// How much longer than the response timeout the server may keep silent
+    /// about this command: its blocking timeout (`Duration::MAX` for ever),
+    /// zero when it does not block.
+    pub(crate) fn patience(&self) -> std::time::Duration {
+        match self.blocking() {
+            None => std::time::Duration::ZERO,
+            Some(None) => std::time::Duration::MAX,
+            Some(Some(timeout)) => timeout.max(std::time::Duration::from_millis(1)),
+        }
+    }
+
+    /// How long this command may block on the server (`Some(None)`: for
+    /// ever); `None` when it does not block.
+    pub(crate) fn blocking(&self) -> Option<Option<std::time::Duration>> {
+        match self.rule {
+            Rule::Refused(Why::Blocking) | Rule::StreamRead => {
+                rules::blocking_timeout(self.args_iter().collect::<Vec<_>>().into_iter())
+            }
+            _ => None,
+        }
     }
 
     /// The name for an error message: the command and, for `CLIENT`, its

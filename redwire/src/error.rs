@@ -50,6 +50,10 @@ pub enum ErrorKind {
     Tls,
     /// A reply could not be converted into the requested Rust type.
     Type,
+    /// A transaction did not run because a key it `WATCH`ed changed (`EXEC`
+    /// answered nil), or kept changing for every attempt of
+    /// [`Connection::transaction`](crate::Connection::transaction).
+    Aborted,
     /// The request cannot be sent this way: a command a shared connection
     /// refuses (`MULTI`, `SUBSCRIBE`, `SELECT`…; see [`rules`](crate::rules)),
     /// whose message says where it belongs.
@@ -74,6 +78,7 @@ pub enum ErrorKind {
 /// | connecting failed: refused, unknown host / no reply in time / TLS / wrong password | `Io` / `Timeout` / `Tls` / `Server` (`WRONGPASS`) | false |
 /// | the configuration or URL is invalid | `Config` | false |
 /// | a reply could not be converted into the asked-for type | `Type` | false |
+/// | a `WATCH`ed key changed, so `EXEC` did not run the transaction | `Aborted` | false |
 ///
 /// A request not yet written when the connection drops is not an error: it is
 /// sent after the reconnect.
@@ -151,12 +156,14 @@ impl Error {
 
     /// A command that a shared connection refuses (see [`crate::rules`]).
     pub(crate) fn refused(name: &str, why: crate::rules::Why) -> Self {
+        Error::refused_on(name, why, "a shared client")
+    }
+
+    /// A command that a connection of some kind (`place`) refuses.
+    pub(crate) fn refused_on(name: &str, why: crate::rules::Why, place: &str) -> Self {
         Error::new(
             ErrorKind::Unsupported,
-            format!(
-                "{name} cannot be sent on a shared client: {}",
-                why.explain()
-            ),
+            format!("{name} cannot be sent on {place}: {}", why.explain()),
         )
     }
 

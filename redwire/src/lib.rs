@@ -93,7 +93,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Features: `tls` enables `rediss://` (rustls with the ring provider).
+//! Features: `tls` enables `rediss://` (rustls with the ring provider);
+//! `pool` adds [`Pool`], a pool of dedicated connections (on bb8).
 
 #![warn(missing_docs)]
 
@@ -103,8 +104,11 @@ mod cmd;
 pub mod commands;
 mod config;
 pub mod connection;
+mod dedicated;
 mod error;
 mod pipeline;
+#[cfg(feature = "pool")]
+mod pool;
 pub mod rules;
 mod value;
 
@@ -113,8 +117,11 @@ pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
 pub use connection::state::{ConnectionState, Event};
+pub use dedicated::{Connection, TRANSACTION_RETRY};
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
+#[cfg(feature = "pool")]
+pub use pool::{Pool, PoolBuilder, PoolState, PooledConnection};
 pub use redwire_resp as resp;
 pub use value::{FromValue, Value};
 
@@ -136,6 +143,6 @@ pub struct ReadmeExamples;
 pub mod prelude {
     pub use crate::commands::*;
     pub use crate::{
-        cmd, Client, Cmd, Config, Error, ErrorKind, FromValue, Pipeline, ToArg, Value,
+        cmd, Client, Cmd, Config, Connection, Error, ErrorKind, FromValue, Pipeline, ToArg, Value,
     };
 }

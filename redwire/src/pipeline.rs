@@ -12,10 +12,11 @@
 use crate::cmd::Cmd;
 use crate::commands::{Commands, ScriptCall, Slot};
 use crate::error::{Error, ErrorKind, Result};
-use crate::rules::{Rule, Why};
+use crate::rules::{Effect, Rule, Why};
 use crate::value::{FromValue, Value};
 use bytes::{BufMut, Bytes, BytesMut};
 use redwire_resp::Frame;
+use std::time::Duration;
 
 /// Many commands sent as one contiguous write, answered in order.
 ///
@@ -38,6 +39,13 @@ pub struct Pipeline {
     ends_with_asking: bool,
     /// The script invocations, by entry index.
     scripts: Vec<(usize, ScriptCall)>,
+    /// The first entry a dedicated connection refuses too.
+    refused_dedicated: Option<Error>,
+    /// What the entries do to a dedicated connection's session, in order
+    /// (only the entries that do something).
+    effects: Vec<Effect>,
+    /// The longest patience of a blocking entry (see `Cmd::patience`).
+    patience: Duration,
 }
 
 impl Pipeline {
@@ -59,7 +67,43 @@ impl Pipeline {
             self.refused = cmd.check_shared(true).err();
         }
         self.ends_with_asking = cmd.rule == Rule::PipelineOnly;
+        if !matches!(cmd.rule, Rule::Shared | Rule::Client) {
+            if self.refused_dedicated.is_none() {
+                self.refused_dedicated = cmd.check_dedicated(true).err();
+            }
+            match cmd.effect() {
+                Effect::None => {}
+                effect => self.effects.push(effect),
+            }
+            self.patience = self.patience.max(cmd.patience());
+        }
         self
+    }
+
+    /// Refuses a pipeline with an entry that a dedicated connection cannot
+    /// carry either.
+    pub(crate) fn check_dedicated(&self) -> Result<()> {
+        if let Some(err) = &self.refused_dedicated {
+            return Err(err.clone());
+        }
+        if self.ends_with_asking {
+            return Err(Error::refused_on(
+                "ASKING",
+                Why::Asking,
+                "a dedicated connection",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the entries do to a dedicated connection's session, in order.
+    pub(crate) fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+
+    /// How long the server may keep silent about a blocking entry.
+    pub(crate) fn patience(&self) -> Duration {
+        self.patience
     }
 
     /// True when a shared [`Client`](crate::Client) may send this pipeline:
@@ -225,8 +269,8 @@ fn transaction_results(mut frames: Vec<Frame>) -> Result<Vec<Result<Value>>> {
             })
             .collect()),
         Some(Ok(Value::Nil)) => Err(Error::new(
-            ErrorKind::Server,
-            "EXECABORT the transaction was aborted because a WATCHed key changed",
+            ErrorKind::Aborted,
+            "the transaction did not run: a WATCHed key changed (EXEC answered nil)",
         )),
         Some(Err(e)) => Err(match queued_error {
             // Frame 0 answers MULTI.

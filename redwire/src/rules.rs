@@ -22,9 +22,19 @@
 //! | `CLIENT SETNAME` `CLIENT SETINFO` | connection identity, undone by a reconnect | [`ConfigBuilder::client_name`](crate::ConfigBuilder::client_name) |
 //! | `CLIENT TRACKING` `CLIENT CACHING` `CLIENT NO-EVICT` `CLIENT NO-TOUCH` `CLIENT CAPA` `READONLY` `READWRITE` | per-connection modes for every caller, undone by a reconnect | a dedicated connection |
 //! | `ASKING` | applies to whatever command comes next, possibly another caller's | in one [`Pipeline`](crate::Pipeline) with its command |
+//! | `BLPOP` `BRPOP` `BLMOVE` `BLMPOP` `BRPOPLPUSH` `BZPOPMIN` `BZPOPMAX` `BZMPOP` `WAIT` `WAITAOF`, `XREAD`/`XREADGROUP` with `BLOCK` | it holds every caller behind it until it returns, and a caller that gives up cannot stop it: the element it pops would be lost | a [`Connection`](crate::Connection) (or one from the pool) |
 //!
-//! Everything else is allowed, blocking commands included (they hold up the
-//! callers behind them, and must finish within the response timeout).
+//! Everything else is allowed.
+//!
+//! A dedicated [`Connection`](crate::Connection) has one user, so it allows
+//! the transaction, `WATCH`, `SELECT`, mode and identity commands and the
+//! blocking ones; it still refuses what breaks one-reply-per-request (an empty
+//! command, the subscriptions, `MONITOR`, `CLIENT REPLY`) and what the
+//! configuration owns (`HELLO`, `AUTH`, `RESET`, `QUIT`). A blocking command
+//! there gets its own patience: the response timeout is counted from the end
+//! of its timeout (never, for timeout 0), and if its caller gives up, the
+//! connection is closed at once, so that the server unblocks it without
+//! popping anything.
 //!
 //! The check is made once per command while it is built (its name, and the
 //! subcommand for `CLIENT`), so sending costs one comparison. Pipelines are
@@ -42,6 +52,9 @@ pub(crate) enum Rule {
     Client,
     /// Only inside a non-atomic pipeline, right before the command it is for.
     PipelineOnly,
+    /// `XREAD`/`XREADGROUP`: blocking (so refused on a shared connection)
+    /// only with a `BLOCK` argument.
+    StreamRead,
     /// Refused on a shared connection.
     Refused(Why),
 }
@@ -61,6 +74,7 @@ pub(crate) enum Why {
     Identity,
     Mode,
     Asking,
+    Blocking,
 }
 
 impl Why {
@@ -105,7 +119,20 @@ impl Why {
                 "it applies to whatever command comes next on the connection; \
                  send it in one Pipeline right before its command"
             }
+            Why::Blocking => {
+                "it blocks, holding every caller behind it, and if its caller gave up it would \
+                 still take data for nobody; run it on a dedicated Connection (Connection::connect \
+                 or Pool::get)"
+            }
         }
+    }
+
+    /// True when a dedicated connection (one user) may carry the command.
+    pub(crate) fn allowed_on_dedicated(self) -> bool {
+        matches!(
+            self,
+            Why::Transaction | Why::Watch | Why::Select | Why::Identity | Why::Mode | Why::Blocking
+        )
     }
 }
 
@@ -141,6 +168,9 @@ fn look_up(name: &[u8]) -> Rule {
         b"HELLO" | b"AUTH" => Why::Credentials,
         b"RESET" | b"QUIT" => Why::Reset,
         b"READONLY" | b"READWRITE" => Why::Mode,
+        b"BLPOP" | b"BRPOP" | b"BLMOVE" | b"BLMPOP" | b"BRPOPLPUSH" | b"BZPOPMIN" | b"BZPOPMAX"
+        | b"BZMPOP" | b"WAIT" | b"WAITAOF" => Why::Blocking,
+        b"XREAD" | b"XREADGROUP" => return Rule::StreamRead,
         b"ASKING" => return Rule::PipelineOnly,
         b"CLIENT" => return Rule::Client,
         _ => return Rule::Shared,
@@ -160,6 +190,79 @@ pub(crate) fn for_client(sub: &[u8]) -> Rule {
         _ => return Rule::Shared,
     };
     Rule::Refused(why)
+}
+
+/// What a command does to the session of a dedicated connection: state that
+/// outlives the command and that a pool must clear before the connection's
+/// next user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    None,
+    /// `MULTI`: a transaction is open.
+    Multi,
+    /// `EXEC` or `DISCARD`: the transaction and the watches are over.
+    EndTransaction,
+    /// `WATCH`: keys are watched.
+    Watch,
+    /// `UNWATCH`.
+    Unwatch,
+    /// `SELECT n`.
+    Select(i64),
+    /// A mode or identity (`CLIENT TRACKING`, `READONLY`, `CLIENT SETNAME`…)
+    /// that no command undoes simply: the connection is not reused.
+    Taint,
+}
+
+/// The session effect of a command allowed on a dedicated connection only,
+/// from its name and (for `SELECT`) its argument.
+pub(crate) fn effect<'a>(why: Why, mut args: impl Iterator<Item = &'a [u8]>) -> Effect {
+    let Some(name) = args.next() else {
+        return Effect::None;
+    };
+    let upper = uppercase::<LONGEST>(name);
+    let name = upper.as_ref().map_or(&b""[..], |u| &u[..name.len()]);
+    match (why, name) {
+        (Why::Transaction, b"MULTI") => Effect::Multi,
+        (Why::Transaction, _) => Effect::EndTransaction,
+        (Why::Watch, b"WATCH") => Effect::Watch,
+        (Why::Watch, _) => Effect::Unwatch,
+        (Why::Select, _) => args
+            .next()
+            .and_then(|db| std::str::from_utf8(db).ok()?.parse().ok())
+            .map_or(Effect::Taint, Effect::Select),
+        (Why::Identity | Why::Mode, _) => Effect::Taint,
+        _ => Effect::None,
+    }
+}
+
+/// How long a blocking command may wait on the server (`Some(None)`: for
+/// ever, timeout 0), from its arguments (the name first); `None` when the
+/// command does not block. Seconds for the list and sorted set pops,
+/// milliseconds for `WAIT`, `WAITAOF` and `XREAD … BLOCK`.
+pub(crate) fn blocking_timeout<'a>(
+    mut args: impl DoubleEndedIterator<Item = &'a [u8]> + Clone,
+) -> Option<Option<std::time::Duration>> {
+    let raw = args.next()?;
+    let upper = uppercase::<LONGEST>(raw)?;
+    let (text, millis) = match &upper[..raw.len()] {
+        b"BLPOP" | b"BRPOP" | b"BLMOVE" | b"BRPOPLPUSH" | b"BZPOPMIN" | b"BZPOPMAX" => {
+            (args.next_back()?, false)
+        }
+        b"BLMPOP" | b"BZMPOP" => (args.next()?, false),
+        b"WAIT" | b"WAITAOF" => (args.next_back()?, true),
+        b"XREAD" | b"XREADGROUP" => {
+            let mut rest = args.skip_while(|a| !a.eq_ignore_ascii_case(b"BLOCK"));
+            rest.next()?;
+            (rest.next()?, true)
+        }
+        _ => return None,
+    };
+    let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+    if value.is_nan() || value <= 0.0 || value.is_infinite() {
+        return Some(None);
+    }
+    let seconds = if millis { value / 1000.0 } else { value };
+    Some(std::time::Duration::try_from_secs_f64(seconds).ok())
 }
 
 /// `text` in upper case in a fixed-size buffer, or `None` when it is longer.
@@ -199,5 +302,35 @@ mod tests {
         assert_eq!(for_client(b"list"), Rule::Shared);
         assert_eq!(for_client(b"getname"), Rule::Shared);
         assert_eq!(for_client(b"trackinginfo"), Rule::Shared);
+        assert_eq!(for_name(b"blpop"), Rule::Refused(Why::Blocking));
+        assert_eq!(for_name(b"WAIT"), Rule::Refused(Why::Blocking));
+        assert_eq!(for_name(b"xreadgroup"), Rule::StreamRead);
+        assert_eq!(for_name(b"xrange"), Rule::Shared);
+    }
+
+    #[test]
+    fn blocking_timeouts_are_read_where_each_command_puts_them() {
+        use std::time::Duration;
+        let t = |args: &[&str]| blocking_timeout(args.iter().map(|a| a.as_bytes()));
+        assert_eq!(
+            t(&["BLPOP", "a", "b", "1.5"]),
+            Some(Some(Duration::from_millis(1500)))
+        );
+        assert_eq!(t(&["blmove", "a", "b", "LEFT", "RIGHT", "0"]), Some(None));
+        assert_eq!(
+            t(&["BZMPOP", "2", "1", "z", "MIN"]),
+            Some(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            t(&["WAIT", "1", "250"]),
+            Some(Some(Duration::from_millis(250)))
+        );
+        assert_eq!(
+            t(&["XREAD", "COUNT", "2", "block", "100", "STREAMS", "s", "$"]),
+            Some(Some(Duration::from_millis(100)))
+        );
+        assert_eq!(t(&["XREAD", "STREAMS", "s", "$"]), None);
+        assert_eq!(t(&["GET", "k"]), None);
+        assert_eq!(t(&["BLPOP", "k", "nonsense"]), None);
     }
 }

@@ -205,8 +205,9 @@ async fn a_stalled_server_gets_no_more_than_max_in_flight() {
 
 /// The in-flight limit is a window, not a ceiling that fills up for good:
 /// after many answered requests, a burst still goes out `max_in_flight` at a
-/// time. Seen from the server: behind a blocked `BLPOP`, the other requests
-/// wait unread-but-received in the connection's query buffer.
+/// time. Seen from the server: while writes are paused (`CLIENT PAUSE …
+/// WRITE`), the first `INCR` is held and the other requests wait
+/// unread-but-received in the connection's query buffer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answered_requests_free_their_in_flight_slots() {
     let server = RedisServer::start().unwrap();
@@ -219,14 +220,17 @@ async fn answered_requests_free_their_in_flight_slots() {
     for _ in 0..20 {
         client.send(&cmd("PING")).await.unwrap();
     }
+    server
+        .command(&["CLIENT", "PAUSE", "10000", "WRITE"])
+        .unwrap();
     let burst: Vec<_> = (0..6)
         .map(|_| {
             let c = client.clone();
-            tokio::spawn(async move { c.send(&cmd("BLPOP").arg("list").arg(0)).await })
+            tokio::spawn(async move { c.send(&cmd("INCR").arg("n")).await })
         })
         .collect();
-    let one = cmd("BLPOP").arg("list").arg(0).to_bytes().len();
-    // The first BLPOP blocks; the next three of the window wait in its query buffer.
+    let one = cmd("INCR").arg("n").to_bytes().len();
+    // The first INCR is held; the next three of the window wait in its query buffer.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let qbuf = loop {
         let list = client_list(&server);
@@ -246,11 +250,11 @@ async fn answered_requests_free_their_in_flight_slots() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert_eq!(qbuf, 3 * one, "requests sent behind the blocked one");
-    for _ in 0..6 {
-        server.command(&["RPUSH", "list", "x"]).unwrap();
-    }
+    assert_eq!(qbuf, 3 * one, "requests sent behind the held one");
+    server.command(&["CLIENT", "UNPAUSE"]).unwrap();
     for b in burst {
         b.await.unwrap().unwrap();
     }
+    let n: i64 = client.query(&cmd("GET").arg("n")).await.unwrap();
+    assert_eq!(n, 6);
 }

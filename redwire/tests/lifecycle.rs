@@ -225,7 +225,9 @@ async fn partly_written_and_unwritten_requests_survive_a_reconnect() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     });
-    stalled.await.expect("the large SET never stalled in the black hole");
+    stalled
+        .await
+        .expect("the large SET never stalled in the black hole");
     client
         .send_and_forget(&cmd("INCR").arg("forgotten"))
         .await

@@ -310,19 +310,20 @@ async fn blocking_pops_time_out_or_are_served_by_a_push() {
     server.command(&["CONFIG", "SET", "hz", "100"]).unwrap();
     for client in both_protocols(&server).await {
         flush(&client).await;
+        let mut conn = support::dedicated(&client).await;
 
         // Timed out: None.
         assert_eq!(
-            client.blpop::<String>(["q1", "q2"], 0.01).await.unwrap(),
+            conn.blpop::<String>(["q1", "q2"], 0.01).await.unwrap(),
             None
         );
-        assert_eq!(client.brpop::<String>("q1", 0.01).await.unwrap(), None);
-        let moved = client
+        assert_eq!(conn.brpop::<String>("q1", 0.01).await.unwrap(), None);
+        let moved = conn
             .blmove::<String>("q1", "dst", End::Left, End::Right, 0.01)
             .await
             .unwrap();
         assert_eq!(moved, None);
-        let popped = client
+        let popped = conn
             .blmpop::<String>(0.01, ["q1", "q2"], End::Left, 2)
             .await
             .unwrap();
@@ -330,18 +331,18 @@ async fn blocking_pops_time_out_or_are_served_by_a_push() {
 
         // Served by another client's push while waiting.
         push_later(&server, "q2", &["x", "y"]);
-        let got = client.blpop::<String>(["q1", "q2"], 5.0).await.unwrap();
+        let got = conn.blpop::<String>(["q1", "q2"], 5.0).await.unwrap();
         assert_eq!(got, Some(("q2".to_string(), "x".to_string())));
         // Already there: served at once, from the tail.
-        let got = client.brpop::<String>(["q1", "q2"], 5.0).await.unwrap();
+        let got = conn.brpop::<String>(["q1", "q2"], 5.0).await.unwrap();
         assert_eq!(got, Some(("q2".to_string(), "y".to_string())));
 
         push_later(&server, "q1", &["z"]);
-        let got = client.brpop::<String>(["q1", "q2"], 5.0).await.unwrap();
+        let got = conn.brpop::<String>(["q1", "q2"], 5.0).await.unwrap();
         assert_eq!(got, Some(("q1".to_string(), "z".to_string())));
 
         push_later(&server, "q1", &["m"]);
-        let moved = client
+        let moved = conn
             .blmove::<String>("q1", "dst", End::Right, End::Left, 5.0)
             .await
             .unwrap();
@@ -349,7 +350,7 @@ async fn blocking_pops_time_out_or_are_served_by_a_push() {
         assert_eq!(all(&client, "dst").await, ["m"]);
 
         push_later(&server, "q2", &["a", "b", "c"]);
-        let popped = client
+        let popped = conn
             .blmpop::<String>(5.0, ["q1", "q2"], End::Right, 2)
             .await
             .unwrap();
@@ -358,7 +359,7 @@ async fn blocking_pops_time_out_or_are_served_by_a_push() {
             popped,
             Some(("q2".to_string(), vec!["c".into(), "b".into()]))
         );
-        let popped = client
+        let popped = conn
             .blmpop::<String>(5.0, ["q1", "q2"], End::Left, 5)
             .await
             .unwrap();

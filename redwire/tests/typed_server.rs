@@ -299,6 +299,7 @@ async fn time_memory_role_wait_and_more() {
     let server = RedisServer::start().unwrap();
     for client in both_protocols(&server).await {
         flush(&client).await;
+        let mut conn = support::dedicated(&client).await;
 
         let time = client.time().await.unwrap();
         assert!(time.micros < 1_000_000);
@@ -355,8 +356,8 @@ async fn time_memory_role_wait_and_more() {
         // No replicas: none acknowledge, at once for 0 wanted, after the
         // timeout for 1.
         client.set("w", 1).await.unwrap();
-        assert_eq!(client.wait(0, 0).await.unwrap(), 0);
-        assert_eq!(client.wait(1, 10).await.unwrap(), 0);
+        assert_eq!(conn.wait(0, 0).await.unwrap(), 0);
+        assert_eq!(conn.wait(1, 10).await.unwrap(), 0);
 
         // The slow log, with every command slow; SLOWLOG RESET logs itself.
         client

@@ -468,20 +468,20 @@ async fn blocking_pops_time_out_or_wake_on_a_push() {
     let pushers = both_protocols(&server).await;
     for (client, pusher) in both_protocols(&server).await.into_iter().zip(pushers) {
         flush(&client).await;
+        let mut conn = support::dedicated(&client).await;
 
         // A timeout gives None.
-        assert_eq!(client.bzpopmin::<String>(["q"], 0.05).await.unwrap(), None);
-        assert_eq!(client.bzpopmax::<String>(["q"], 0.05).await.unwrap(), None);
+        assert_eq!(conn.bzpopmin::<String>(["q"], 0.05).await.unwrap(), None);
+        assert_eq!(conn.bzpopmax::<String>(["q"], 0.05).await.unwrap(), None);
         assert_eq!(
-            client
-                .bzmpop::<String>(0.05, ["q"], ScoreEnd::Min, 1)
+            conn.bzmpop::<String>(0.05, ["q"], ScoreEnd::Min, 1)
                 .await
                 .unwrap(),
             None
         );
 
         // A ZADD from another client wakes it (or was there first: the same answer).
-        let waiter = client.clone();
+        let mut waiter = support::dedicated(&client).await;
         let popped =
             tokio::spawn(async move { waiter.bzpopmin::<String>(["other", "q"], 5.0).await });
         pusher.zadd("q", [(2.0, "job")]).await.unwrap();
@@ -490,7 +490,7 @@ async fn blocking_pops_time_out_or_wake_on_a_push() {
             Some(("q".to_string(), "job".to_string(), 2.0))
         );
 
-        let waiter = client.clone();
+        let mut waiter = support::dedicated(&client).await;
         let popped = tokio::spawn(async move { waiter.bzpopmax::<String>(["q"], 5.0).await });
         pusher.zadd("q", [(7.5, "big")]).await.unwrap();
         assert_eq!(
@@ -498,7 +498,7 @@ async fn blocking_pops_time_out_or_wake_on_a_push() {
             Some(("q".to_string(), "big".to_string(), 7.5))
         );
 
-        let waiter = client.clone();
+        let mut waiter = support::dedicated(&client).await;
         let popped =
             tokio::spawn(
                 async move { waiter.bzmpop::<String>(5.0, ["q"], ScoreEnd::Max, 2).await },

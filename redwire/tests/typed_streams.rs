@@ -181,12 +181,13 @@ async fn xread_from_several_streams_blocking_or_not() {
     let writers = both_protocols(&server).await;
     for (client, writer) in both_protocols(&server).await.into_iter().zip(writers) {
         flush(&client).await;
+        let mut conn = support::dedicated(&client).await;
         fill(&client, "a", 3).await;
         fill(&client, "b", 1).await;
 
         // One (key, entries) per stream with news, in the order asked;
         // COUNT limits each stream.
-        let reads: StreamReads<u64> = client
+        let reads: StreamReads<u64> = conn
             .xread(
                 ["a", "b", "c"],
                 ["0", "0", "0"],
@@ -199,25 +200,25 @@ async fn xread_from_several_streams_blocking_or_not() {
         assert_eq!(ids(&reads[0].1), [id(1), id(2)]);
         assert_eq!(ids(&reads[1].1), [id(1)]);
         assert_eq!(reads[0].1[1].get("n"), Some(&2));
-        let reads: StreamReads = client
+        let reads: StreamReads = conn
             .xread(["a"], [id(1)], XReadOptions::new())
             .await
             .unwrap();
         assert_eq!(ids(&reads[0].1), [id(2), id(3)]);
 
         // Nothing new: empty, at once or after BLOCK times out.
-        let reads: StreamReads = client
+        let reads: StreamReads = conn
             .xread(["a"], [id(3)], XReadOptions::new())
             .await
             .unwrap();
         assert!(reads.is_empty());
         let block = XReadOptions::new().block(50);
-        let reads: StreamReads = client.xread(["a", "b"], ["$", "$"], block).await.unwrap();
+        let reads: StreamReads = conn.xread(["a", "b"], ["$", "$"], block).await.unwrap();
         assert!(reads.is_empty());
 
         // An XADD from another client wakes a blocked XREAD (or came first:
         // the same answer, since the read starts after 0-0).
-        let reader = client.clone();
+        let mut reader = support::dedicated(&client).await;
         let read = tokio::spawn(async move {
             let options = XReadOptions::new().block(5000);
             reader.xread::<String>(["w"], ["0-0"], options).await
@@ -245,6 +246,7 @@ async fn groups_reading_acknowledging_and_pending() {
     let writers = both_protocols(&server).await;
     for (client, writer) in both_protocols(&server).await.into_iter().zip(writers) {
         flush(&client).await;
+        let mut conn = support::dedicated(&client).await;
         let plain = XGroupCreateOptions::new();
 
         // CREATE needs the stream, unless MKSTREAM.
@@ -261,7 +263,7 @@ async fn groups_reading_acknowledging_and_pending() {
 
         // `>` delivers new entries, COUNT at a time; they become pending.
         let opts = XReadGroupOptions::new();
-        let reads: StreamReads<u64> = client
+        let reads: StreamReads<u64> = conn
             .xreadgroup("g", "alice", ["s"], [">"], opts.count(3))
             .await
             .unwrap();
@@ -279,25 +281,25 @@ async fn groups_reading_acknowledging_and_pending() {
             }
         );
         // NOACK: delivered, not pending.
-        let reads: StreamReads = client
+        let reads: StreamReads = conn
             .xreadgroup("g", "bob", ["s"], [">"], opts.noack())
             .await
             .unwrap();
         assert_eq!(ids(&reads[0].1), [id(4)]);
         assert_eq!(client.xpending("s", "g").await.unwrap().count, 3);
         // An id instead of `>`: the consumer's own pending entries.
-        let reads: StreamReads = client
+        let reads: StreamReads = conn
             .xreadgroup("g", "alice", ["s"], [id(1)], opts)
             .await
             .unwrap();
         assert_eq!(ids(&reads[0].1), [id(2), id(3)]);
         // Nothing new: BLOCK times out empty; an XADD wakes it.
-        let reads: StreamReads = client
+        let reads: StreamReads = conn
             .xreadgroup("g", "bob", ["s"], [">"], opts.block(50))
             .await
             .unwrap();
         assert!(reads.is_empty());
-        let reader = client.clone();
+        let mut reader = support::dedicated(&client).await;
         let read = tokio::spawn(async move {
             reader
                 .xreadgroup::<String>("g", "bob", ["s"], [">"], opts.block(5000))

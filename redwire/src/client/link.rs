@@ -7,11 +7,11 @@
 
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Shared};
-use crate::connection::Msg;
-use crate::error::{Error, ErrorKind};
+use crate::connection::{Actor, Msg};
+use crate::error::{Error, ErrorKind, Result};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// The part of a client every clone shares.
 pub(crate) struct Link {
@@ -21,11 +21,67 @@ pub(crate) struct Link {
 }
 
 impl Link {
+    /// Starts a connection actor for `config` and returns the link to it.
+    /// With `first`, the first connection's outcome is reported there;
+    /// `reconnect` is false for a dedicated connection, which ends with its
+    /// first connection.
+    pub(crate) fn spawn(
+        config: Config,
+        first: Option<oneshot::Sender<Result<()>>>,
+        reconnect: bool,
+    ) -> Link {
+        let config = Arc::new(config);
+        let shared = Arc::new(Shared::new());
+        let (tx, rx) = mpsc::channel(config.channel_capacity);
+        let actor = Actor::new(config.clone(), shared.clone(), rx, reconnect);
+        // The actor keeps its own budget (see `poll_serve`); tokio's would cut
+        // every intake at 128 requests and split batches for no reason.
+        tokio::spawn(tokio::task::unconstrained(actor.run(first)));
+        Link { tx, shared, config }
+    }
+
+    /// Like [`spawn`](Self::spawn), waiting for the first connection and
+    /// returning its error.
+    pub(crate) async fn connect(config: Config, reconnect: bool) -> Result<Link> {
+        let (tx, rx) = oneshot::channel();
+        let link = Link::spawn(config, Some(tx), reconnect);
+        match rx.await {
+            Ok(Ok(())) => Ok(link),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::closed("the connection task ended while connecting")),
+        }
+    }
+
+    /// Closes the connection now, without waiting for what is in flight:
+    /// the server sees the socket close (and unblocks a blocking command
+    /// without popping anything).
+    pub(crate) fn abort(&self) {
+        self.shared
+            .aborted
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.tx.try_send(Msg::Close {
+            grace: Duration::ZERO,
+        });
+    }
+
+    /// The connection's state now.
+    pub(crate) fn state(&self) -> ConnectionState {
+        *self.shared.state.borrow()
+    }
+
+    /// Closed, or being closed at once by [`abort`](Self::abort).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared
+            .aborted
+            .load(std::sync::atomic::Ordering::SeqCst)
+            || self.state() == ConnectionState::Closed
+    }
+
     /// The error of a request whose deadline passed; says so when the
     /// connection was down, and why it was.
     pub(crate) fn timeout_error(&self, limit: Duration) -> Error {
         let mut message = format!("no reply within the deadline of {limit:?}");
-        if *self.shared.state.borrow() != ConnectionState::Connected {
+        if self.state() != ConnectionState::Connected {
             message.push_str(" while not connected");
             if let Some(why) = self.shared.last_error() {
                 message.push_str(&format!(" (last error: {why})"));

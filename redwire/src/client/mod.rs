@@ -4,8 +4,8 @@
 //! The round trip of a request is the named future in `sending`; the typed
 //! commands reach it through `impl Commands for &Client` (below).
 
-mod link;
-mod sending;
+pub(crate) mod link;
+pub(crate) mod sending;
 
 use link::Link;
 
@@ -14,15 +14,15 @@ pub use sending::Sending;
 use crate::cmd::Cmd;
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
-use crate::connection::state::{ConnectionState, Event, Shared};
-use crate::connection::{Actor, Msg, Request};
+use crate::connection::state::{ConnectionState, Event};
+use crate::connection::{Msg, Request};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use sending::Exchange;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 
 /// A handle to one multiplexed connection. Clone it to share the connection:
 /// requests from all clones are pipelined onto one socket, each caller waits only
@@ -69,7 +69,9 @@ impl Client {
     /// # }
     /// ```
     pub fn new(config: Config) -> Client {
-        Client::spawn(config, None)
+        Client {
+            inner: Arc::new(Link::spawn(config, None, true)),
+        }
     }
 
     /// Connects first and returns the first error (refused, unknown host, wrong
@@ -86,26 +88,10 @@ impl Client {
     /// # }
     /// ```
     pub async fn connect(config: Config) -> Result<Client> {
-        let (tx, rx) = oneshot::channel();
-        let client = Client::spawn(config, Some(tx));
-        match rx.await {
-            Ok(Ok(())) => Ok(client),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(Error::closed("the connection task ended while connecting")),
-        }
-    }
-
-    fn spawn(config: Config, first: Option<oneshot::Sender<Result<()>>>) -> Client {
-        let config = Arc::new(config);
-        let shared = Arc::new(Shared::new());
-        let (tx, rx) = mpsc::channel(config.channel_capacity);
-        let actor = Actor::new(config.clone(), shared.clone(), rx);
-        // The actor keeps its own budget (see `poll_serve`); tokio's would cut
-        // every intake at 128 requests and split batches for no reason.
-        tokio::spawn(tokio::task::unconstrained(actor.run(first)));
-        Client {
-            inner: Arc::new(Link { tx, shared, config }),
-        }
+        let link = Link::connect(config, true).await?;
+        Ok(Client {
+            inner: Arc::new(link),
+        })
     }
 
     /// The configuration this client was made with.
@@ -115,7 +101,7 @@ impl Client {
 
     /// The connection's state now.
     pub fn state(&self) -> ConnectionState {
-        *self.inner.shared.state.borrow()
+        self.inner.state()
     }
 
     /// A receiver of connection events from now on.
@@ -215,6 +201,7 @@ impl Client {
             bytes: cmd.to_bytes(),
             replies: 1,
             tx: None,
+            patience: Duration::ZERO,
         };
         self.enqueue(req).await
     }

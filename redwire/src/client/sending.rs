@@ -51,6 +51,11 @@ pub(crate) struct Exchange<'a> {
     state: State,
     limit: Option<Duration>,
     deadline: Option<Pin<Box<Sleep>>>,
+    /// A blocking command's own timeout, which the actor adds to the response
+    /// timeout; non-zero also means: if the caller gives up, close the
+    /// connection at once (a dedicated one), so that the server does not pop
+    /// an element for nobody.
+    patience: Duration,
 }
 
 impl<'a> Exchange<'a> {
@@ -67,7 +72,24 @@ impl<'a> Exchange<'a> {
             state: State::Ready(request),
             limit,
             deadline: None,
+            patience: Duration::ZERO,
         }
+    }
+
+    /// Marks a blocking request: the server may keep silent for `patience`
+    /// (`Duration::MAX`: for ever), and giving up closes the connection.
+    pub(crate) fn blocking(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// The caller gave up while the request may be pending on the server.
+    fn give_up(&mut self) {
+        let pending = matches!(self.state, State::Waiting(_) | State::Queueing(..));
+        if pending && !self.patience.is_zero() {
+            self.link.abort();
+        }
+        self.state = State::Done;
     }
 
     /// Starts another request within the deadline already running.
@@ -109,6 +131,7 @@ impl Future for Exchange<'_> {
                         bytes,
                         replies,
                         tx: Some(tx),
+                        patience: this.patience,
                     });
                     // The common case, a channel with room, needs no future at all.
                     match this.link.tx.try_send(msg) {
@@ -145,12 +168,18 @@ impl Future for Exchange<'_> {
             if deadline.as_mut().poll(cx).is_ready() {
                 // Dropping the answer's receiver makes the actor read and drop
                 // the reply, or never write a request it has not written yet.
-                this.state = State::Done;
+                this.give_up();
                 let limit = this.limit.unwrap_or_default();
                 return Poll::Ready(Err(this.link.timeout_error(limit)));
             }
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Exchange<'_> {
+    fn drop(&mut self) {
+        self.give_up();
     }
 }
 
@@ -188,6 +217,14 @@ impl<'a, T> Sending<'a, T> {
             fallback: fallback.map(Box::new),
             _reply: PhantomData,
         }
+    }
+}
+
+impl<T> Sending<'_, T> {
+    /// Marks a blocking command (see `Exchange::blocking`).
+    pub(crate) fn blocking(mut self, patience: Duration) -> Self {
+        self.exchange.patience = patience;
+        self
     }
 }
 

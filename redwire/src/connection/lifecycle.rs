@@ -15,7 +15,10 @@
 //! the requests it still holds were abandoned by callers that are gone, or
 //! never reached a server, and they must not keep reconnecting forever. A
 //! configuration error, a first connection that fails under
-//! [`Client::connect`], and running out of attempts end it too.
+//! [`Client::connect`], and running out of attempts end it too. A dedicated
+//! connection's actor does not reconnect at all: the session it carried
+//! (a transaction, watched keys, a database) would silently be gone, so the
+//! first drop ends it and its owner makes a new one.
 //!
 //! [`Client::close`]: crate::Client::close
 //! [`Client::connect`]: crate::Client::connect
@@ -60,12 +63,12 @@ impl Actor {
             };
             let error = match result {
                 Ok((transport, resp, rbuf)) => {
-                    if let Some(tx) = first.take() {
-                        let _ = tx.send(Ok(()));
-                    }
                     let since = Instant::now();
-                    let reason = match self.connected(transport, resp, rbuf).await {
+                    let reason = match self.connected(transport, resp, rbuf, first.take()).await {
                         Stop::Done => return self.close(),
+                        Stop::Lost(reason) if !self.reconnect => {
+                            return self.close_with(format!("the connection was lost: {reason}"))
+                        }
                         Stop::Lost(reason) => reason,
                     };
                     if self.answered > 0 || since.elapsed() >= STABLE_AFTER {
@@ -118,7 +121,15 @@ impl Actor {
 
     /// Serves a fresh connection until it drops or the actor is done; after a
     /// drop, settles the requests it carried.
-    async fn connected(&mut self, transport: Transport, resp: u8, rbuf: BytesMut) -> Stop {
+    /// `first` hears of it after the state and the event: whoever `connect`
+    /// returns to sees `Connected`, and no stale event.
+    async fn connected(
+        &mut self,
+        transport: Transport,
+        resp: u8,
+        rbuf: BytesMut,
+        first: Option<oneshot::Sender<Result<()>>>,
+    ) -> Stop {
         self.input.start(rbuf);
         self.answered = 0;
         self.shared.set_last_error(None);
@@ -127,6 +138,9 @@ impl Actor {
             addr: self.config.addr.to_string(),
             resp,
         });
+        if let Some(tx) = first {
+            let _ = tx.send(Ok(()));
+        }
         tracing::debug!(addr = %self.config.addr, resp, "connected");
         let stop = self.serve(transport).await;
         if let Stop::Lost(reason) = &stop {

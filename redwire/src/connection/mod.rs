@@ -136,6 +136,10 @@ pub(crate) struct Request {
     pub(crate) replies: usize,
     /// Where the answer goes; `None` when the caller does not want it.
     pub(crate) tx: Option<ReplySender>,
+    /// How long the server may legitimately keep silent about it, on top of
+    /// the response timeout: a blocking command's own timeout
+    /// (`Duration::MAX`: for ever). Zero for everything else.
+    pub(crate) patience: Duration,
 }
 
 impl Request {
@@ -145,6 +149,7 @@ impl Request {
             bytes,
             replies: 1,
             tx: None,
+            patience: Duration::ZERO,
         }
     }
 
@@ -200,10 +205,18 @@ pub(crate) struct Actor {
     answered: u64,
     watchdog: Watchdog,
     tick: Pin<Box<Sleep>>,
+    /// Make a new connection after a drop (a shared client), or end with the
+    /// first connection (a dedicated one, whose session a new one would lose).
+    reconnect: bool,
 }
 
 impl Actor {
-    pub(crate) fn new(config: Arc<Config>, shared: Arc<Shared>, rx: mpsc::Receiver<Msg>) -> Self {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        shared: Arc<Shared>,
+        rx: mpsc::Receiver<Msg>,
+        reconnect: bool,
+    ) -> Self {
         let watchdog = Watchdog::new(&config);
         Actor {
             pending_limit: config.channel_capacity.max(64),
@@ -222,6 +235,7 @@ impl Actor {
             deferred: false,
             reads: 0,
             answered: 0,
+            reconnect,
         }
     }
 }

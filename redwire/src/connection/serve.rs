@@ -212,7 +212,13 @@ impl Actor {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(Stop::Done);
         }
-        match self.watchdog.check(!self.in_flight.is_empty(), self.reads) {
+        // A blocking command in flight may keep the server silent that long.
+        let patience = self.in_flight.iter().map(|w| w.request.patience).max();
+        let busy = patience.is_some();
+        match self
+            .watchdog
+            .check(busy, patience.unwrap_or_default(), self.reads)
+        {
             Check::Fine => None,
             Check::Dead(after) => Some(Stop::Lost(Error::new(
                 ErrorKind::Timeout,

@@ -80,6 +80,9 @@ pub(crate) struct Shared {
     /// `Client::close` was called: heard while disconnected, when the close
     /// message may be stuck behind a full queue.
     pub(crate) close_requested: tokio::sync::Notify,
+    /// A dedicated connection was told to close at once (its blocking
+    /// command's caller gave up); seen before the actor has acted on it.
+    pub(crate) aborted: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -89,6 +92,7 @@ impl Shared {
             events: broadcast::Sender::new(256),
             last_error: std::sync::Mutex::new(None),
             close_requested: tokio::sync::Notify::new(),
+            aborted: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -57,9 +57,11 @@ impl Watchdog {
         self.reads_seen = reads;
     }
 
-    /// One tick: `busy` when requests are outstanding, `reads` the count of
-    /// reads that returned bytes so far.
-    pub(super) fn check(&mut self, busy: bool, reads: u64) -> Check {
+    /// One tick: `busy` when requests are outstanding, `patience` how much
+    /// longer than the response timeout the server may keep silent about them
+    /// (a blocking command's own timeout), `reads` the count of reads that
+    /// returned bytes so far.
+    pub(super) fn check(&mut self, busy: bool, patience: Duration, reads: u64) -> Check {
         let now = Instant::now();
         let read_something = reads != self.reads_seen;
         self.reads_seen = reads;
@@ -71,7 +73,7 @@ impl Watchdog {
         }
         if let Some(limit) = self.response_timeout {
             let stalled = now - self.last_progress;
-            if stalled >= limit {
+            if stalled >= limit.saturating_add(patience) {
                 return Check::Dead(stalled);
             }
         }
@@ -105,24 +107,47 @@ mod tests {
         let mut w = watchdog(1_000, 10_000);
         assert_eq!(w.period, Duration::from_millis(250));
         advance(Duration::from_millis(600)).await;
-        assert_eq!(w.check(true, 0), Check::Fine);
+        assert_eq!(w.check(true, Duration::ZERO, 0), Check::Fine);
         advance(Duration::from_millis(400)).await;
-        assert_eq!(w.check(true, 0), Check::Dead(Duration::from_millis(1_000)));
+        assert_eq!(
+            w.check(true, Duration::ZERO, 0),
+            Check::Dead(Duration::from_millis(1_000))
+        );
         // A read restarts the clock.
         w.start(0);
         advance(Duration::from_millis(900)).await;
-        assert_eq!(w.check(true, 1), Check::Fine);
+        assert_eq!(w.check(true, Duration::ZERO, 1), Check::Fine);
         advance(Duration::from_millis(900)).await;
-        assert_eq!(w.check(true, 1), Check::Fine);
+        assert_eq!(w.check(true, Duration::ZERO, 1), Check::Fine);
         advance(Duration::from_millis(100)).await;
-        assert_eq!(w.check(true, 1), Check::Dead(Duration::from_millis(1_000)));
+        assert_eq!(
+            w.check(true, Duration::ZERO, 1),
+            Check::Dead(Duration::from_millis(1_000))
+        );
         // Nothing outstanding: never dead, however long.
         w.start(1);
         advance(Duration::from_millis(5_000)).await;
-        assert_eq!(w.check(false, 1), Check::Fine);
+        assert_eq!(w.check(false, Duration::ZERO, 1), Check::Fine);
         // Requests from the next tick on: idle time is not waiting time.
         advance(w.period).await;
-        assert_eq!(w.check(true, 1), Check::Fine);
+        assert_eq!(w.check(true, Duration::ZERO, 1), Check::Fine);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_blocking_command_extends_the_silence_allowed() {
+        let mut w = watchdog(1_000, 10_000);
+        let patience = Duration::from_secs(5);
+        advance(Duration::from_millis(5_900)).await;
+        assert_eq!(w.check(true, patience, 0), Check::Fine);
+        advance(Duration::from_millis(100)).await;
+        assert_eq!(
+            w.check(true, patience, 0),
+            Check::Dead(Duration::from_millis(6_000))
+        );
+        // For ever: never dead, and never pinged while it waits.
+        w.start(0);
+        advance(Duration::from_secs(3_600)).await;
+        assert_eq!(w.check(true, Duration::MAX, 0), Check::Fine);
     }
 
     #[tokio::test(start_paused = true)]
@@ -130,19 +155,23 @@ mod tests {
         let mut w = watchdog(60_000, 1_000);
         assert_eq!(w.period, Duration::from_millis(250));
         advance(Duration::from_millis(999)).await;
-        assert_eq!(w.check(false, 0), Check::Fine);
+        assert_eq!(w.check(false, Duration::ZERO, 0), Check::Fine);
         advance(Duration::from_millis(1)).await;
-        assert_eq!(w.check(false, 0), Check::Idle);
-        assert_eq!(w.check(false, 0), Check::Fine, "one ping per interval");
+        assert_eq!(w.check(false, Duration::ZERO, 0), Check::Idle);
+        assert_eq!(
+            w.check(false, Duration::ZERO, 0),
+            Check::Fine,
+            "one ping per interval"
+        );
         // Traffic (outstanding or read) postpones the ping.
         advance(Duration::from_millis(800)).await;
-        assert_eq!(w.check(true, 0), Check::Fine);
+        assert_eq!(w.check(true, Duration::ZERO, 0), Check::Fine);
         advance(Duration::from_millis(800)).await;
-        assert_eq!(w.check(false, 1), Check::Fine);
+        assert_eq!(w.check(false, Duration::ZERO, 1), Check::Fine);
         advance(Duration::from_millis(999)).await;
-        assert_eq!(w.check(false, 1), Check::Fine);
+        assert_eq!(w.check(false, Duration::ZERO, 1), Check::Fine);
         advance(Duration::from_millis(1)).await;
-        assert_eq!(w.check(false, 1), Check::Idle);
+        assert_eq!(w.check(false, Duration::ZERO, 1), Check::Idle);
     }
 
     #[test]

@@ -126,3 +126,11 @@ pub fn unsent_bytes_to(port: u16) -> u64 {
         })
         .sum()
 }
+
+/// A dedicated connection made like `client` (same server, same protocol):
+/// where the blocking commands run.
+pub async fn dedicated(client: &redwire::Client) -> redwire::Connection {
+    redwire::Connection::connect(client.config().clone())
+        .await
+        .expect("connect a dedicated connection")
+}

@@ -1,0 +1,274 @@
+//! [`Connection`]: a connection of one user, for what a shared [`Client`]
+//! refuses — blocking commands, `WATCH` transactions, `SELECT`, connection
+//! modes — built on the same connection actor.
+//!
+//! **One socket, no reconnect.** A dedicated connection carries a session
+//! (an open transaction, watched keys, a database). A new socket would
+//! silently lose it, and the commands after it would run outside the
+//! transaction or in the wrong database, so the actor does not reconnect: the
+//! first drop ends the connection, every later request fails with
+//! [`ErrorKind::Closed`](crate::ErrorKind::Closed), and its owner (the
+//! [`Pool`](crate::Pool), or you) makes a new one.
+//!
+//! **The session is tracked** ([`is_clean`](Connection::is_clean)) from the
+//! commands sent, and [`reset`](Connection::reset) clears it (`DISCARD`,
+//! `UNWATCH`, `SELECT` back); a mode or name no command undoes
+//! (`CLIENT TRACKING`, `READONLY`, `CLIENT SETNAME`) makes it unusable for a
+//! pool.
+//!
+//! **Blocking commands** get their own patience: the response timeout counts
+//! from the end of their timeout (never, for timeout 0), so a `BLPOP` that
+//! waits minutes is not taken for a dead server. If the caller gives up (its
+//! deadline passes or its future is dropped) the connection is closed at
+//! once: the server then unblocks the command without popping anything, and
+//! the element stays in the list for someone else.
+//!
+//! **What it still refuses**: what breaks one reply per request (an empty
+//! command, `SUBSCRIBE` and friends, `MONITOR`, `CLIENT REPLY`) and what the
+//! configuration owns (`HELLO`, `AUTH`, `RESET`, `QUIT`); see
+//! [`rules`](crate::rules).
+//!
+//! [`Client`]: crate::Client
+
+mod session;
+mod transaction;
+
+use crate::client::link::Link;
+use crate::client::sending::{Exchange, Sending};
+use crate::cmd::{Cmd, ToArg};
+use crate::commands::{Commands, ScriptCall};
+use crate::config::Config;
+use crate::connection::state::ConnectionState;
+use crate::error::{Error, ErrorKind, Result};
+use crate::pipeline::Pipeline;
+use crate::value::{FromValue, Value};
+pub(crate) use session::Session;
+pub use transaction::TRANSACTION_RETRY;
+
+/// A connection of its own: one user, one socket, every command that a shared
+/// [`Client`](crate::Client) refuses for being stateful or blocking.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use redwire::prelude::*;
+///
+/// let mut conn = Connection::connect("redis://127.0.0.1".parse()?).await?;
+/// // Blocks up to 5 s without holding anyone else up.
+/// let job: Option<(String, String)> = conn.blpop(["jobs"], 5.0).await?;
+/// conn.send(&cmd("SELECT").arg(2)).await?;
+/// # Ok(()) }
+/// ```
+pub struct Connection {
+    link: Link,
+    session: Session,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.link.config.redacted_url())
+            .field("state", &self.link.state())
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Connects and returns the first error (refused, unknown host, wrong
+    /// password…), bounded by the connect timeout. The connection is not
+    /// re-made after a drop (see the module docs).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redwire::Result<()> {
+    /// let conn = redwire::Connection::connect("redis://127.0.0.1/3".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(config: Config) -> Result<Connection> {
+        Ok(Connection {
+            link: Link::connect(config, false).await?,
+            session: Session::default(),
+        })
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &Config {
+        &self.link.config
+    }
+
+    /// True once the connection has ended (dropped by the server, closed, or
+    /// aborted because a blocking command's caller gave up); every request
+    /// then fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: redwire::Connection) {
+    /// if conn.is_closed() {
+    ///     eprintln!("make a new one");
+    /// }
+    /// # }
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.link.is_closed()
+    }
+
+    /// True when the connection carries no session state: no open `MULTI`,
+    /// no watched key, the configured database, no mode or name changed.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// conn.send(&redwire::cmd("WATCH").arg("k")).await?;
+    /// assert!(!conn.is_clean());
+    /// conn.reset().await?;
+    /// assert!(conn.is_clean());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_clean(&self) -> bool {
+        self.session.is_clean()
+    }
+
+    /// Clears the session: `DISCARD` an open transaction, `UNWATCH`, `SELECT`
+    /// the configured database. A mode or name that no command undoes is an
+    /// [`ErrorKind::Unsupported`] error: drop the connection instead.
+    pub async fn reset(&mut self) -> Result<()> {
+        let Some(commands) = self.session.clearing(self.link.config.database) else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "the connection's mode or name was changed (CLIENT TRACKING, READONLY, \
+                 CLIENT SETNAME…), which no command undoes simply: drop it and make a new one",
+            ));
+        };
+        for c in &commands {
+            self.send(c).await?;
+        }
+        self.session = Session::default();
+        Ok(())
+    }
+
+    /// Sends a command and returns its reply. Refused before anything is
+    /// written: what a dedicated connection cannot carry either (see the
+    /// module docs).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// conn.send(&redwire::cmd("WATCH").arg("balance")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send(&mut self, cmd: &Cmd) -> Sending<'_, Value> {
+        self.sending(cmd, None)
+    }
+
+    /// Sends a command and converts its reply.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// let n: i64 = conn.query(&redwire::cmd("INCR").arg("n")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query<T: FromValue>(&mut self, cmd: &Cmd) -> Sending<'_, T> {
+        self.sending(cmd, None)
+    }
+
+    fn sending<T>(&mut self, cmd: &Cmd, fallback: Option<ScriptCall>) -> Sending<'_, T> {
+        let bytes = cmd.check_dedicated(false).map(|()| {
+            self.session.apply(cmd.effect(), self.link.config.database);
+            cmd.to_bytes()
+        });
+        let limit = self.link.config.command_timeout;
+        Sending::new(&self.link, bytes, limit, fallback).blocking(cmd.patience())
+    }
+
+    /// Sends a pipeline as one write; one result per command, or for an
+    /// [`atomic`](Pipeline::atomic) one the results of `EXEC` (an
+    /// [`ErrorKind::Aborted`] error when a `WATCH`ed key changed).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// let mut p = redwire::Pipeline::new();
+    /// p.add(redwire::cmd("INCR").arg("a")).add(redwire::cmd("INCR").arg("b"));
+    /// let results = conn.pipeline(&p).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn pipeline(&mut self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
+        if pipeline.is_empty() {
+            return Ok(Vec::new());
+        }
+        pipeline.check_dedicated()?;
+        let database = self.link.config.database;
+        for effect in pipeline.effects() {
+            self.session.apply(*effect, database);
+        }
+        let limit = self.link.config.command_timeout;
+        let frames = Exchange::new(&self.link, Ok(pipeline.wire()), limit)
+            .blocking(pipeline.patience())
+            .await?;
+        if pipeline.is_atomic() {
+            self.session.transaction_ran();
+        }
+        let mut results = pipeline.results(frames.into_frames())?;
+        if let Some((indices, again)) = pipeline.noscript_retries(&results) {
+            let frames = Exchange::new(&self.link, Ok(again.wire()), limit).await?;
+            for (index, result) in indices
+                .into_iter()
+                .zip(again.results(frames.into_frames())?)
+            {
+                results[index] = result;
+            }
+        }
+        Ok(results)
+    }
+
+    /// Closes the connection after the requests sent are answered.
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: redwire::Connection) {
+    /// conn.close().await;
+    /// # }
+    /// ```
+    pub async fn close(self) {
+        let grace = self
+            .link
+            .config
+            .response_timeout
+            .unwrap_or(std::time::Duration::from_secs(30));
+        let _ = self
+            .link
+            .tx
+            .send(crate::connection::Msg::Close { grace })
+            .await;
+        let mut state = self.link.shared.state.subscribe();
+        let _ = state.wait_for(|s| *s == ConnectionState::Closed).await;
+    }
+
+    /// Whether the session holds nothing a new connection could not rebuild
+    /// by commands: for the pool's return check.
+    pub(crate) fn is_reusable(&self) -> bool {
+        !self.is_closed() && !self.session.is_tainted()
+    }
+
+    /// `WATCH` of `keys` (for [`transaction`](Self::transaction)).
+    fn watch(&mut self, keys: &impl ToArg) -> Sending<'_, ()> {
+        self.query(&crate::cmd::cmd("WATCH").arg(keys))
+    }
+}
+
+/// Typed commands on a dedicated connection: each returns a [`Sending`]
+/// future, bounded by the configured `command_timeout`; blocking ones get
+/// their own patience (see the module docs).
+///
+/// ```no_run
+/// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+/// use redwire::prelude::*;
+/// let moved: Option<String> = conn.blmove("todo", "doing", End::Left, End::Right, 0.0).await?;
+/// # Ok(()) }
+/// ```
+impl<'a> Commands for &'a mut Connection {
+    type Reply<T: FromValue> = Sending<'a, T>;
+
+    fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
+        self.sending(&cmd, None)
+    }
+
+    fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
+        let evalsha = call.evalsha();
+        self.sending(&evalsha, Some(call))
+    }
+}

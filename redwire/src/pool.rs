@@ -1,0 +1,348 @@
+//! [`Pool`]: a pool of dedicated [`Connection`]s, each its own connection
+//! actor, for the work a shared [`Client`](crate::Client) refuses (blocking
+//! commands, `WATCH` transactions, connection modes). Needs the `pool`
+//! feature.
+//!
+//! Built on bb8, which does the pool's bookkeeping (size, idle and lifetime
+//! limits, waiting with a timeout, replacing broken connections in the
+//! background). redwire decides what a connection coming back may carry:
+//!
+//! - **On return** (synchronous): a connection that was closed, aborted (a
+//!   blocking command's caller gave up: the socket is closed so the server
+//!   pops nothing for nobody), or whose mode or name changed, is discarded.
+//! - **On checkout**, before a connection that sat in the pool is handed out:
+//!   its session is cleared if it is not clean (`DISCARD` an open `MULTI`,
+//!   `UNWATCH`, `SELECT` back), then `PING` proves it alive. The `PING` also
+//!   comes after every reply the previous user left unread, which the actor
+//!   reads and drops, never handing one to the next user.
+//!
+//! Connections are never re-made under a user: a dedicated connection ends
+//! with its socket, and the pool makes a new one.
+
+use crate::cmd::{cmd, Cmd, ToArg};
+use crate::commands::{Commands, ScriptCall};
+use crate::config::Config;
+use crate::dedicated::Connection;
+use crate::error::{Error, ErrorKind, Result};
+use crate::pipeline::Pipeline;
+use crate::value::{FromValue, Value};
+use crate::Sending;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+/// What the pool knows how to make and check.
+struct Manager {
+    config: Config,
+}
+
+impl bb8::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = Error;
+
+    async fn connect(&self) -> Result<Connection> {
+        Connection::connect(self.config.clone()).await
+    }
+
+    async fn is_valid(&self, conn: &mut Connection) -> Result<()> {
+        if !conn.is_clean() {
+            conn.reset().await?;
+        }
+        let pong: Value = conn.send(&cmd("PING")).await?;
+        match pong {
+            Value::Simple(s) if s == "PONG" => Ok(()),
+            other => Err(Error::new(
+                ErrorKind::Protocol,
+                format!("the health check's PING was answered {other:?}"),
+            )),
+        }
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        !conn.is_reusable()
+    }
+}
+
+/// A pool of dedicated connections.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use redwire::prelude::*;
+///
+/// let pool = redwire::Pool::builder("redis://127.0.0.1".parse()?).max_size(8).build().await?;
+/// let mut conn = pool.get().await?;
+/// let job: Option<(String, String)> = conn.blpop(["jobs"], 1.0).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Pool {
+    inner: bb8::Pool<Manager>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+/// How a [`Pool`] is sized and how long its connections live.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use std::time::Duration;
+/// let pool = redwire::Pool::builder("redis://127.0.0.1".parse()?)
+///     .max_size(32)
+///     .min_idle(4)
+///     .checkout_timeout(Duration::from_secs(2))
+///     .idle_timeout(Some(Duration::from_secs(300)))
+///     .max_lifetime(Some(Duration::from_secs(3600)))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PoolBuilder {
+    config: Config,
+    max_size: u32,
+    min_idle: Option<u32>,
+    checkout_timeout: Duration,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+}
+
+impl PoolBuilder {
+    /// At most this many connections, in use and idle (default 16).
+    #[must_use]
+    pub fn max_size(mut self, max_size: u32) -> Self {
+        self.max_size = max_size;
+        self
+    }
+
+    /// Keep at least this many idle connections, made in the background
+    /// (default none).
+    #[must_use]
+    pub fn min_idle(mut self, min_idle: u32) -> Self {
+        self.min_idle = Some(min_idle);
+        self
+    }
+
+    /// How long [`Pool::get`] waits for a connection, making one included,
+    /// before failing with [`ErrorKind::Timeout`] (default 5 s).
+    #[must_use]
+    pub fn checkout_timeout(mut self, timeout: Duration) -> Self {
+        self.checkout_timeout = timeout;
+        self
+    }
+
+    /// Close connections idle for this long, down to the minimum (default
+    /// 10 minutes; `None`: never).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Close connections this old when they come back (default 30 minutes;
+    /// `None`: never).
+    #[must_use]
+    pub fn max_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.max_lifetime = lifetime;
+        self
+    }
+
+    /// Makes the pool and its minimum of idle connections; fails with the
+    /// first connection's error (wrong password, refused…) if there is a
+    /// minimum.
+    pub async fn build(self) -> Result<Pool> {
+        let builder = bb8::Pool::builder()
+            .max_size(self.max_size.max(1))
+            .min_idle(self.min_idle)
+            .connection_timeout(self.checkout_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .test_on_check_out(true);
+        let manager = Manager {
+            config: self.config,
+        };
+        let inner = builder.build(manager).await?;
+        Ok(Pool { inner })
+    }
+}
+
+/// The pool's figures at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolState {
+    /// Connections checked out now.
+    pub in_use: u32,
+    /// Connections waiting in the pool now.
+    pub idle: u32,
+    /// Callers waiting for a connection now.
+    pub waiting: u64,
+    /// Connections made since the pool started.
+    pub created: u64,
+    /// Connections closed since the pool started: broken, dirty beyond
+    /// repair, failed their check, too old or idle too long.
+    pub discarded: u64,
+    /// Checkouts that gave up at the checkout timeout.
+    pub timed_out: u64,
+}
+
+impl Pool {
+    /// A pool with the defaults (see [`PoolBuilder`]); connections are made
+    /// when first asked for.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redwire::Result<()> {
+    /// let pool = redwire::Pool::new("redis://127.0.0.1".parse()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn new(config: Config) -> Pool {
+        let builder = Pool::builder(config);
+        let inner = bb8::Pool::builder()
+            .max_size(builder.max_size)
+            .connection_timeout(builder.checkout_timeout)
+            .idle_timeout(builder.idle_timeout)
+            .max_lifetime(builder.max_lifetime)
+            .test_on_check_out(true)
+            .build_unchecked(Manager {
+                config: builder.config,
+            });
+        Pool { inner }
+    }
+
+    /// A builder with the defaults: 16 connections at most, none kept idle,
+    /// 5 s to check one out, idle ones closed after 10 minutes, every one
+    /// after 30.
+    pub fn builder(config: Config) -> PoolBuilder {
+        PoolBuilder {
+            config,
+            max_size: 16,
+            min_idle: None,
+            checkout_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+        }
+    }
+
+    /// A connection for as long as the returned handle lives; waits for one
+    /// to be free (within the checkout timeout). The connection comes clean
+    /// and checked (see the module docs).
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
+    /// let mut conn = pool.get().await?;
+    /// conn.send(&redwire::cmd("SELECT").arg(1)).await?; // cleared before the next user
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self) -> Result<PooledConnection> {
+        match self.inner.get_owned().await {
+            Ok(conn) => Ok(PooledConnection { conn }),
+            Err(bb8::RunError::User(e)) => Err(e),
+            Err(bb8::RunError::TimedOut) => {
+                let state = self.state();
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no pooled connection within the checkout timeout of {:?} \
+                         ({} in use, {} waiting)",
+                        self.inner.config().connection_timeout,
+                        state.in_use,
+                        state.waiting
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Runs an optimistic transaction on one of the pool's connections; see
+    /// [`Connection::transaction`].
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// pool.transaction(["stock"], async |conn: &mut Connection| {
+    ///     let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(0);
+    ///     let mut writes = Pipeline::new();
+    ///     if stock > 0 {
+    ///         writes.decr("stock");
+    ///     }
+    ///     Ok(writes)
+    /// })
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction<F>(&self, keys: impl ToArg, body: F) -> Result<Vec<Result<Value>>>
+    where
+        F: AsyncFnMut(&mut Connection) -> Result<Pipeline>,
+    {
+        self.get().await?.transaction(keys, body).await
+    }
+
+    /// The pool's figures now.
+    ///
+    /// ```no_run
+    /// # fn demo(pool: redwire::Pool) {
+    /// let s = pool.state();
+    /// println!("{} in use, {} idle, {} waiting", s.in_use, s.idle, s.waiting);
+    /// # }
+    /// ```
+    pub fn state(&self) -> PoolState {
+        let state = self.inner.state();
+        let stats = &state.statistics;
+        PoolState {
+            in_use: state.connections - state.idle_connections,
+            idle: state.idle_connections,
+            waiting: stats.pending_gets(),
+            created: stats.connections_created,
+            discarded: stats.connections_closed_broken
+                + stats.connections_closed_invalid
+                + stats.connections_closed_max_lifetime
+                + stats.connections_closed_idle_timeout,
+            timed_out: stats.get_timed_out,
+        }
+    }
+}
+
+/// A connection checked out of a [`Pool`]; it goes back when dropped. It
+/// derefs to [`Connection`], so it has the raw `send`/`pipeline` and (with
+/// `use redwire::prelude::*`) every typed command.
+pub struct PooledConnection {
+    conn: bb8::PooledConnection<'static, Manager>,
+}
+
+impl Deref for PooledConnection {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl std::fmt::Debug for PooledConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PooledConnection")
+            .field(&*self.conn)
+            .finish()
+    }
+}
+
+/// Typed commands on a pooled connection, as on a [`Connection`].
+impl<'a> Commands for &'a mut PooledConnection {
+    type Reply<T: FromValue> = Sending<'a, T>;
+
+    fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
+        (&mut **self).command(cmd)
+    }
+
+    fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
+        (&mut **self).script(call)
+    }
+}
