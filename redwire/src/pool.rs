@@ -155,18 +155,34 @@ impl PoolBuilder {
     /// first connection's error (wrong password, refused…) if there is a
     /// minimum.
     pub async fn build(self) -> Result<Pool> {
+        let (builder, manager) = self.into_parts();
+        let inner = builder.build(manager).await?;
+        Ok(Pool { inner })
+    }
+
+    /// bb8's builder and the manager. Expired and long-idle connections are
+    /// looked for four times per the shorter of the two limits (bb8 checks
+    /// the lifetime only when a connection comes back, and otherwise every
+    /// 30 s).
+    fn into_parts(self) -> (bb8::Builder<Manager>, Manager) {
+        let shortest = [self.idle_timeout, self.max_lifetime]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(Duration::from_secs(120));
+        let reaper = (shortest / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
         let builder = bb8::Pool::builder()
             .max_size(self.max_size.max(1))
             .min_idle(self.min_idle)
             .connection_timeout(self.checkout_timeout)
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
+            .reaper_rate(reaper)
             .test_on_check_out(true);
         let manager = Manager {
             config: self.config,
         };
-        let inner = builder.build(manager).await?;
-        Ok(Pool { inner })
+        (builder, manager)
     }
 }
 
@@ -199,17 +215,10 @@ impl Pool {
     /// # Ok(()) }
     /// ```
     pub fn new(config: Config) -> Pool {
-        let builder = Pool::builder(config);
-        let inner = bb8::Pool::builder()
-            .max_size(builder.max_size)
-            .connection_timeout(builder.checkout_timeout)
-            .idle_timeout(builder.idle_timeout)
-            .max_lifetime(builder.max_lifetime)
-            .test_on_check_out(true)
-            .build_unchecked(Manager {
-                config: builder.config,
-            });
-        Pool { inner }
+        let (builder, manager) = Pool::builder(config).into_parts();
+        Pool {
+            inner: builder.build_unchecked(manager),
+        }
     }
 
     /// A builder with the defaults: 16 connections at most, none kept idle,
@@ -296,10 +305,11 @@ impl Pool {
             idle: state.idle_connections,
             waiting: stats.pending_gets(),
             created: stats.connections_created,
-            discarded: stats.connections_closed_broken
-                + stats.connections_closed_invalid
-                + stats.connections_closed_max_lifetime
-                + stats.connections_closed_idle_timeout,
+            // Every connection made is alive or gone. (bb8's own counters
+            // count a connection that failed its check twice.)
+            discarded: stats
+                .connections_created
+                .saturating_sub(u64::from(state.connections)),
             timed_out: stats.get_timed_out,
         }
     }

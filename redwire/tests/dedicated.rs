@@ -52,7 +52,10 @@ async fn a_dedicated_connection_carries_the_stateful_commands_and_tracks_them() 
     conn.send(&cmd("CLIENT").arg("SETNAME").arg("mine"))
         .await
         .unwrap();
-    assert_eq!(conn.reset().await.unwrap_err().kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        conn.reset().await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
 }
 
 #[tokio::test]
@@ -82,7 +85,14 @@ async fn the_shared_client_refuses_blocking_commands_and_says_where_they_run() {
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.message().contains("Connection"), "{err}");
     let err = client
-        .send(&cmd("XREAD").arg("BLOCK").arg(0).arg("STREAMS").arg("s").arg("$"))
+        .send(
+            &cmd("XREAD")
+                .arg("BLOCK")
+                .arg(0)
+                .arg("STREAMS")
+                .arg("s")
+                .arg("$"),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
@@ -123,7 +133,10 @@ async fn a_blocking_pop_whose_caller_gives_up_pops_nothing() {
     // Wait until the server has seen both connections go.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while client_count(&client).await > 1 {
-        assert!(std::time::Instant::now() < deadline, "the blocked connections stayed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the blocked connections stayed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     client.rpush("jobs", ["j1"]).await.unwrap();
@@ -160,7 +173,10 @@ async fn a_blocking_pop_with_no_timeout_outlives_the_response_timeout() {
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     client.rpush("jobs", ["late"]).await.unwrap();
     let (popped, conn) = waiting.await.unwrap();
-    assert_eq!(popped.unwrap(), Some(("jobs".to_string(), "late".to_string())));
+    assert_eq!(
+        popped.unwrap(),
+        Some(("jobs".to_string(), "late".to_string()))
+    );
     assert!(!conn.is_closed());
 
     // A timeout of its own: the response timeout counts from its end.
@@ -207,7 +223,10 @@ async fn a_lost_dedicated_connection_is_not_made_again() {
         "{err}"
     );
     assert!(conn.is_closed());
-    assert_eq!(conn.set("k", "v").await.unwrap_err().kind(), ErrorKind::Closed);
+    assert_eq!(
+        conn.set("k", "v").await.unwrap_err().kind(),
+        ErrorKind::Closed
+    );
     assert_eq!(client.get::<Option<String>>("k").await.unwrap(), None);
     assert_eq!(client_count(&client).await, 1, "no new connection was made");
     assert_ne!(client.state(), ConnectionState::Closed);

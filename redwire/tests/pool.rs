@@ -1,0 +1,269 @@
+//! The pool of dedicated connections against a real redis-server: its limits
+//! and checkout timeout, idle and lifetime expiry, broken connections
+//! replaced, every dirty state reset or discarded before the next user, and no
+//! reply of a checkout that gave up ever reaching the next user.
+
+#![cfg(feature = "pool")]
+
+mod support;
+
+use redwire::prelude::*;
+use redwire::Pool;
+use redwire_testkit::RedisServer;
+use std::time::Duration;
+use support::config;
+
+async fn one_connection_pool(server: &RedisServer) -> Pool {
+    Pool::builder(config(&server.url()))
+        .max_size(1)
+        .build()
+        .await
+        .unwrap()
+}
+
+/// A field of `CLIENT INFO` on `conn`.
+async fn client_info(conn: &mut Connection, field: &str) -> String {
+    let info: String = conn.query(&cmd("CLIENT").arg("INFO")).await.unwrap();
+    info.split(' ')
+        .find_map(|f| f.strip_prefix(&format!("{field}=")))
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+        .trim()
+        .to_string()
+}
+
+#[tokio::test]
+async fn connections_are_reused_and_the_size_and_checkout_timeout_hold() {
+    let server = RedisServer::start().unwrap();
+    let pool = Pool::builder(config(&server.url()))
+        .max_size(2)
+        .checkout_timeout(Duration::from_millis(200))
+        .build()
+        .await
+        .unwrap();
+    let id = {
+        let mut conn = pool.get().await.unwrap();
+        conn.query::<i64>(&cmd("CLIENT").arg("ID")).await.unwrap()
+    };
+    let again: i64 = pool
+        .get()
+        .await
+        .unwrap()
+        .query(&cmd("CLIENT").arg("ID"))
+        .await
+        .unwrap();
+    assert_eq!(again, id, "the same connection came back");
+    assert_eq!(pool.state().created, 1);
+
+    let a = pool.get().await.unwrap();
+    let b = pool.get().await.unwrap();
+    let state = pool.state();
+    assert_eq!((state.in_use, state.idle, state.created), (2, 0, 2));
+    let err = pool.get().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.message().contains("2 in use"), "{err}");
+    assert_eq!(pool.state().timed_out, 1);
+
+    // A waiter gets the connection given back.
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(pool.state().waiting, 1);
+    drop(a);
+    waiter.await.unwrap().unwrap();
+    drop(b);
+    assert_eq!(pool.state().idle, 2);
+}
+
+#[tokio::test]
+async fn min_idle_idle_timeout_and_max_lifetime() {
+    let server = RedisServer::start().unwrap();
+    let pool = Pool::builder(config(&server.url()))
+        .min_idle(2)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(pool.state().idle, 2, "made before the first checkout");
+
+    let pool = Pool::builder(config(&server.url()))
+        .max_lifetime(Some(Duration::from_millis(200)))
+        .build()
+        .await
+        .unwrap();
+    drop(pool.get().await.unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(pool.get().await.unwrap());
+    let state = pool.state();
+    assert_eq!(
+        state.created, 2,
+        "the old connection was not handed out again"
+    );
+    assert!(state.discarded >= 1);
+
+    let pool = Pool::builder(config(&server.url()))
+        .idle_timeout(Some(Duration::from_millis(200)))
+        .build()
+        .await
+        .unwrap();
+    drop(pool.get().await.unwrap());
+    assert_eq!(pool.state().idle, 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while pool.state().idle > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle connection stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pool.state().discarded, 1);
+}
+
+#[tokio::test]
+async fn a_broken_connection_is_replaced() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pool = one_connection_pool(&server).await;
+    let id: i64 = pool
+        .get()
+        .await
+        .unwrap()
+        .query(&cmd("CLIENT").arg("ID"))
+        .await
+        .unwrap();
+    client
+        .send(&cmd("CLIENT").arg("KILL").arg("ID").arg(id))
+        .await
+        .unwrap();
+    // The next user gets a working connection, a new one.
+    let mut conn = pool.get().await.unwrap();
+    let new_id: i64 = conn.query(&cmd("CLIENT").arg("ID")).await.unwrap();
+    assert_ne!(new_id, id);
+    assert_eq!(conn.incr("n").await.unwrap(), 1);
+    drop(conn);
+    let state = pool.state();
+    assert_eq!((state.created, state.discarded), (2, 1));
+}
+
+#[tokio::test]
+async fn every_dirty_state_is_cleared_or_discarded_before_the_next_user() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pool = one_connection_pool(&server).await;
+
+    // Another database.
+    pool.get()
+        .await
+        .unwrap()
+        .send(&cmd("SELECT").arg(4))
+        .await
+        .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(client_info(&mut conn, "db").await, "0");
+    drop(conn);
+
+    // An open transaction.
+    {
+        let mut conn = pool.get().await.unwrap();
+        conn.send(&cmd("MULTI")).await.unwrap();
+        conn.send(&cmd("SET").arg("queued").arg(1)).await.unwrap();
+    }
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(conn.incr("n").await.unwrap(), 1, "a reply, not QUEUED");
+    assert_eq!(client.get::<Option<i64>>("queued").await.unwrap(), None);
+    drop(conn);
+
+    // Watched keys: a change of the key would abort the next user's transaction.
+    pool.get()
+        .await
+        .unwrap()
+        .send(&cmd("WATCH").arg("w"))
+        .await
+        .unwrap();
+    client.set("w", "changed").await.unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let mut tx = Pipeline::new();
+    tx.atomic().add(cmd("INCR").arg("n"));
+    assert!(conn.pipeline(&tx).await.is_ok(), "a WATCH was left behind");
+    drop(conn);
+    assert_eq!(pool.state().created, 1, "cleared, not replaced");
+
+    // A name no command undoes: discarded.
+    pool.get()
+        .await
+        .unwrap()
+        .send(&cmd("CLIENT").arg("SETNAME").arg("dirty"))
+        .await
+        .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(client_info(&mut conn, "name").await, "");
+    drop(conn);
+    let state = pool.state();
+    assert_eq!((state.created, state.discarded), (2, 1));
+}
+
+#[tokio::test]
+async fn no_reply_of_a_checkout_that_gave_up_reaches_the_next_user() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pool = one_connection_pool(&server).await;
+    client.set("mine", "the next user's value").await.unwrap();
+    for _ in 0..20 {
+        let mut conn = pool.get().await.unwrap();
+        // Sent, then given up before its reply came.
+        let slow = conn.send(&cmd("DEBUG").arg("SLEEP").arg("0.02"));
+        assert!(tokio::time::timeout(Duration::from_millis(2), slow)
+            .await
+            .is_err());
+        drop(conn);
+        let mut next = pool.get().await.unwrap();
+        let v: String = next.get("mine").await.unwrap();
+        assert_eq!(v, "the next user's value");
+    }
+    assert_eq!(
+        pool.state().created,
+        1,
+        "the connection was reused throughout"
+    );
+}
+
+#[tokio::test]
+async fn a_pooled_blocking_pop_given_up_pops_nothing_and_its_connection_goes() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pool = one_connection_pool(&server).await;
+    {
+        let mut conn = pool.get().await.unwrap();
+        let pop = conn.blpop::<String>(["jobs"], 0.0);
+        assert!(tokio::time::timeout(Duration::from_millis(100), pop)
+            .await
+            .is_err());
+    }
+    // The next user gets a new connection, at once.
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(conn.incr("n").await.unwrap(), 1);
+    client.rpush("jobs", ["j"]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(client.llen("jobs").await.unwrap(), 1, "nobody popped it");
+    drop(conn);
+    let state = pool.state();
+    assert_eq!((state.created, state.discarded), (2, 1));
+}
+
+#[tokio::test]
+async fn a_transaction_on_the_pool() {
+    let server = RedisServer::start().unwrap();
+    let pool = one_connection_pool(&server).await;
+    let results = pool
+        .transaction(["stock"], async |conn: &mut Connection| {
+            let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(3);
+            let mut writes = Pipeline::new();
+            writes.set("stock", stock - 1);
+            Ok(writes)
+        })
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 1);
+    let mut conn = pool.get().await.unwrap();
+    assert_eq!(conn.get::<i64>("stock").await.unwrap(), 2);
+}
