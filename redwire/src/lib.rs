@@ -109,10 +109,11 @@ mod error;
 mod pipeline;
 #[cfg(feature = "pool")]
 mod pool;
+mod pubsub;
 pub mod rules;
 mod value;
 
-pub use client::{Client, Sending};
+pub use client::{Client, Pushes, Sending};
 pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
@@ -122,6 +123,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 #[cfg(feature = "pool")]
 pub use pool::{Pool, PoolBuilder, PoolState, PooledConnection};
+pub use pubsub::{Message, Messages, Subscriber, SubscriptionKind, MESSAGE_BUFFER};
 pub use redwire_resp as resp;
 pub use value::{FromValue, Value};
 

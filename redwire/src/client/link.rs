@@ -7,44 +7,101 @@
 
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Shared};
-use crate::connection::{Actor, Msg};
+use crate::connection::{push, Actor, Kind, Msg};
 use crate::error::{Error, ErrorKind, Result};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+/// A lossy push sink, and where its pushes are read.
+pub(crate) fn lossy_pushes() -> (push::Sink, Pushes) {
+    let (sink, rx, dropped) = push::Sink::lossy(PUSH_BUFFER);
+    (sink, Pushes { rx, dropped })
+}
+
+/// The pushes of a shared client or dedicated connection: invalidations and
+/// anything else the server sends on its own, at most 1,024 waiting; beyond
+/// that they are dropped and counted.
+#[derive(Debug)]
+pub struct Pushes {
+    rx: mpsc::Receiver<redwire_resp::Frame>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Pushes {
+    /// The next push, as a [`Value`](crate::Value) (`Value::Push`); `None`
+    /// once the connection has ended.
+    pub async fn recv(&mut self) -> Option<crate::Value> {
+        self.rx.recv().await.map(crate::Value::from)
+    }
+
+    /// Pushes dropped so far because nobody read them in time.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// The part of a client every clone shares.
 pub(crate) struct Link {
     pub(crate) tx: mpsc::Sender<Msg>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) config: Arc<Config>,
+    /// The pushes' reader, until someone takes it.
+    pushes: std::sync::Mutex<Option<Pushes>>,
 }
+
+/// How many pushes a shared client or a dedicated connection keeps for a
+/// reader before dropping them.
+pub(crate) const PUSH_BUFFER: usize = 1024;
 
 impl Link {
     /// Starts a connection actor for `config` and returns the link to it.
     /// With `first`, the first connection's outcome is reported there;
-    /// `reconnect` is false for a dedicated connection, which ends with its
-    /// first connection.
+    /// `kind` says what it serves (see `connection::Kind`).
     pub(crate) fn spawn(
         config: Config,
         first: Option<oneshot::Sender<Result<()>>>,
-        reconnect: bool,
+        kind: Kind,
+        pushes: Option<Pushes>,
     ) -> Link {
         let config = Arc::new(config);
         let shared = Arc::new(Shared::new());
         let (tx, rx) = mpsc::channel(config.channel_capacity);
-        let actor = Actor::new(config.clone(), shared.clone(), rx, reconnect);
+        let actor = Actor::new(config.clone(), shared.clone(), rx, kind);
         // The actor keeps its own budget (see `poll_serve`); tokio's would cut
         // every intake at 128 requests and split batches for no reason.
         tokio::spawn(tokio::task::unconstrained(actor.run(first)));
-        Link { tx, shared, config }
+        Link {
+            tx,
+            shared,
+            config,
+            pushes: std::sync::Mutex::new(pushes),
+        }
+    }
+
+    /// A shared client's link: reconnects; pushes kept for a reader.
+    pub(crate) fn shared_client(
+        config: Config,
+        first: Option<oneshot::Sender<Result<()>>>,
+    ) -> Link {
+        let (sink, pushes) = lossy_pushes();
+        Link::spawn(config, first, Kind::Shared(sink), Some(pushes))
+    }
+
+    /// The reader of this connection's pushes; `None` after the first call.
+    pub(crate) fn take_pushes(&self) -> Option<Pushes> {
+        self.pushes.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// Like [`spawn`](Self::spawn), waiting for the first connection and
     /// returning its error.
-    pub(crate) async fn connect(config: Config, reconnect: bool) -> Result<Link> {
+    pub(crate) async fn connect(
+        config: Config,
+        kind: Kind,
+        pushes: Option<Pushes>,
+    ) -> Result<Link> {
         let (tx, rx) = oneshot::channel();
-        let link = Link::spawn(config, Some(tx), reconnect);
+        let link = Link::spawn(config, Some(tx), kind, pushes);
         match rx.await {
             Ok(Ok(())) => Ok(link),
             Ok(Err(e)) => Err(e),

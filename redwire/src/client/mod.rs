@@ -9,6 +9,7 @@ pub(crate) mod sending;
 
 use link::Link;
 
+pub use link::Pushes;
 pub use sending::Sending;
 
 use crate::cmd::Cmd;
@@ -70,7 +71,7 @@ impl Client {
     /// ```
     pub fn new(config: Config) -> Client {
         Client {
-            inner: Arc::new(Link::spawn(config, None, true)),
+            inner: Arc::new(Link::shared_client(config, None)),
         }
     }
 
@@ -88,10 +89,34 @@ impl Client {
     /// # }
     /// ```
     pub async fn connect(config: Config) -> Result<Client> {
-        let link = Link::connect(config, true).await?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let link = Link::shared_client(config, Some(tx));
+        match rx.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(Error::closed("the connection task ended while connecting")),
+        }
         Ok(Client {
             inner: Arc::new(link),
         })
+    }
+
+    /// The reader of the pushes this connection receives (in RESP3:
+    /// `CLIENT TRACKING` invalidations redirected here, anything else the
+    /// server sends on its own), never mistaken for replies. At most 1,024
+    /// wait; beyond that they are dropped and counted. The first call takes
+    /// it; later calls get `None`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// let mut pushes = client.pushes().expect("first call");
+    /// while let Some(push) = pushes.recv().await {
+    ///     println!("{push:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn pushes(&self) -> Option<Pushes> {
+        self.inner.take_pushes()
     }
 
     /// The configuration this client was made with.
@@ -202,6 +227,8 @@ impl Client {
             replies: 1,
             tx: None,
             patience: Duration::ZERO,
+            confirms: false,
+            announce: None,
         };
         self.enqueue(req).await
     }

@@ -132,6 +132,8 @@ impl Future for Exchange<'_> {
                         replies,
                         tx: Some(tx),
                         patience: this.patience,
+                        confirms: false,
+                        announce: None,
                     });
                     // The common case, a channel with room, needs no future at all.
                     match this.link.tx.try_send(msg) {

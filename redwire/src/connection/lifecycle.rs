@@ -132,6 +132,17 @@ impl Actor {
     ) -> Stop {
         self.input.start(rbuf);
         self.answered = 0;
+        self.resp = resp;
+        if let Some(registry) = &self.subscriptions {
+            // Everything subscribed is subscribed again, first.
+            let again = registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .resubscribe();
+            for req in again.into_iter().rev() {
+                self.pending.push_front(req);
+            }
+        }
         self.shared.set_last_error(None);
         self.shared.set(ConnectionState::Connected);
         self.shared.emit(Event::Connected {
@@ -192,6 +203,24 @@ impl Actor {
                 req.fail(self.not_connected())
             }
             Some(Msg::Request(req)) => self.pending.push_back(req),
+            Some(Msg::Subscription(sub)) => {
+                let Some(registry) = &self.subscriptions else {
+                    let _ = sub.tx.send(Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "only a Subscriber subscribes",
+                    )));
+                    return;
+                };
+                let req = registry.lock().unwrap_or_else(|e| e.into_inner()).take(sub);
+                if req.replies == 0 {
+                    // Nothing to (un)subscribe: done.
+                    if let Some(tx) = req.tx {
+                        let _ = tx.send(Ok(super::Reply::Many(Vec::new())));
+                    }
+                } else {
+                    self.pending.push_back(req);
+                }
+            }
         }
     }
 
@@ -232,7 +261,12 @@ impl Actor {
         let written = self.out.written();
         let mut requeue = Vec::new();
         for waiter in self.in_flight.drain(..) {
-            if waiter.end <= written {
+            if waiter.request.confirms {
+                // Idempotent, and made again in any case: written again.
+                if waiter.request.tx.is_some() {
+                    requeue.push(waiter.request);
+                }
+            } else if waiter.end <= written {
                 waiter.request.fail(Error::connection_lost(reason, true));
             } else if !waiter.request.abandoned() {
                 requeue.push(waiter.request);

@@ -79,9 +79,11 @@
 mod handshake;
 pub(crate) mod io;
 mod lifecycle;
+pub(crate) mod push;
 mod read_buffer;
 mod serve;
 pub(crate) mod state;
+pub(crate) mod subscriptions;
 mod watchdog;
 mod write_queue;
 
@@ -126,6 +128,8 @@ pub(crate) enum Msg {
     Close {
         grace: Duration,
     },
+    /// A subscriber's (un)subscription.
+    Subscription(subscriptions::Subscription),
 }
 
 /// One command, or a pipeline's commands, and where its answer goes.
@@ -140,6 +144,11 @@ pub(crate) struct Request {
     /// the response timeout: a blocking command's own timeout
     /// (`Duration::MAX`: for ever). Zero for everything else.
     pub(crate) patience: Duration,
+    /// Its replies are subscription confirmations: one error answers the
+    /// whole request, and it is written again after a drop (it is idempotent).
+    pub(crate) confirms: bool,
+    /// An event to emit once it is answered (a resubscription).
+    pub(crate) announce: Option<Box<state::Event>>,
 }
 
 impl Request {
@@ -150,6 +159,8 @@ impl Request {
             replies: 1,
             tx: None,
             patience: Duration::ZERO,
+            confirms: false,
+            announce: None,
         }
     }
 
@@ -208,6 +219,14 @@ pub(crate) struct Actor {
     /// Make a new connection after a drop (a shared client), or end with the
     /// first connection (a dedicated one, whose session a new one would lose).
     reconnect: bool,
+    /// Where frames that are not replies go.
+    push: push::Sink,
+    /// A push the sink had no room for: nothing more is read until it has.
+    held: Option<Frame>,
+    /// A subscriber's record of its subscriptions.
+    subscriptions: Option<Arc<std::sync::Mutex<subscriptions::Registry>>>,
+    /// The RESP version of the current connection.
+    resp: u8,
 }
 
 impl Actor {
@@ -215,8 +234,13 @@ impl Actor {
         config: Arc<Config>,
         shared: Arc<Shared>,
         rx: mpsc::Receiver<Msg>,
-        reconnect: bool,
+        kind: Kind,
     ) -> Self {
+        let (reconnect, push, subscriptions) = match kind {
+            Kind::Shared(push) => (true, push, None),
+            Kind::Dedicated(push) => (false, push, None),
+            Kind::Subscriber(push, registry) => (true, push, Some(registry)),
+        };
         let watchdog = Watchdog::new(&config);
         Actor {
             pending_limit: config.channel_capacity.max(64),
@@ -236,13 +260,27 @@ impl Actor {
             reads: 0,
             answered: 0,
             reconnect,
+            push,
+            held: None,
+            subscriptions,
+            resp: 2,
         }
     }
 }
 
+/// What an actor serves.
+pub(crate) enum Kind {
+    /// A shared client: reconnects; pushes dropped when nobody keeps up.
+    Shared(push::Sink),
+    /// A dedicated connection: ends with its first connection.
+    Dedicated(push::Sink),
+    /// A subscriber: reconnects and subscribes again; its messages push back.
+    Subscriber(push::Sink, Arc<std::sync::Mutex<subscriptions::Registry>>),
+}
+
 /// A waker that does nothing, for unit tests that poll by hand.
 #[cfg(test)]
-fn noop_waker() -> std::task::Waker {
+pub(crate) fn noop_waker() -> std::task::Waker {
     struct Noop;
     impl std::task::Wake for Noop {
         fn wake(self: Arc<Self>) {}

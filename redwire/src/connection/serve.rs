@@ -5,7 +5,7 @@
 
 use super::io::Transport;
 use super::watchdog::Check;
-use super::{Actor, Reply, Request, Waiter};
+use super::{push, Actor, Reply, Request, Waiter};
 use crate::error::{Error, ErrorKind, Result};
 use redwire_resp::Frame;
 use std::future::{poll_fn, Future};
@@ -140,9 +140,16 @@ impl Actor {
     /// dispatch budget is not spent. Returns how many frames were handed out,
     /// at least 1 when bytes were read.
     fn poll_read(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Result<usize> {
+        if self.held.is_some() {
+            // The consumer is behind: read nothing more (TCP pushes back)
+            // until it makes room.
+            if self.push.poll_room(cx, &mut self.held).is_pending() {
+                return Ok(0);
+            }
+        }
         let mut handed = self.dispatch_buffered(DISPATCH_BUDGET)?;
-        if handed == DISPATCH_BUDGET {
-            return Ok(handed);
+        if handed == DISPATCH_BUDGET || self.held.is_some() {
+            return Ok(handed.max(1));
         }
         match self.input.poll_fill(cx, t) {
             Poll::Pending => Ok(handed),
@@ -161,10 +168,11 @@ impl Actor {
         }
     }
 
-    /// Hands out up to `limit` complete frames from the read buffer.
+    /// Hands out up to `limit` complete frames from the read buffer; stops
+    /// at a push the sink has no room for.
     fn dispatch_buffered(&mut self, limit: usize) -> Result<usize> {
         let mut handed = 0;
-        while handed < limit {
+        while handed < limit && self.held.is_none() {
             let Some(frame) = self.input.next_frame()? else {
                 break;
             };
@@ -174,20 +182,34 @@ impl Actor {
         Ok(handed)
     }
 
-    /// Gives a reply to the oldest waiter.
+    /// Gives a reply to the oldest waiter, and anything else to the push
+    /// sink (see `push`).
     fn dispatch(&mut self, frame: Frame) -> Result<()> {
-        if frame.is_push() {
-            // Out-of-band: never the answer to a request.
-            tracing::trace!("push frame dropped: no subscriber");
-            return Ok(());
+        let confirms = self.in_flight.front().is_some_and(|w| w.request.confirms);
+        let subscriber_resp2 = self.subscriptions.is_some() && self.resp == 2;
+        match push::classify(&frame, subscriber_resp2) {
+            None => {}
+            // The confirmations a subscription request waits for.
+            Some(push::Kind::Confirmation) if confirms => {}
+            Some(_) => {
+                if let push::Delivery::Full(frame) = self.push.deliver(frame) {
+                    self.held = Some(frame);
+                }
+                return Ok(());
+            }
         }
         let Some(waiter) = self.in_flight.front_mut() else {
             return Err(Error::protocol(
                 "the server sent a reply that no request was waiting for",
             ));
         };
+        let whole = confirms && matches!(frame, Frame::Error(_) | Frame::BulkError(_));
         let reply = if waiter.request.replies == 1 {
             Reply::One(frame)
+        } else if whole {
+            // A subscription refused (a permission, a moved slot): one error
+            // answers it all.
+            Reply::Many(vec![frame])
         } else {
             waiter.frames.push(frame);
             if waiter.frames.len() < waiter.request.replies {
@@ -198,6 +220,9 @@ impl Actor {
         if let Some(waiter) = self.in_flight.pop_front() {
             self.in_flight_replies -= waiter.request.replies;
             self.answered += 1;
+            if let Some(event) = waiter.request.announce {
+                self.shared.emit(*event);
+            }
             if let Some(tx) = waiter.request.tx {
                 // A caller that gave up dropped its receiver: the reply is discarded.
                 let _ = tx.send(Ok(reply));
@@ -211,6 +236,11 @@ impl Actor {
         let deadline = self.closing.as_ref().and_then(|c| c.deadline);
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(Stop::Done);
+        }
+        if self.held.is_some() {
+            // Not reading is the consumer's doing, not the server's silence.
+            self.watchdog.start(self.reads);
+            return None;
         }
         // A blocking command in flight may keep the server silent that long.
         let patience = self.in_flight.iter().map(|w| w.request.patience).max();

@@ -64,6 +64,16 @@ pub enum Event {
         /// Why the last attempt failed.
         error: Error,
     },
+    /// A subscriber subscribed again to everything it had, on a new
+    /// connection. Messages published while it was disconnected are lost.
+    Resubscribed {
+        /// The channels (`SUBSCRIBE`).
+        channels: Vec<bytes::Bytes>,
+        /// The patterns (`PSUBSCRIBE`).
+        patterns: Vec<bytes::Bytes>,
+        /// The shard channels (`SSUBSCRIBE`).
+        shard_channels: Vec<bytes::Bytes>,
+    },
     /// The client closed for good.
     Closed {
         /// Why.

@@ -39,6 +39,7 @@ use crate::cmd::{Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
 use crate::connection::state::ConnectionState;
+use crate::connection::Kind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
@@ -85,9 +86,27 @@ impl Connection {
     /// ```
     pub async fn connect(config: Config) -> Result<Connection> {
         Ok(Connection {
-            link: Link::connect(config, false).await?,
+            link: {
+                let (sink, pushes) = crate::client::link::lossy_pushes();
+                Link::connect(config, Kind::Dedicated(sink), Some(pushes)).await?
+            },
             session: Session::default(),
         })
+    }
+
+    /// The reader of the pushes this connection receives (in RESP3, the
+    /// invalidations of `CLIENT TRACKING`), never mistaken for replies; at
+    /// most 1,024 wait, beyond that they are dropped and counted. The first
+    /// call takes it.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// let mut pushes = conn.pushes().expect("first call");
+    /// conn.send(&redwire::cmd("CLIENT").arg("TRACKING").arg("ON")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn pushes(&self) -> Option<crate::Pushes> {
+        self.link.take_pushes()
     }
 
     /// The configuration it was made with.

@@ -1,0 +1,270 @@
+//! Pub/sub against a real redis-server, over RESP2 and RESP3: subscriptions
+//! confirmed before `subscribe` returns and gone when `unsubscribe` returns,
+//! patterns and shard channels, 10,000 channels, resubscription after a
+//! killed connection, a server restart and a long outage, and pushes on a
+//! shared client that are never taken for replies.
+
+mod support;
+
+use redwire::prelude::*;
+use redwire::{Event, FromValue, Messages, Protocol, Subscriber, SubscriptionKind};
+use redwire_testkit::{FaultProxy, RedisServer};
+use std::collections::HashSet;
+use std::time::Duration;
+use support::{config, wait_event};
+
+async fn subscriber(url: &str, protocol: Protocol) -> (Subscriber, Messages) {
+    let cfg = config(url).into_builder().protocol(protocol).build();
+    Subscriber::connect(cfg).await.unwrap()
+}
+
+async fn next(messages: &mut Messages) -> redwire::Message {
+    tokio::time::timeout(Duration::from_secs(5), messages.recv())
+        .await
+        .expect("no message came")
+        .expect("the stream ended")
+        .expect("the stream failed")
+}
+
+const PROTOCOLS: [Protocol; 2] = [Protocol::Resp2, Protocol::Resp3];
+
+#[tokio::test]
+async fn a_message_published_right_after_subscribe_returns_is_delivered() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&server.url(), protocol).await;
+        for round in 0..100 {
+            let channel = format!("{protocol:?}:{round}");
+            sub.subscribe(channel.as_str()).await.unwrap();
+            assert_eq!(client.publish(channel.as_str(), round).await.unwrap(), 1);
+            let m = next(&mut messages).await;
+            assert_eq!(m.channel, channel.as_bytes());
+            assert_eq!(m.payload, round.to_string().as_bytes());
+            assert_eq!(m.kind, SubscriptionKind::Channel);
+        }
+        assert_eq!(sub.subscriptions(SubscriptionKind::Channel).len(), 100);
+    }
+}
+
+#[tokio::test]
+async fn nothing_of_a_channel_comes_out_after_unsubscribe_returns() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&server.url(), protocol).await;
+        sub.subscribe(["noisy", "control"]).await.unwrap();
+        // Published and received, not yet consumed, when unsubscribe returns.
+        for i in 0..100 {
+            client.publish("noisy", i).await.unwrap();
+        }
+        sub.unsubscribe("noisy").await.unwrap();
+        assert_eq!(client.publish("noisy", "late").await.unwrap(), 0);
+        client.publish("control", "after").await.unwrap();
+        let m = next(&mut messages).await;
+        assert_eq!(
+            (&m.channel[..], &m.payload[..]),
+            (&b"control"[..], &b"after"[..]),
+            "a message of an unsubscribed channel came out"
+        );
+        // Unsubscribing from everything.
+        sub.unsubscribe(()).await.unwrap();
+        assert!(sub.subscriptions(SubscriptionKind::Channel).is_empty());
+        assert_eq!(client.publish("control", "x").await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn patterns_and_shard_channels() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&server.url(), protocol).await;
+        sub.psubscribe("news.*").await.unwrap();
+        client.publish("news.eu", "hello").await.unwrap();
+        let m = next(&mut messages).await;
+        assert_eq!(m.kind, SubscriptionKind::Pattern);
+        assert_eq!(m.pattern.as_deref(), Some(&b"news.*"[..]));
+        assert_eq!(
+            (&m.channel[..], &m.payload[..]),
+            (&b"news.eu"[..], &b"hello"[..])
+        );
+
+        sub.ssubscribe("orders").await.unwrap();
+        assert_eq!(client.spublish("orders", "o1").await.unwrap(), 1);
+        let m = next(&mut messages).await;
+        assert_eq!(m.kind, SubscriptionKind::Shard);
+        assert_eq!(
+            (&m.channel[..], &m.payload[..]),
+            (&b"orders"[..], &b"o1"[..])
+        );
+
+        sub.punsubscribe(()).await.unwrap();
+        sub.sunsubscribe("orders").await.unwrap();
+        assert_eq!(client.publish("news.eu", "x").await.unwrap(), 0);
+        assert_eq!(client.spublish("orders", "x").await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn ten_thousand_channels_each_get_their_message() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&server.url(), protocol).await;
+        let channels: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
+        sub.subscribe(&channels).await.unwrap();
+        let mut p = Pipeline::new();
+        for c in &channels {
+            p.publish(c.as_str(), c.as_str());
+        }
+        let published = client.pipeline(&p).await.unwrap();
+        assert!(published
+            .iter()
+            .all(|r| r.as_ref().unwrap() == &Value::Int(1)));
+        let mut seen = HashSet::new();
+        while seen.len() < channels.len() {
+            let m = next(&mut messages).await;
+            assert_eq!(m.channel, m.payload);
+            seen.insert(String::from_utf8(m.channel.to_vec()).unwrap());
+        }
+        assert_eq!(seen, channels.iter().cloned().collect());
+        sub.unsubscribe(()).await.unwrap();
+    }
+}
+
+async fn resubscribed(events: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<bytes::Bytes> {
+    wait_event(events, Duration::from_secs(20), |e| match e {
+        Event::Resubscribed { channels, .. } => Some(channels.clone()),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_killed_connection_is_resubscribed() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&server.url(), protocol).await;
+        sub.subscribe("ch").await.unwrap();
+        sub.psubscribe("p.*").await.unwrap();
+        let mut events = sub.events();
+        client
+            .send(&cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub"))
+            .await
+            .unwrap();
+        assert_eq!(resubscribed(&mut events).await, ["ch"]);
+        assert_eq!(client.publish("ch", "again").await.unwrap(), 1);
+        assert_eq!(next(&mut messages).await.payload, "again");
+        client.publish("p.1", "pattern").await.unwrap();
+        assert_eq!(next(&mut messages).await.payload, "pattern");
+    }
+}
+
+#[tokio::test]
+async fn a_server_restart_is_resubscribed() {
+    let server = RedisServer::start().unwrap();
+    let (sub, mut messages) = subscriber(&server.url(), Protocol::Resp3).await;
+    sub.subscribe("ch").await.unwrap();
+    let mut events = sub.events();
+    server.restart().unwrap();
+    assert_eq!(resubscribed(&mut events).await, ["ch"]);
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    assert_eq!(client.publish("ch", "back").await.unwrap(), 1);
+    assert_eq!(next(&mut messages).await.payload, "back");
+}
+
+#[tokio::test]
+async fn a_ten_second_outage_is_resubscribed() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let (sub, mut messages) = subscriber(&proxy.url(), Protocol::Resp2).await;
+    sub.subscribe("ch").await.unwrap();
+    let mut events = sub.events();
+    proxy.refuse_new(true);
+    proxy.reset_all();
+    wait_event(&mut events, Duration::from_secs(5), |e| {
+        matches!(e, Event::Disconnected { .. }).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    proxy.refuse_new(false);
+    assert_eq!(resubscribed(&mut events).await, ["ch"]);
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    assert_eq!(client.publish("ch", "after").await.unwrap(), 1);
+    assert_eq!(next(&mut messages).await.payload, "after");
+}
+
+#[tokio::test]
+async fn a_refused_subscription_is_an_error_and_is_not_kept() {
+    let server = RedisServer::builder()
+        .user("limited", "pw", "on ~* &allowed:* +@all")
+        .start()
+        .unwrap();
+    let url = server.user_url("limited").unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&url, protocol).await;
+        let err = sub.subscribe("secret").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert_eq!(err.code(), Some("NOPERM"), "{err}");
+        assert!(sub.subscriptions(SubscriptionKind::Channel).is_empty());
+        // The connection is fine.
+        sub.subscribe("allowed:1").await.unwrap();
+        let client = Client::connect(config(&url)).await.unwrap();
+        client.publish("allowed:1", "ok").await.unwrap();
+        assert_eq!(next(&mut messages).await.payload, "ok");
+    }
+}
+
+#[tokio::test]
+async fn pushes_on_a_shared_client_are_delivered_and_never_taken_for_replies() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .protocol(Protocol::Resp3)
+        .build();
+    let client = Client::connect(cfg).await.unwrap();
+    let mut pushes = client.pushes().expect("the first call takes the pushes");
+    assert!(client.pushes().is_none());
+    let id: i64 = client.query(&cmd("CLIENT").arg("ID")).await.unwrap();
+    // Invalidations of keys another connection reads are redirected here.
+    let mut tracker = Connection::connect(config(&server.url())).await.unwrap();
+    tracker
+        .send(
+            &cmd("CLIENT")
+                .arg("TRACKING")
+                .arg("ON")
+                .arg("REDIRECT")
+                .arg(id),
+        )
+        .await
+        .unwrap();
+    for i in 0..50 {
+        let key = format!("k{i}");
+        let _: Option<String> = tracker.get(key.as_str()).await.unwrap();
+    }
+    // Each write invalidates: pushes arrive interleaved with these replies.
+    let mut replies = Vec::new();
+    for i in 0..50 {
+        let key = format!("k{i}");
+        client.set(key.as_str(), i).await.unwrap();
+        replies.push(client.get::<i64>(key.as_str()).await.unwrap());
+    }
+    assert_eq!(replies, (0..50).collect::<Vec<i64>>());
+    let mut invalidated = HashSet::new();
+    while invalidated.len() < 50 {
+        let push = tokio::time::timeout(Duration::from_secs(5), pushes.recv())
+            .await
+            .expect("an invalidation did not come")
+            .unwrap();
+        let (kind, keys): (String, Vec<String>) = FromValue::from_value(match push {
+            Value::Push(items) => Value::Array(items),
+            other => panic!("not a push: {other:?}"),
+        })
+        .unwrap();
+        assert_eq!(kind, "invalidate");
+        invalidated.extend(keys);
+    }
+    assert_eq!(pushes.dropped(), 0);
+}
