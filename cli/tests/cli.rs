@@ -214,6 +214,48 @@ fn subscribe_streams_messages_until_ctrl_c() {
 }
 
 #[test]
+fn monitor_streams_the_commands_the_server_runs() {
+    let server = RedisServer::start().unwrap();
+    let mut child = redwire()
+        .args(["cli", "-u", &server.url(), "--no-raw", "MONITOR"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in reader.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains(r#""SET" "watched" "1""#))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no SET in the feed; got {seen:?}"
+        );
+        // Until the feed has started.
+        server.command(&["SET", "watched", "1"]).unwrap();
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(line);
+        }
+    }
+    assert_eq!(seen[0], "OK");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
 fn without_a_url_a_throwaway_server_is_started_and_announced() {
     let out = run(&["cli", "--no-raw", "PING"], b"");
     assert_eq!(stdout(&out), "PONG\n");

@@ -143,6 +143,13 @@ impl Actor {
                 self.pending.push_front(req);
             }
         }
+        if self.monitor {
+            // The feed starts again on every connection.
+            let mut bytes = BytesMut::new();
+            redwire_resp::encode_command(&mut bytes, ["MONITOR"]);
+            self.pending
+                .push_front(super::Request::internal(bytes.freeze()));
+        }
         self.shared.set_last_error(None);
         self.shared.set(ConnectionState::Connected);
         self.shared.emit(Event::Connected {

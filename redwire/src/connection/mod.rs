@@ -227,6 +227,8 @@ pub(crate) struct Actor {
     subscriptions: Option<Arc<std::sync::Mutex<subscriptions::Registry>>>,
     /// The RESP version of the current connection.
     resp: u8,
+    /// A `MONITOR` feed: what is not a reply is a line of the feed.
+    monitor: bool,
 }
 
 impl Actor {
@@ -236,10 +238,12 @@ impl Actor {
         rx: mpsc::Receiver<Msg>,
         kind: Kind,
     ) -> Self {
+        let monitor = matches!(kind, Kind::Monitor(_));
         let (reconnect, push, subscriptions) = match kind {
             Kind::Shared(push) => (true, push, None),
             Kind::Dedicated(push) => (false, push, None),
             Kind::Subscriber(push, registry) => (true, push, Some(registry)),
+            Kind::Monitor(push) => (true, push, None),
         };
         let watchdog = Watchdog::new(&config);
         Actor {
@@ -264,6 +268,7 @@ impl Actor {
             held: None,
             subscriptions,
             resp: 2,
+            monitor,
         }
     }
 }
@@ -276,6 +281,9 @@ pub(crate) enum Kind {
     Dedicated(push::Sink),
     /// A subscriber: reconnects and subscribes again; its messages push back.
     Subscriber(push::Sink, Arc<std::sync::Mutex<subscriptions::Registry>>),
+    /// A `MONITOR` feed: reconnects and sends `MONITOR` again; every line
+    /// the server sends after its `OK` goes to the sink, which pushes back.
+    Monitor(push::Sink),
 }
 
 /// A waker that does nothing, for unit tests that poll by hand.

@@ -187,7 +187,14 @@ impl Actor {
     fn dispatch(&mut self, frame: Frame) -> Result<()> {
         let confirms = self.in_flight.front().is_some_and(|w| w.request.confirms);
         let subscriber_resp2 = self.subscriptions.is_some() && self.resp == 2;
+        let feed = self.monitor && self.in_flight.is_empty();
         match push::classify(&frame, subscriber_resp2) {
+            None if feed => {
+                if let push::Delivery::Full(frame) = self.push.deliver(frame) {
+                    self.held = Some(frame);
+                }
+                return Ok(());
+            }
             None => {}
             // The confirmations a subscription request waits for.
             Some(push::Kind::Confirmation) if confirms => {}
@@ -254,6 +261,8 @@ impl Actor {
                 ErrorKind::Timeout,
                 format!("the server did not answer for {after:?}; the connection is replaced"),
             ))),
+            // A feed answers nothing but its lines: no PING to wait for.
+            Check::Idle if self.monitor => None,
             Check::Idle => {
                 let mut ping = bytes::BytesMut::new();
                 redwire_resp::encode_command(&mut ping, ["PING"]);

@@ -50,6 +50,7 @@ impl Session {
     }
 
     /// True when no command can make it clean again.
+    #[cfg(any(feature = "pool", test))]
     pub(crate) fn is_tainted(&self) -> bool {
         self.tainted
     }

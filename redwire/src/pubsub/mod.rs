@@ -33,9 +33,11 @@
 //! Both protocols work: RESP3 pushes, or RESP2's subscribed mode.
 
 mod message;
+mod monitor;
 
 pub use crate::connection::subscriptions::SubscriptionKind;
 pub use message::Message;
+pub use monitor::Monitor;
 
 use crate::client::link::Link;
 use crate::cmd::{Cmd, ToArg};
