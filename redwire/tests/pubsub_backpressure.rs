@@ -52,6 +52,7 @@ async fn a_slow_consumer_keeps_memory_bounded_and_a_dropped_subscriber_comes_bac
     // Let whatever can arrive arrive.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let grown_mib = rss_kib().saturating_sub(before) / 1024;
+    eprintln!("grew {grown_mib} MiB, {} buffered", messages.len());
     assert!(
         messages.len() <= MESSAGE_BUFFER,
         "{} messages buffered",

@@ -1,0 +1,364 @@
+//! End-to-end pool benchmark: `--tasks` (64) tasks each looping checkout +
+//! `GET` of a 16-byte value + return, on a pool of at most `--max-size` (16)
+//! connections, against one local redis-server, for redwire's `Pool`,
+//! bb8-redis (bb8 over redis-rs's `MultiplexedConnection`) and deadpool-redis
+//! (deadpool over the same), each otherwise with its defaults. All three check
+//! a connection on checkout with a `PING` (redwire's and bb8's
+//! `test_on_check_out`, deadpool's `recycle`), so each operation is two round
+//! trips for every pool.
+//!
+//! Every (client, runtime) cell runs in a child process of its own, cells
+//! interleaved over `--repeat` runs; reported: ops/s, p50/p99 latency of the
+//! whole checkout + GET + return (HDR histogram of every operation), and the
+//! process's CPU per operation, each as median (min–max).
+//!
+//! ```text
+//! cargo run --release -p redwire-bench --bin pool -- --repeat 3
+//! ```
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "pool checkout + GET: redwire Pool vs bb8-redis vs deadpool-redis")]
+struct Args {
+    /// Server URL; by default a throwaway redis-server is started.
+    #[arg(long)]
+    url: Option<String>,
+    /// Seconds measured per cell.
+    #[arg(long, default_value_t = 2.0)]
+    duration: f64,
+    /// Seconds of warm-up per cell, not measured.
+    #[arg(long, default_value_t = 0.5)]
+    warmup: f64,
+    /// Tasks checking out at once.
+    #[arg(long, default_value_t = 64)]
+    tasks: usize,
+    /// The pools' maximum size.
+    #[arg(long, default_value_t = 16)]
+    max_size: u32,
+    /// Pools: redwire, bb8-redis, deadpool-redis.
+    #[arg(long, value_delimiter = ',', default_value = "redwire,bb8-redis,deadpool-redis")]
+    clients: Vec<String>,
+    /// Runtimes: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
+    #[arg(long, value_delimiter = ',', default_value = "ct,mt2")]
+    runtimes: Vec<String>,
+    /// Runs of every cell, interleaved; median and min–max are reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Internal: run one cell in this process and print its result.
+    #[arg(long, hide = true)]
+    child: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    ops: f64,
+    p50_us: f64,
+    p99_us: f64,
+    cpu_us: f64,
+}
+
+impl Cell {
+    fn to_line(self) -> String {
+        format!(
+            "RESULT {} {} {} {}",
+            self.ops, self.p50_us, self.p99_us, self.cpu_us
+        )
+    }
+
+    fn from_line(line: &str) -> Option<Cell> {
+        let v: Vec<f64> = line
+            .strip_prefix("RESULT ")?
+            .split(' ')
+            .map(|x| x.parse().ok())
+            .collect::<Option<_>>()?;
+        (v.len() == 4).then(|| Cell {
+            ops: v[0],
+            p50_us: v[1],
+            p99_us: v[2],
+            cpu_us: v[3],
+        })
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    if args.child {
+        let cell = run_child(&args);
+        println!("{}", cell.to_line());
+        return;
+    }
+    run_parent(args);
+}
+
+fn run_parent(args: Args) {
+    let server = match &args.url {
+        Some(_) => None,
+        None => Some(redwire_testkit::RedisServer::start().expect("start redis-server")),
+    };
+    let url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| server.as_ref().map(|s| s.url()).unwrap_or_default());
+    let exe = std::env::current_exe().expect("own path");
+    let cells: Vec<(String, String)> = args
+        .runtimes
+        .iter()
+        .flat_map(|rt| args.clients.iter().map(move |c| (rt.clone(), c.clone())))
+        .collect();
+    let mut runs: Vec<Vec<Cell>> = vec![Vec::new(); cells.len()];
+    for run in 0..args.repeat {
+        for (i, (runtime, client)) in cells.iter().enumerate() {
+            let out = Command::new(&exe)
+                .args(["--child", "--url", &url])
+                .args(["--duration", &args.duration.to_string()])
+                .args(["--warmup", &args.warmup.to_string()])
+                .args(["--tasks", &args.tasks.to_string()])
+                .args(["--max-size", &args.max_size.to_string()])
+                .args(["--runtimes", runtime, "--clients", client])
+                .output()
+                .expect("run child");
+            let text = String::from_utf8_lossy(&out.stdout);
+            match text.lines().find_map(Cell::from_line) {
+                Some(c) => {
+                    eprintln!(
+                        "run {run} {runtime:>4} {client:>14}: {:>8.0} ops/s  p50 {:>7.1} µs  p99 {:>7.1} µs  cpu {:.2} µs/op",
+                        c.ops, c.p50_us, c.p99_us, c.cpu_us
+                    );
+                    runs[i].push(c);
+                }
+                None => eprintln!(
+                    "run {run} {runtime} {client}: failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            }
+        }
+    }
+    println!("{}", report(&args, &cells, &runs));
+}
+
+/// `median (min–max)` of one figure over the runs.
+fn spread(runs: &[Cell], f: impl Fn(&Cell) -> f64, decimals: usize) -> String {
+    let mut v: Vec<f64> = runs.iter().map(f).collect();
+    if v.is_empty() {
+        return "–".into();
+    }
+    v.sort_by(f64::total_cmp);
+    let (lo, mid, hi) = (v[0], v[v.len() / 2], v[v.len() - 1]);
+    format!("{mid:.decimals$} ({lo:.decimals$}–{hi:.decimals$})")
+}
+
+fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} tasks, pools of at most {} connections; {:.1} s measured after {:.1} s warm-up \
+         per cell; {} run(s), interleaved; median (min–max).\n",
+        args.tasks, args.max_size, args.duration, args.warmup, args.repeat,
+    );
+    let _ = writeln!(
+        s,
+        "| runtime | pool | ops/s | p50 µs | p99 µs | CPU µs/op |\n|---|---|---:|---:|---:|---:|"
+    );
+    for ((runtime, client), cells) in cells.iter().zip(runs) {
+        let _ = writeln!(
+            s,
+            "| {runtime} | {client} | {} | {} | {} | {} |",
+            spread(cells, |c| c.ops, 0),
+            spread(cells, |c| c.p50_us, 1),
+            spread(cells, |c| c.p99_us, 1),
+            spread(cells, |c| c.cpu_us, 2),
+        );
+    }
+    s
+}
+
+// ---- the child: one cell ----
+
+const KEY: &str = "bench:pool";
+const VALUE: &[u8; 16] = b"0123456789abcdef";
+
+fn run_child(args: &Args) -> Cell {
+    let runtime = redwire_bench::runtime(&args.runtimes[0]);
+    let url = args.url.clone().expect("url");
+    let client = args.clients[0].clone();
+    let (tasks, max_size) = (args.tasks, args.max_size);
+    let warmup = Duration::from_secs_f64(args.warmup);
+    let duration = Duration::from_secs_f64(args.duration);
+    runtime.block_on(async move {
+        let pool = Arc::new(Load::build(&client, &url, max_size).await);
+        pool.set().await;
+        measure(pool, tasks, warmup, duration).await
+    })
+}
+
+fn latency_histogram() -> Histogram<u32> {
+    // 100 ns to 100 s at 2 significant digits.
+    Histogram::new_with_bounds(100, 100_000_000_000, 2).expect("histogram bounds")
+}
+
+const WARMUP: u8 = 0;
+const MEASURE: u8 = 1;
+const STOP: u8 = 2;
+
+async fn measure(pool: Arc<Load>, tasks: usize, warmup: Duration, duration: Duration) -> Cell {
+    let phase = Arc::new(AtomicU8::new(WARMUP));
+    let merged = Arc::new(Mutex::new(latency_histogram()));
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let (pool, phase, merged) = (pool.clone(), phase.clone(), merged.clone());
+        handles.push(tokio::spawn(async move {
+            let mut hist = latency_histogram();
+            loop {
+                let p = phase.load(Ordering::Relaxed);
+                if p == STOP {
+                    break;
+                }
+                let started = Instant::now();
+                pool.checkout_get().await;
+                if p == MEASURE && phase.load(Ordering::Relaxed) == MEASURE {
+                    hist.saturating_record(started.elapsed().as_nanos() as u64);
+                }
+            }
+            merged.lock().unwrap().add(&hist).unwrap();
+        }));
+    }
+    tokio::time::sleep(warmup).await;
+    let cpu0 = cpu_time();
+    phase.store(MEASURE, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(duration).await;
+    phase.store(STOP, Ordering::Relaxed);
+    let elapsed = t0.elapsed();
+    let cpu1 = cpu_time();
+    for h in handles {
+        h.await.unwrap();
+    }
+    let hist = merged.lock().unwrap();
+    let ops = hist.len() as f64;
+    Cell {
+        ops: ops / elapsed.as_secs_f64(),
+        p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
+        cpu_us: (cpu1 - cpu0).as_secs_f64() * 1e6 / ops.max(1.0),
+    }
+}
+
+fn cpu_time() -> Duration {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// One pool under test.
+enum Load {
+    Redwire(redwire::Pool),
+    Bb8(bb8_redis::bb8::Pool<bb8_redis::RedisConnectionManager>),
+    Deadpool(deadpool_redis::Pool),
+}
+
+impl Load {
+    async fn build(client: &str, url: &str, max_size: u32) -> Load {
+        match client {
+            "redwire" => {
+                let config = redwire::Config::from_url(url).expect("url");
+                Load::Redwire(
+                    redwire::Pool::builder(config)
+                        .max_size(max_size)
+                        .build()
+                        .await
+                        .expect("pool"),
+                )
+            }
+            "bb8-redis" => {
+                let manager = bb8_redis::RedisConnectionManager::new(url).expect("url");
+                Load::Bb8(
+                    bb8_redis::bb8::Pool::builder()
+                        .max_size(max_size)
+                        .build(manager)
+                        .await
+                        .expect("pool"),
+                )
+            }
+            "deadpool-redis" => Load::Deadpool(
+                deadpool_redis::Config::from_url(url)
+                    .builder()
+                    .expect("config")
+                    .max_size(max_size as usize)
+                    .runtime(deadpool_redis::Runtime::Tokio1)
+                    .build()
+                    .expect("pool"),
+            ),
+            other => panic!("unknown pool {other}"),
+        }
+    }
+
+    /// The value read by every GET, set once.
+    async fn set(&self) {
+        match self {
+            Load::Redwire(pool) => {
+                let conn = pool.get().await.expect("checkout");
+                conn.send(&redwire::cmd("SET").arg(KEY).arg(VALUE))
+                    .await
+                    .expect("SET");
+            }
+            Load::Bb8(pool) => {
+                let mut conn = pool.get().await.expect("checkout");
+                let _: () = redis::cmd("SET")
+                    .arg(KEY)
+                    .arg(&VALUE[..])
+                    .query_async(&mut *conn)
+                    .await
+                    .expect("SET");
+            }
+            Load::Deadpool(pool) => {
+                let mut conn = pool.get().await.expect("checkout");
+                let _: () = redis::cmd("SET")
+                    .arg(KEY)
+                    .arg(&VALUE[..])
+                    .query_async(&mut conn)
+                    .await
+                    .expect("SET");
+            }
+        }
+    }
+
+    /// Checkout, GET, return (the connection goes back when dropped).
+    async fn checkout_get(&self) {
+        match self {
+            Load::Redwire(pool) => {
+                use redwire::prelude::*;
+                let mut conn = pool.get().await.expect("checkout");
+                let v: Option<bytes::Bytes> = conn.get(KEY).await.expect("GET");
+                debug_assert_eq!(v.as_deref(), Some(&VALUE[..]));
+                std::hint::black_box(v);
+            }
+            Load::Bb8(pool) => {
+                let mut conn = pool.get().await.expect("checkout");
+                let v: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(KEY)
+                    .query_async(&mut *conn)
+                    .await
+                    .expect("GET");
+                std::hint::black_box(v);
+            }
+            Load::Deadpool(pool) => {
+                let mut conn = pool.get().await.expect("checkout");
+                let v: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(KEY)
+                    .query_async(&mut conn)
+                    .await
+                    .expect("GET");
+                std::hint::black_box(v);
+            }
+        }
+    }
+}
