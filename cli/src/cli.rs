@@ -150,6 +150,17 @@ fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
 }
 
 /// A command from its words, the name first.
+/// Sends a command as the user typed it: on the shared client, or, for a
+/// blocking one (which a shared client refuses), on a connection of its own
+/// made for it.
+pub async fn send(client: &redwire::Client, cmd: &Cmd) -> redwire::Result<redwire::Value> {
+    if !cmd.is_blocking() {
+        return client.send(cmd).await;
+    }
+    let mut conn = redwire::Connection::connect(client.config().clone()).await?;
+    conn.send(cmd).await
+}
+
 pub fn command(words: &[Vec<u8>]) -> Cmd {
     let mut c = Cmd::new();
     for w in words {
@@ -176,7 +187,7 @@ async fn one_shot(config: redwire::Config, target: &Target, words: Vec<Vec<u8>>,
             return EXIT_FAILURE;
         }
     };
-    let code = print_result(client.send(&command(&words)).await, mode, None);
+    let code = print_result(send(&client, &command(&words)).await, mode, None);
     let _ = std::io::stdout().flush();
     code
 }

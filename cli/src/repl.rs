@@ -402,7 +402,7 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
             }
             continue;
         }
-        match rt.block_on(client.send(&command(&words))) {
+        match rt.block_on(crate::cli::send(&client, &command(&words))) {
             Ok(value) => println!("{}", render(&value, mode)),
             Err(e) if e.kind() == ErrorKind::Server => {
                 println!("{}", render_error(e.message(), mode))

@@ -214,6 +214,23 @@ fn subscribe_streams_messages_until_ctrl_c() {
 }
 
 #[test]
+fn blocking_commands_run_on_a_connection_of_their_own() {
+    let server = RedisServer::start().unwrap();
+    let out = run(
+        &["cli", "-u", &server.url(), "--no-raw", "BLPOP", "q", "0.05"],
+        b"",
+    );
+    assert_eq!(stdout(&out), "(nil)\n", "{}", stderr(&out));
+    assert!(out.status.success());
+    server.command(&["RPUSH", "q", "job"]).unwrap();
+    let out = run(
+        &["cli", "-u", &server.url(), "--no-raw", "BLPOP", "q", "1"],
+        b"",
+    );
+    assert_eq!(stdout(&out), "1) \"q\"\n2) \"job\"\n");
+}
+
+#[test]
 fn monitor_streams_the_commands_the_server_runs() {
     let server = RedisServer::start().unwrap();
     let mut child = redwire()

@@ -194,6 +194,19 @@ impl Cmd {
         }
     }
 
+    /// True for a blocking command (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `WAIT`,
+    /// `XREAD … BLOCK`…): one that runs on a dedicated
+    /// [`Connection`](crate::Connection), not on a shared client.
+    ///
+    /// ```
+    /// assert!(redwire::cmd("BLPOP").arg("q").arg(0).is_blocking());
+    /// assert!(redwire::cmd("XREAD").arg("BLOCK").arg(10).arg("STREAMS").arg("s").arg("$").is_blocking());
+    /// assert!(!redwire::cmd("XREAD").arg("STREAMS").arg("s").arg("0").is_blocking());
+    /// ```
+    pub fn is_blocking(&self) -> bool {
+        self.blocking().is_some()
+    }
+
     /// What this command does to a dedicated connection's session.
     pub(crate) fn effect(&self) -> rules::Effect {
         match self.rule {

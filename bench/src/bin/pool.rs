@@ -42,7 +42,11 @@ struct Args {
     #[arg(long, default_value_t = 16)]
     max_size: u32,
     /// Pools: redwire, bb8-redis, deadpool-redis.
-    #[arg(long, value_delimiter = ',', default_value = "redwire,bb8-redis,deadpool-redis")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "redwire,bb8-redis,deadpool-redis"
+    )]
     clients: Vec<String>,
     /// Runtimes: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
     #[arg(long, value_delimiter = ',', default_value = "ct,mt2")]

@@ -289,7 +289,8 @@ fn run_child(args: &Args) -> Cell {
         let published = publisher.join().expect("publisher thread");
         let sub_cpu = (cpu1 - cpu0).saturating_sub(published.cpu);
         Cell {
-            recv_rate: received as f64 / ((last_ns.saturating_sub(published.first_ns)) as f64 / 1e9),
+            recv_rate: received as f64
+                / ((last_ns.saturating_sub(published.first_ns)) as f64 / 1e9),
             pub_rate: count as f64 / ((published.last_ns - published.first_ns) as f64 / 1e9),
             p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
             p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
@@ -309,7 +310,9 @@ async fn publish(
 ) -> Published {
     use redwire::prelude::*;
     let config = redwire::Config::from_url(url).expect("url");
-    let client = redwire::Client::connect(config).await.expect("publisher connect");
+    let client = redwire::Client::connect(config)
+        .await
+        .expect("publisher connect");
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let first_ns = now_ns();
@@ -367,9 +370,7 @@ impl Sub {
         match client {
             "redwire" => {
                 let config = redwire::Config::from_url(url).expect("url");
-                let (sub, messages) = redwire::Subscriber::connect(config)
-                    .await
-                    .expect("connect");
+                let (sub, messages) = redwire::Subscriber::connect(config).await.expect("connect");
                 sub.subscribe(channel).await.expect("SUBSCRIBE");
                 Sub::Redwire(sub, messages)
             }
