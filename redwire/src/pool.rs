@@ -1,5 +1,5 @@
 //! [`Pool`]: a pool of dedicated [`Connection`]s, each its own connection
-//! actor, for the work a shared [`Client`](crate::Client) refuses (blocking
+//! actor, for the work a shared `Client` refuses (blocking
 //! commands, `WATCH` transactions, connection modes). Needs the `pool`
 //! feature.
 //!
@@ -19,6 +19,7 @@
 //! Connections are never re-made under a user: a dedicated connection ends
 //! with its socket, and the pool makes a new one.
 
+use crate::client::sending::Sending;
 use crate::cmd::{cmd, Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
@@ -26,7 +27,6 @@ use crate::dedicated::Connection;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
-use crate::Sending;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 

@@ -23,7 +23,9 @@
 //!   slower side),
 //! - messages lost: published minus received, by `--grace` seconds after the
 //!   last `PUBLISH` was answered,
-//! - subscriber CPU per message: process CPU minus the publisher thread's.
+//! - subscriber CPU per message published (every one reached the
+//!   subscriber's socket, received or not): process CPU minus the publisher
+//!   thread's.
 //!
 //! ```text
 //! cargo run --release -p redwire-bench --bin pubsub -- --repeat 3
@@ -295,7 +297,7 @@ fn run_child(args: &Args) -> Cell {
             p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
             p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
             lost: (count - received) as f64,
-            cpu_us: sub_cpu.as_secs_f64() * 1e6 / (received.max(1)) as f64,
+            cpu_us: sub_cpu.as_secs_f64() * 1e6 / count as f64,
         }
     })
 }
@@ -355,14 +357,18 @@ fn sent_at(payload: &[u8]) -> u64 {
     u64::from_le_bytes(payload[8..16].try_into().expect("16-byte header"))
 }
 
-/// One subscriber under test, subscribed to the channel.
+/// One subscriber under test, subscribed to the channel. (The `_client`
+/// fields keep the subscription's owner alive.)
 enum Sub {
-    Redwire(redwire::Subscriber, redwire::Messages),
+    Redwire {
+        _client: redwire::Subscriber,
+        messages: redwire::Messages,
+    },
     RedisRs(redis::aio::PubSubStream),
-    Fred(
-        fred::clients::SubscriberClient,
-        tokio::sync::broadcast::Receiver<fred::types::Message>,
-    ),
+    Fred {
+        _client: fred::clients::SubscriberClient,
+        rx: tokio::sync::broadcast::Receiver<fred::types::Message>,
+    },
 }
 
 impl Sub {
@@ -372,7 +378,10 @@ impl Sub {
                 let config = redwire::Config::from_url(url).expect("url");
                 let (sub, messages) = redwire::Subscriber::connect(config).await.expect("connect");
                 sub.subscribe(channel).await.expect("SUBSCRIBE");
-                Sub::Redwire(sub, messages)
+                Sub::Redwire {
+                    _client: sub,
+                    messages,
+                }
             }
             "redis-rs" => {
                 let client = redis::Client::open(url).expect("url");
@@ -393,7 +402,7 @@ impl Sub {
                 sub.init().await.expect("connect");
                 let rx = sub.message_rx();
                 sub.subscribe(channel).await.expect("SUBSCRIBE");
-                Sub::Fred(sub, rx)
+                Sub::Fred { _client: sub, rx }
             }
             other => panic!("unknown client {other}"),
         }
@@ -402,7 +411,7 @@ impl Sub {
     /// The publish timestamp of the next message; `None` if the stream ended.
     async fn next(&mut self) -> Option<u64> {
         match self {
-            Sub::Redwire(_, messages) => {
+            Sub::Redwire { messages, .. } => {
                 let m = messages.recv().await?.expect("message");
                 Some(sent_at(&m.payload))
             }
@@ -411,7 +420,7 @@ impl Sub {
                 let m = stream.next().await?;
                 Some(sent_at(m.get_payload_bytes()))
             }
-            Sub::Fred(_, rx) => loop {
+            Sub::Fred { rx, .. } => loop {
                 use tokio::sync::broadcast::error::RecvError;
                 match rx.recv().await {
                     Ok(m) => return Some(sent_at(m.value.as_bytes()?)),

@@ -8,7 +8,7 @@
 //! transaction or in the wrong database, so the actor does not reconnect: the
 //! first drop ends the connection, every later request fails with
 //! [`ErrorKind::Closed`](crate::ErrorKind::Closed), and its owner (the
-//! [`Pool`](crate::Pool), or you) makes a new one.
+//! `Pool`, or you) makes a new one.
 //!
 //! **The session is tracked** ([`is_clean`](Connection::is_clean)) from the
 //! commands sent, and [`reset`](Connection::reset) clears it (`DISCARD`,
@@ -105,7 +105,7 @@ impl Connection {
     /// conn.send(&redwire::cmd("CLIENT").arg("TRACKING").arg("ON")).await?;
     /// # Ok(()) }
     /// ```
-    pub fn pushes(&self) -> Option<crate::Pushes> {
+    pub fn pushes(&self) -> Option<crate::client::link::Pushes> {
         self.link.take_pushes()
     }
 

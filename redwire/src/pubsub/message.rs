@@ -5,7 +5,7 @@ use crate::connection::subscriptions::SubscriptionKind;
 use bytes::Bytes;
 use redwire_resp::Frame;
 
-/// A message received by a [`Subscriber`](crate::Subscriber).
+/// A message received by a [`Subscriber`](super::Subscriber).
 ///
 /// ```no_run
 /// # async fn demo(mut messages: redwire::Messages) {
