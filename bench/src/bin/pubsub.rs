@@ -289,6 +289,9 @@ fn run_child(args: &Args) -> Cell {
         }
         let cpu1 = process_cpu();
         let published = publisher.join().expect("publisher thread");
+        if LAGGED.load(Ordering::Relaxed) > 0 {
+            eprintln!("dropped by the broadcast channel: {}", LAGGED.load(Ordering::Relaxed));
+        }
         let sub_cpu = (cpu1 - cpu0).saturating_sub(published.cpu);
         Cell {
             recv_rate: received as f64
@@ -351,6 +354,9 @@ async fn publish(
         cpu: thread_cpu(),
     }
 }
+
+/// Messages fred's broadcast channel dropped (`RecvError::Lagged`).
+static LAGGED: AtomicU64 = AtomicU64::new(0);
 
 /// The publish timestamp in a payload.
 fn sent_at(payload: &[u8]) -> u64 {
@@ -425,7 +431,10 @@ impl Sub {
                 match rx.recv().await {
                     Ok(m) => return Some(sent_at(m.value.as_bytes()?)),
                     // Messages the broadcast channel dropped: lost.
-                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Lagged(n)) => {
+                        LAGGED.fetch_add(n, Ordering::Relaxed);
+                        continue;
+                    }
                     Err(RecvError::Closed) => return None,
                 }
             },

@@ -305,12 +305,12 @@ pub trait ListCommands: Commands {
     /// `keys`, waiting up to `timeout` seconds (0: forever) for one; gives
     /// the list's name and the element, `None` on timeout.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind it
-    /// on that connection until it returns; give it a connection of its own
-    /// when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     ///
     /// ```no_run
-    /// # async fn demo(worker: redwire::Client) -> redwire::Result<()> {
+    /// # async fn demo(mut worker: redwire::Connection) -> redwire::Result<()> {
     /// use redwire::prelude::*;
     /// if let Some((queue, job)) = worker.blpop::<String>(["jobs"], 5.0).await? {
     ///     println!("{job} from {queue}");
@@ -327,9 +327,9 @@ pub trait ListCommands: Commands {
 
     /// `BRPOP`: like [`blpop`](Self::blpop), from the tail.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind it
-    /// on that connection until it returns; give it a connection of its own
-    /// when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     fn brpop<T: FromValue>(
         self,
         keys: impl ToArg,
@@ -342,9 +342,9 @@ pub trait ListCommands: Commands {
     /// seconds (0: forever) for `source` to have an element; `None` on
     /// timeout.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind it
-    /// on that connection until it returns; give it a connection of its own
-    /// when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     fn blmove<T: FromValue>(
         self,
         source: impl ToArg,
@@ -367,9 +367,9 @@ pub trait ListCommands: Commands {
     /// seconds (0: forever) for one of the lists to have an element; `None`
     /// on timeout.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind it
-    /// on that connection until it returns; give it a connection of its own
-    /// when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     fn blmpop<T: FromValue>(
         self,
         timeout: f64,

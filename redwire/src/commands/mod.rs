@@ -40,11 +40,13 @@
 //!
 //! # Where the commands run
 //!
-//! Every command here may be sent on a shared [`Client`](crate::Client). The
-//! blocking ones (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `XREAD` with `BLOCK`,
-//! `WAIT`…) are allowed there too, but they hold every request queued behind
-//! them on that connection until they return: give them a connection of their
-//! own when others share it. Each says so in its docs.
+//! Every command here may be sent on a shared [`Client`](crate::Client)
+//! except the blocking ones (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `XREAD` with
+//! `BLOCK`, `WAIT`…): they hold every caller behind them, and a caller that
+//! gave up could not stop them from popping an element for nobody, so they
+//! run on a dedicated [`Connection`](crate::Connection) (or a pooled one),
+//! which closes itself when their caller gives up. Each says so in its docs;
+//! the shared client refuses them with an error that says where to run them.
 //!
 //! Commands with no typed method go through the raw path:
 //! `client.send(&cmd("ANY").arg(..))`.

@@ -595,10 +595,8 @@ pub trait ServerCommands: Commands {
     /// `numreplicas` replicas, or `timeout_ms` milliseconds pass (0 = forever);
     /// the number of replicas that acknowledged them.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind it
-    /// on that connection until it returns; give it a connection of its own
-    /// when others share it. (On a shared client, "this connection's writes"
-    /// are every caller's.)
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it.
     fn wait(self, numreplicas: u64, timeout_ms: u64) -> Self::Reply<u64> {
         self.command(cmd("WAIT").arg(numreplicas).arg(timeout_ms))
     }

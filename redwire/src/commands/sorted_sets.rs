@@ -743,14 +743,14 @@ pub trait SortedSetCommands: Commands {
     /// forever) for one; the key, the member and its score, `None` on
     /// timeout.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind
-    /// it on that connection until it returns; give it a connection of its
-    /// own when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     ///
     /// ```no_run
-    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
     /// use redwire::prelude::*;
-    /// if let Some((key, job, priority)) = client.bzpopmin::<String>(["jobs"], 5.0).await? {
+    /// if let Some((key, job, priority)) = conn.bzpopmin::<String>(["jobs"], 5.0).await? {
     ///     println!("{job} ({priority}) from {key}");
     /// }
     /// # Ok(()) }
@@ -766,9 +766,9 @@ pub trait SortedSetCommands: Commands {
     /// `BZPOPMAX`: as [`bzpopmin`](Self::bzpopmin), the member with the
     /// highest score.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind
-    /// it on that connection until it returns; give it a connection of its
-    /// own when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     fn bzpopmax<T: FromValue>(
         self,
         keys: impl ToArg,
@@ -780,9 +780,9 @@ pub trait SortedSetCommands: Commands {
     /// `BZMPOP`: as [`zmpop`](Self::zmpop), waiting up to `timeout` seconds
     /// (0: forever) for a set to pop from; `None` on timeout.
     ///
-    /// Blocking: on a shared `Client` it holds every request queued behind
-    /// it on that connection until it returns; give it a connection of its
-    /// own when others share it.
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it. If its caller gives up, the connection is closed
+    /// so that the server pops nothing for nobody.
     fn bzmpop<T: FromValue>(
         self,
         timeout: f64,

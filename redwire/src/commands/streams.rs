@@ -878,14 +878,13 @@ pub trait StreamCommands: Commands {
     /// `XREAD`: the entries after the given id of each stream (`keys` and
     /// `ids` in the same order; `"$"` for only what comes next).
     ///
-    /// Blocking (with [`XReadOptions::block`]): on a shared `Client` it
-    /// holds every request queued behind it on that connection until it
-    /// returns; give it a connection of its own when others share it.
+    /// Blocking (with [`XReadOptions::block`]): then it runs on a dedicated
+    /// `Connection` (or a pooled one); a shared `Client` refuses it.
     ///
     /// ```no_run
-    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
     /// use redwire::prelude::*;
-    /// let reads: StreamReads = client
+    /// let reads: StreamReads = conn
     ///     .xread(["events", "audit"], ["0", "0"], XReadOptions::new().count(10).block(500))
     ///     .await?;
     /// for (stream, entries) in reads {
@@ -906,20 +905,19 @@ pub trait StreamCommands: Commands {
     /// never delivered to the group (they become pending for `consumer`);
     /// with an id, the consumer's own pending entries after it.
     ///
-    /// Blocking (with [`XReadGroupOptions::block`]): on a shared `Client`
-    /// it holds every request queued behind it on that connection until it
-    /// returns; give it a connection of its own when others share it.
+    /// Blocking (with [`XReadGroupOptions::block`]): then it runs on a
+    /// dedicated `Connection` (or a pooled one); a shared `Client` refuses it.
     ///
     /// ```no_run
-    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
     /// use redwire::prelude::*;
-    /// let reads: StreamReads = client
+    /// let reads: StreamReads = conn
     ///     .xreadgroup("mailers", "worker-1", ["mail"], [">"], XReadGroupOptions::new().count(10))
     ///     .await?;
     /// for (stream, entries) in reads {
     ///     for entry in entries {
     ///         // … send it, then:
-    ///         client.xack(&stream, "mailers", [entry.id]).await?;
+    ///         conn.xack(&stream, "mailers", [entry.id]).await?;
     ///     }
     /// }
     /// # Ok(()) }
