@@ -32,6 +32,35 @@ fn cli(server: &RedisServer, args: &[&str]) -> Output {
     run(&all, b"")
 }
 
+/// Starts the tool with `args` and returns it with its stdout, line by line.
+fn streaming(args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = redwire()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in reader.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// Ctrl-C to the tool; its exit code.
+fn interrupt(mut child: std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    child.wait().unwrap().code()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -173,19 +202,7 @@ fn commands_piped_to_stdin_print_every_reply() {
 #[test]
 fn subscribe_streams_messages_until_ctrl_c() {
     let server = RedisServer::start().unwrap();
-    let mut child = redwire()
-        .args(["cli", "-u", &server.url(), "--no-raw", "SUBSCRIBE", "news"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in reader.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (child, rx) = streaming(&["cli", "-u", &server.url(), "--no-raw", "SUBSCRIBE", "news"]);
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !seen.iter().any(|l: &String| l.contains("\"hello\"")) {
@@ -203,14 +220,7 @@ fn subscribe_streams_messages_until_ctrl_c() {
     assert!(seen
         .windows(3)
         .any(|w| w == ["1) \"message\"", "2) \"news\"", "3) \"hello\""]));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "Ctrl-C ends the stream cleanly");
+    assert_eq!(interrupt(child), Some(0), "Ctrl-C ends the stream cleanly");
 }
 
 #[test]
@@ -233,19 +243,7 @@ fn blocking_commands_run_on_a_connection_of_their_own() {
 #[test]
 fn monitor_streams_the_commands_the_server_runs() {
     let server = RedisServer::start().unwrap();
-    let mut child = redwire()
-        .args(["cli", "-u", &server.url(), "--no-raw", "MONITOR"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in reader.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (child, rx) = streaming(&["cli", "-u", &server.url(), "--no-raw", "MONITOR"]);
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !seen
@@ -263,13 +261,7 @@ fn monitor_streams_the_commands_the_server_runs() {
         }
     }
     assert_eq!(seen[0], "OK");
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(interrupt(child), Some(0));
 }
 
 #[test]

@@ -11,20 +11,10 @@ use redwire_testkit::RedisServer;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::config;
+use support::{client_info, config};
 
 async fn connection(server: &RedisServer) -> Connection {
     Connection::connect(config(&server.url())).await.unwrap()
-}
-
-/// A field of `CLIENT INFO` on `conn`.
-async fn client_info(conn: &mut Connection, field: &str) -> String {
-    let info: String = conn.query(&cmd("CLIENT").arg("INFO")).await.unwrap();
-    info.split(' ')
-        .find_map(|f| f.strip_prefix(&format!("{field}=")))
-        .unwrap_or_else(|| panic!("no {field} in {info}"))
-        .trim()
-        .to_string()
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use redwire::prelude::*;
 use redwire::Pool;
 use redwire_testkit::RedisServer;
 use std::time::Duration;
-use support::config;
+use support::{client_info, config};
 
 async fn one_connection_pool(server: &RedisServer) -> Pool {
     Pool::builder(config(&server.url()))
@@ -19,16 +19,6 @@ async fn one_connection_pool(server: &RedisServer) -> Pool {
         .build()
         .await
         .unwrap()
-}
-
-/// A field of `CLIENT INFO` on `conn`.
-async fn client_info(conn: &mut Connection, field: &str) -> String {
-    let info: String = conn.query(&cmd("CLIENT").arg("INFO")).await.unwrap();
-    info.split(' ')
-        .find_map(|f| f.strip_prefix(&format!("{field}=")))
-        .unwrap_or_else(|| panic!("no {field} in {info}"))
-        .trim()
-        .to_string()
 }
 
 #[tokio::test]

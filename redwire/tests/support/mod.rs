@@ -134,3 +134,16 @@ pub async fn dedicated(client: &redwire::Client) -> redwire::Connection {
         .await
         .expect("connect a dedicated connection")
 }
+
+/// A field of `CLIENT INFO` on a dedicated connection (`db`, `name`, `multi`…).
+pub async fn client_info(conn: &mut redwire::Connection, field: &str) -> String {
+    let info: String = conn
+        .query(&redwire::cmd("CLIENT").arg("INFO"))
+        .await
+        .unwrap();
+    info.split(' ')
+        .find_map(|f| f.strip_prefix(&format!("{field}=")))
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+        .trim()
+        .to_string()
+}
