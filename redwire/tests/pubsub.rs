@@ -268,3 +268,23 @@ async fn pushes_on_a_shared_client_are_delivered_and_never_taken_for_replies() {
     }
     assert_eq!(pushes.dropped(), 0);
 }
+
+#[tokio::test]
+async fn the_monitor_feed_shows_the_commands_the_server_runs() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let mut monitor = redwire::Monitor::connect(config(&server.url())).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        // Until the feed has started.
+        client.set("watched", "1").await.unwrap();
+        let line = tokio::time::timeout(Duration::from_millis(200), monitor.recv()).await;
+        if let Ok(Some(line)) = line {
+            let line = String::from_utf8(line.unwrap().to_vec()).unwrap();
+            if line.contains(r#""SET" "watched" "1""#) {
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no SET in the feed");
+    }
+}
