@@ -180,6 +180,35 @@ fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String
             spread(cells, |c| c.cpu_us, 2),
         );
     }
+    // Paired within each run, so that what the shared machine did during a
+    // run weighs on both sides of the ratio.
+    for runtime in &args.runtimes {
+        let of = |name: &str| {
+            cells
+                .iter()
+                .position(|(rt, c)| rt == runtime && c == name)
+                .map(|i| &runs[i])
+        };
+        let Some(me) = of("redwire") else { continue };
+        let peers: Vec<&Vec<Cell>> = ["bb8-redis", "deadpool-redis"]
+            .iter()
+            .filter_map(|p| of(p))
+            .collect();
+        if peers.is_empty() || peers.iter().any(|p| p.len() != me.len()) {
+            continue;
+        }
+        let ratios: Vec<Cell> = (0..me.len())
+            .map(|i| Cell {
+                ops: me[i].ops / peers.iter().map(|p| p[i].ops).fold(0.0, f64::max),
+                ..Cell::default()
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "\n{runtime}: redwire ops/s ÷ the better peer's in the same run: {}",
+            spread(&ratios, |c| c.ops, 2)
+        );
+    }
     s
 }
 
@@ -309,7 +338,7 @@ impl Load {
     async fn set(&self) {
         match self {
             Load::Redwire(pool) => {
-                let conn = pool.get().await.expect("checkout");
+                let mut conn = pool.get().await.expect("checkout");
                 conn.send(&redwire::cmd("SET").arg(KEY).arg(VALUE))
                     .await
                     .expect("SET");

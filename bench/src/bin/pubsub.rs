@@ -212,6 +212,36 @@ fn report(args: &Args, runs: &[Vec<Cell>]) -> String {
             spread(cells, |c| c.cpu_us, 2),
         );
     }
+    // Paired within each run, so that what the shared machine did during a
+    // run weighs on both sides of the ratio.
+    let of = |name: &str| {
+        args.clients
+            .iter()
+            .position(|c| c == name)
+            .map(|i| &runs[i])
+    };
+    if let Some(me) = of("redwire") {
+        let peers: Vec<&Vec<Cell>> = args
+            .clients
+            .iter()
+            .filter(|c| *c != "redwire")
+            .filter_map(|c| of(c))
+            .collect();
+        if !peers.is_empty() && peers.iter().all(|p| p.len() == me.len()) {
+            let ratios: Vec<Cell> = (0..me.len())
+                .map(|i| Cell {
+                    recv_rate: me[i].recv_rate
+                        / peers.iter().map(|p| p[i].recv_rate).fold(0.0, f64::max),
+                    ..Cell::default()
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "\nredwire received msg/s ÷ the better peer's in the same run: {}",
+                spread(&ratios, |c| c.recv_rate, 2)
+            );
+        }
+    }
     s
 }
 
@@ -290,7 +320,10 @@ fn run_child(args: &Args) -> Cell {
         let cpu1 = process_cpu();
         let published = publisher.join().expect("publisher thread");
         if LAGGED.load(Ordering::Relaxed) > 0 {
-            eprintln!("dropped by the broadcast channel: {}", LAGGED.load(Ordering::Relaxed));
+            eprintln!(
+                "dropped by the broadcast channel: {}",
+                LAGGED.load(Ordering::Relaxed)
+            );
         }
         let sub_cpu = (cpu1 - cpu0).saturating_sub(published.cpu);
         Cell {
