@@ -10,11 +10,14 @@
 //! - **On return** (synchronous): a connection that was closed, aborted (a
 //!   blocking command's caller gave up: the socket is closed so the server
 //!   pops nothing for nobody), or whose mode or name changed, is discarded.
-//! - **On checkout**, before a connection that sat in the pool is handed out:
-//!   its session is cleared if it is not clean (`DISCARD` an open `MULTI`,
-//!   `UNWATCH`, `SELECT` back), then `PING` proves it alive. The `PING` also
-//!   comes after every reply the previous user left unread, which the actor
-//!   reads and drops, never handing one to the next user.
+//! - **On checkout**: its session is cleared if it is not clean (`DISCARD` an
+//!   open `MULTI`, `UNWATCH`, `SELECT` back), and a connection that sat in
+//!   the pool longer than [`check_idle_after`](PoolBuilder::check_idle_after)
+//!   (1 s by default) proves itself alive with a `PING` first. One back
+//!   sooner is handed out at once if its socket is still up: a `PING` on
+//!   every checkout would double the round trips of a busy pool (the peers
+//!   do that). Replies the previous user left unread never reach the next
+//!   one: the actor reads and drops them.
 //!
 //! Connections are never re-made under a user: a dedicated connection ends
 //! with its socket, and the pool makes a new one.
@@ -33,6 +36,8 @@ use std::time::Duration;
 /// What the pool knows how to make and check.
 struct Manager {
     config: Config,
+    /// A connection idle longer than this is checked with a `PING`.
+    check_idle_after: Duration,
 }
 
 impl bb8::ManageConnection for Manager {
@@ -44,8 +49,17 @@ impl bb8::ManageConnection for Manager {
     }
 
     async fn is_valid(&self, conn: &mut Connection) -> Result<()> {
+        if conn.is_closed() {
+            return Err(Error::closed("the pooled connection was lost"));
+        }
         if !conn.is_clean() {
             conn.reset().await?;
+        }
+        let fresh = conn
+            .returned
+            .is_some_and(|at| at.elapsed() < self.check_idle_after);
+        if fresh {
+            return Ok(());
         }
         let pong: Value = conn.send(&cmd("PING")).await?;
         match pong {
@@ -58,6 +72,7 @@ impl bb8::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.returned = Some(std::time::Instant::now());
         !conn.is_reusable()
     }
 }
@@ -109,9 +124,18 @@ pub struct PoolBuilder {
     checkout_timeout: Duration,
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
+    check_idle_after: Duration,
 }
 
 impl PoolBuilder {
+    /// Check a connection with a `PING` before handing it out when it sat
+    /// in the pool longer than this (default 1 s; zero: every time).
+    #[must_use]
+    pub fn check_idle_after(mut self, idle: Duration) -> Self {
+        self.check_idle_after = idle;
+        self
+    }
+
     /// At most this many connections, in use and idle (default 16).
     #[must_use]
     pub fn max_size(mut self, max_size: u32) -> Self {
@@ -181,6 +205,7 @@ impl PoolBuilder {
             .test_on_check_out(true);
         let manager = Manager {
             config: self.config,
+            check_idle_after: self.check_idle_after,
         };
         (builder, manager)
     }
@@ -222,8 +247,8 @@ impl Pool {
     }
 
     /// A builder with the defaults: 16 connections at most, none kept idle,
-    /// 5 s to check one out, idle ones closed after 10 minutes, every one
-    /// after 30.
+    /// 5 s to check one out, a `PING` for one idle over 1 s, idle ones closed
+    /// after 10 minutes, every one after 30.
     pub fn builder(config: Config) -> PoolBuilder {
         PoolBuilder {
             config,
@@ -232,6 +257,7 @@ impl Pool {
             checkout_timeout: Duration::from_secs(5),
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
+            check_idle_after: Duration::from_secs(1),
         }
     }
 

@@ -113,7 +113,13 @@ async fn min_idle_idle_timeout_and_max_lifetime() {
 async fn a_broken_connection_is_replaced() {
     let server = RedisServer::start().unwrap();
     let client = Client::connect(config(&server.url())).await.unwrap();
-    let pool = one_connection_pool(&server).await;
+    // Checked on every checkout: the kill is found however soon it comes.
+    let pool = Pool::builder(config(&server.url()))
+        .max_size(1)
+        .check_idle_after(Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
     let id: i64 = pool
         .get()
         .await
@@ -256,4 +262,27 @@ async fn a_transaction_on_the_pool() {
     assert_eq!(results.len(), 1);
     let mut conn = pool.get().await.unwrap();
     assert_eq!(conn.get::<i64>("stock").await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn only_a_connection_that_sat_idle_is_pinged_before_reuse() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pool = Pool::builder(config(&server.url()))
+        .max_size(1)
+        .check_idle_after(Duration::from_millis(300))
+        .build()
+        .await
+        .unwrap();
+    let _ = pool.get().await.unwrap();
+    let before = support::calls(&client, "ping").await;
+    for _ in 0..50 {
+        let mut conn = pool.get().await.unwrap();
+        conn.incr("n").await.unwrap();
+    }
+    assert_eq!(support::calls(&client, "ping").await, before, "a busy pool pinged");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut conn = pool.get().await.unwrap();
+    conn.incr("n").await.unwrap();
+    assert_eq!(support::calls(&client, "ping").await, before + 1);
 }

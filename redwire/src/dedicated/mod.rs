@@ -62,6 +62,8 @@ pub use transaction::TRANSACTION_RETRY;
 pub struct Connection {
     link: Link,
     session: Session,
+    /// When a pool last took it back.
+    pub(crate) returned: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -91,6 +93,7 @@ impl Connection {
                 Link::connect(config, Kind::Dedicated(sink), Some(pushes)).await?
             },
             session: Session::default(),
+            returned: None,
         })
     }
 
