@@ -121,3 +121,33 @@ async fn certificates_are_read_once() {
         Value::Simple("PONG".into())
     );
 }
+
+#[tokio::test]
+async fn subscribers_monitors_and_dedicated_connections_speak_tls_too() {
+    let server = RedisServer::builder().tls(true).start().unwrap();
+    let tls = TlsConfig::default().ca_file(server.tls_ca_cert_path().unwrap());
+    let config = tls_config(&server, tls);
+    let client = Client::connect(config.clone()).await.unwrap();
+    let (subscriber, mut messages) = redwire::Subscriber::connect(config.clone()).await.unwrap();
+    subscriber.subscribe("secure").await.unwrap();
+    let receivers: i64 = client
+        .query(&cmd("PUBLISH").arg("secure").arg("hi"))
+        .await
+        .unwrap();
+    assert_eq!(receivers, 1);
+    let message = messages.recv().await.unwrap().unwrap();
+    assert_eq!(message.payload, "hi");
+
+    let mut monitor = redwire::Monitor::connect(config.clone()).await.unwrap();
+    let mut conn = redwire::Connection::connect(config).await.unwrap();
+    loop {
+        conn.send(&cmd("SET").arg("seen").arg(1)).await.unwrap();
+        let line =
+            tokio::time::timeout(std::time::Duration::from_millis(200), monitor.recv()).await;
+        if let Ok(Some(Ok(line))) = line {
+            if String::from_utf8_lossy(&line).contains("\"SET\" \"seen\"") {
+                break;
+            }
+        }
+    }
+}
