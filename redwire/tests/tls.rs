@@ -140,7 +140,9 @@ async fn subscribers_monitors_and_dedicated_connections_speak_tls_too() {
 
     let mut monitor = redwire::Monitor::connect(config.clone()).await.unwrap();
     let mut conn = redwire::Connection::connect(config).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
+        assert!(std::time::Instant::now() < deadline, "no SET in the feed");
         conn.send(&cmd("SET").arg("seen").arg(1)).await.unwrap();
         let line =
             tokio::time::timeout(std::time::Duration::from_millis(200), monitor.recv()).await;
