@@ -100,6 +100,7 @@
 
 mod args;
 mod client;
+pub mod cluster;
 mod cmd;
 pub mod commands;
 mod config;
