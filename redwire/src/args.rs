@@ -256,6 +256,12 @@ mod tests {
             args(&c),
             ["1", "2", "3", "3", "s", "k", "v", "f", "1.5", "some"]
         );
+        let c = cmd("X")
+            .arg(Box::new("boxed"))
+            .arg(std::collections::HashSet::from(["only"]))
+            .arg(std::borrow::Cow::Borrowed(&b"cow"[..]))
+            .arg(());
+        assert_eq!(args(&c), ["boxed", "only", "cow"]);
         // Bytes stay one argument however they are held.
         let c = cmd("X")
             .arg(vec![0u8, 1])

@@ -285,3 +285,45 @@ fn transaction_results(mut frames: Vec<Frame>) -> Result<Vec<Result<Value>>> {
         _ => Err(Error::protocol("unexpected reply to EXEC")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::cmd;
+    use crate::commands::StringCommands;
+
+    #[test]
+    fn typed_entries_get_their_index_and_the_pipeline_counts_them() {
+        let mut p = Pipeline::new();
+        assert!(p.is_empty() && p.is_shareable() && !p.is_atomic());
+        let a = p.incr("a");
+        let b = p.get::<String>("b");
+        assert_eq!((a.index(), b.index(), p.len()), (0, 1, 2));
+        assert_eq!(format!("{b:?}"), "Slot(1)");
+        p.add(cmd("WATCH").arg("k"));
+        assert!(!p.is_shareable());
+        assert!(p.atomic().is_atomic());
+        // MULTI, three entries, EXEC.
+        assert_eq!(p.wire().1, 5);
+    }
+
+    #[test]
+    fn a_nil_exec_is_an_aborted_transaction() {
+        let frames = vec![
+            Frame::Simple("OK".into()),
+            Frame::Simple("QUEUED".into()),
+            Frame::Null,
+        ];
+        let err = transaction_results(frames).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Aborted);
+        let frames = vec![
+            Frame::Simple("OK".into()),
+            Frame::Simple("QUEUED".into()),
+            Frame::Array(vec![Frame::Integer(1)]),
+        ];
+        assert_eq!(
+            transaction_results(frames).unwrap()[0].as_ref().unwrap(),
+            &Value::Int(1)
+        );
+    }
+}

@@ -280,7 +280,11 @@ async fn only_a_connection_that_sat_idle_is_pinged_before_reuse() {
         let mut conn = pool.get().await.unwrap();
         conn.incr("n").await.unwrap();
     }
-    assert_eq!(support::calls(&client, "ping").await, before, "a busy pool pinged");
+    assert_eq!(
+        support::calls(&client, "ping").await,
+        before,
+        "a busy pool pinged"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let mut conn = pool.get().await.unwrap();
     conn.incr("n").await.unwrap();

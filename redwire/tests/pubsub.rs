@@ -273,7 +273,9 @@ async fn pushes_on_a_shared_client_are_delivered_and_never_taken_for_replies() {
 async fn the_monitor_feed_shows_the_commands_the_server_runs() {
     let server = RedisServer::start().unwrap();
     let client = Client::connect(config(&server.url())).await.unwrap();
-    let mut monitor = redwire::Monitor::connect(config(&server.url())).await.unwrap();
+    let mut monitor = redwire::Monitor::connect(config(&server.url()))
+        .await
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         // Until the feed has started.

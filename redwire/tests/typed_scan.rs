@@ -45,6 +45,17 @@ async fn scan_yields_every_key_and_ends() {
         }
         assert!(count >= all.len());
         assert!(stream.next().await.is_none(), "an ended scan stays ended");
+
+        // As a futures Stream.
+        let mut stream = client.scan::<String>(ScanOptions::new().count(1000));
+        let mut polled = 0;
+        while let Some(key) =
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await
+        {
+            key.unwrap();
+            polled += 1;
+        }
+        assert!(polled >= all.len());
     }
 }
 

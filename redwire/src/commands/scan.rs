@@ -259,3 +259,30 @@ pub trait ScanCommands: Commands + Copy {
 }
 
 impl<C: Commands + Copy> ScanCommands for C {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_a_cursor_and_its_items() {
+        let page = ScanPage::<String>::from_value(Value::Array(vec![
+            Value::Bulk("17".into()),
+            Value::Array(vec![Value::Bulk("k".into())]),
+        ]))
+        .unwrap();
+        assert_eq!(
+            page,
+            ScanPage {
+                cursor: 17,
+                items: vec!["k".to_string()]
+            }
+        );
+        let three = Value::Array(vec![
+            Value::Bulk("0".into()),
+            Value::Array(vec![]),
+            Value::Nil,
+        ]);
+        assert!(ScanPage::<String>::from_value(three).is_err());
+    }
+}

@@ -144,3 +144,21 @@ impl ScriptCall {
         head
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_shows_its_digest_and_keeps_its_source() {
+        let s = Script::new("return 1");
+        assert_eq!(s.source(), b"return 1");
+        assert_eq!(
+            format!("{s:?}"),
+            "Script(e0e1f9fabfc9d4800c877a703b823ac0578ff8db)"
+        );
+        let eval = s.key("k").arg(2).eval();
+        let args: Vec<&[u8]> = eval.args_iter().collect();
+        assert_eq!(args, [&b"EVAL"[..], b"return 1", b"1", b"k", b"2"]);
+    }
+}

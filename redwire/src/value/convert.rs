@@ -440,6 +440,40 @@ mod tests {
             FromValue::from_value(Value::Array(vec![Value::Array(vec![bulk("k"), bulk("7")])]))
                 .unwrap();
         assert_eq!(nested, [[("k".to_string(), 7)]]);
+        assert_eq!(f32::from_value(bulk("0.5")).unwrap(), 0.5);
+        assert!(bool::from_value(Value::Simple("OK".into())).unwrap());
+        assert!(bool::from_value(Value::Simple("QUEUED".into())).is_err());
+        assert!(bool::from_value(bulk("1")).unwrap());
+        assert!(!bool::from_value(bulk("0")).unwrap());
+        let three = Value::Array(vec![bulk("b"), bulk("a"), bulk("b")]);
+        assert_eq!(
+            VecDeque::<String>::from_value(three.clone()).unwrap(),
+            ["b", "a", "b"]
+        );
+        assert_eq!(
+            HashSet::<String>::from_value(three.clone()).unwrap().len(),
+            2
+        );
+        assert_eq!(
+            BTreeSet::<String>::from_value(three)
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        // A list of pairs must be pairs throughout.
+        let ragged = Value::Array(vec![
+            Value::Array(vec![bulk("k"), bulk("1")]),
+            Value::Array(vec![bulk("k2")]),
+        ]);
+        assert!(HashMap::<String, String>::from_value(ragged).is_err());
+        assert!(<()>::from_value(Value::Int(1)).is_ok());
+        assert_eq!(
+            <()>::from_value(Value::Error(Error::server("ERR no")))
+                .unwrap_err()
+                .code(),
+            Some("ERR")
+        );
         let t: (String, i64, Option<f64>) =
             FromValue::from_value(Value::Array(vec![bulk("s"), Value::Int(2), Value::Nil]))
                 .unwrap();
