@@ -211,12 +211,13 @@ async fn tcp_keepalive_is_set_on_the_socket() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
         let local = format!(":{port:04X}");
+        // The established socket (`st` 01): an old one on the same port may
+        // linger in TIME_WAIT.
         let socket = table
             .lines()
             .find(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .is_some_and(|a| a.ends_with(&local))
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                fields.get(1).is_some_and(|a| a.ends_with(&local)) && fields.get(3) == Some(&"01")
             })
             .unwrap_or_else(|| panic!("port {port} not in /proc/net/tcp"));
         let state = socket.split_whitespace().nth(5).unwrap();

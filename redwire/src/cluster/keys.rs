@@ -40,7 +40,11 @@ enum Find {
     /// only 1/limit of what remains.
     Range { last: i64, step: i64, limit: i64 },
     /// A count at `count_at`, keys from `first`, every `step`.
-    KeyNum { count_at: i64, first: i64, step: i64 },
+    KeyNum {
+        count_at: i64,
+        first: i64,
+        step: i64,
+    },
 }
 
 /// The key layouts of every command a server knows, by lowercase name
@@ -120,7 +124,10 @@ impl CommandTable {
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
         let layout = match (self.with_subcommands.contains(&name), args.get(1)) {
             (true, Some(sub)) => {
-                let full = format!("{name}|{}", String::from_utf8_lossy(sub).to_ascii_lowercase());
+                let full = format!(
+                    "{name}|{}",
+                    String::from_utf8_lossy(sub).to_ascii_lowercase()
+                );
                 self.layouts.get(&full)
             }
             _ => self.layouts.get(&name),
@@ -155,7 +162,9 @@ impl Spec {
                 let found = if *from >= 0 {
                     (*from..len).find(|&i| args[i as usize].eq_ignore_ascii_case(keyword))
                 } else {
-                    (1..=at(*from)).rev().find(|&i| args[i as usize].eq_ignore_ascii_case(keyword))
+                    (1..=at(*from))
+                        .rev()
+                        .find(|&i| args[i as usize].eq_ignore_ascii_case(keyword))
                 };
                 match found {
                     Some(i) => i + 1,
@@ -177,7 +186,11 @@ impl Spec {
                 };
                 (start, end, step.max(1))
             }
-            Find::KeyNum { count_at, first, step } => {
+            Find::KeyNum {
+                count_at,
+                first,
+                step,
+            } => {
                 let Some(count) = args
                     .get((start + count_at) as usize)
                     .and_then(|c| std::str::from_utf8(c).ok()?.parse::<i64>().ok())
@@ -204,10 +217,12 @@ fn parse_specs(specs: Value) -> Result<Vec<Spec>> {
     let mut out = Vec::new();
     for spec in Vec::<Value>::from_value(specs)? {
         let fields = map(spec)?;
-        let (Some(begin), Some(find)) = (fields.get("begin_search"), fields.get("find_keys")) else {
+        let (Some(begin), Some(find)) = (fields.get("begin_search"), fields.get("find_keys"))
+        else {
             continue;
         };
-        let (Some(begin), Some(find)) = (parse_begin(begin.clone())?, parse_find(find.clone())?) else {
+        let (Some(begin), Some(find)) = (parse_begin(begin.clone())?, parse_find(find.clone())?)
+        else {
             // An "unknown" search: the server cannot say; nor can we.
             continue;
         };

@@ -1,0 +1,318 @@
+//! The slot map: which primary (and which replicas) serve each of the 16,384
+//! slots, read from `CLUSTER SHARDS` (Redis 7) or, on older servers,
+//! `CLUSTER SLOTS`, in either protocol; and changed one slot at a time when a
+//! `MOVED` redirection says so.
+//!
+//! A node's address is its preferred endpoint as the server reports it; an
+//! unknown one (`?` or empty, as a node that does not know its own address
+//! answers) is the address the map was read from.
+
+use super::slot::SLOTS;
+use crate::error::{Error, Result};
+use crate::value::convert::pairs;
+use crate::value::{FromValue, Value};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A node's address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct NodeAddr {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+impl fmt::Display for NodeAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl NodeAddr {
+    /// Reads `host:port` (as `MOVED` and `ASK` give it), or `[v6]:port`.
+    pub(crate) fn parse(text: &str, fallback_host: &str) -> Option<NodeAddr> {
+        let (host, port) = text.rsplit_once(':')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = if host.is_empty() || host == "?" {
+            fallback_host
+        } else {
+            host
+        };
+        Some(NodeAddr {
+            host: host.to_string(),
+            port: port.parse().ok()?,
+        })
+    }
+}
+
+/// One range of slots and who serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Range {
+    start: u16,
+    end: u16,
+    primary: NodeAddr,
+    replicas: Vec<NodeAddr>,
+}
+
+/// Who serves every slot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SlotMap {
+    /// Per slot, an index into `ranges`.
+    owner: Vec<Option<u32>>,
+    ranges: Vec<Range>,
+}
+
+impl SlotMap {
+    fn from_ranges(ranges: Vec<Range>) -> SlotMap {
+        let mut owner = vec![None; SLOTS as usize];
+        for (i, r) in ranges.iter().enumerate() {
+            for slot in r.start..=r.end.min(SLOTS - 1) {
+                owner[slot as usize] = Some(i as u32);
+            }
+        }
+        SlotMap { owner, ranges }
+    }
+
+    /// The primary serving `slot`, if any does.
+    pub(crate) fn primary(&self, slot: u16) -> Option<&NodeAddr> {
+        let i = (*self.owner.get(slot as usize)?)?;
+        Some(&self.ranges[i as usize].primary)
+    }
+
+    /// The replicas of `slot`'s primary.
+    pub(crate) fn replicas(&self, slot: u16) -> &[NodeAddr] {
+        match self.owner.get(slot as usize).copied().flatten() {
+            Some(i) => &self.ranges[i as usize].replicas,
+            None => &[],
+        }
+    }
+
+    /// Every primary, once each.
+    pub(crate) fn primaries(&self) -> Vec<&NodeAddr> {
+        let mut all: Vec<&NodeAddr> = self.ranges.iter().map(|r| &r.primary).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// True when every slot is served.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.owner.len() == SLOTS as usize && self.owner.iter().all(Option::is_some)
+    }
+
+    /// `MOVED slot addr`: that slot is served by `addr` from now on.
+    pub(crate) fn moved(&mut self, slot: u16, addr: NodeAddr) {
+        if self.owner.len() != SLOTS as usize {
+            self.owner = vec![None; SLOTS as usize];
+        }
+        self.ranges.push(Range {
+            start: slot,
+            end: slot,
+            primary: addr,
+            replicas: Vec::new(),
+        });
+        self.owner[slot as usize] = Some(self.ranges.len() as u32 - 1);
+    }
+
+    /// The reply of `CLUSTER SHARDS`, read from `from_host`.
+    pub(crate) fn from_shards(reply: Value, from_host: &str) -> Result<SlotMap> {
+        let mut ranges = Vec::new();
+        for shard in Vec::<Value>::from_value(reply)? {
+            let shard = fields(shard)?;
+            let slots = Vec::<u16>::from_value(shard.get("slots").cloned().unwrap_or(Value::Nil))?;
+            let mut primary = None;
+            let mut replicas = Vec::new();
+            for node in Vec::<Value>::from_value(shard.get("nodes").cloned().unwrap_or(Value::Nil))?
+            {
+                let node = fields(node)?;
+                let text = |k: &str| {
+                    node.get(k)
+                        .cloned()
+                        .and_then(|v| String::from_value(v).ok())
+                        .unwrap_or_default()
+                };
+                if text("health") == "fail" {
+                    continue;
+                }
+                let port = node
+                    .get("port")
+                    .or_else(|| node.get("tls-port"))
+                    .cloned()
+                    .map(u16::from_value)
+                    .transpose()?;
+                let Some(port) = port else { continue };
+                let endpoint = match text("endpoint") {
+                    e if e.is_empty() || e == "?" => from_host.to_string(),
+                    e => e,
+                };
+                let addr = NodeAddr {
+                    host: endpoint,
+                    port,
+                };
+                if text("role") == "master" {
+                    primary = Some(addr);
+                } else {
+                    replicas.push(addr);
+                }
+            }
+            let Some(primary) = primary else { continue };
+            for pair in slots.chunks(2) {
+                if let [start, end] = *pair {
+                    ranges.push(Range {
+                        start,
+                        end,
+                        primary: primary.clone(),
+                        replicas: replicas.clone(),
+                    });
+                }
+            }
+        }
+        Ok(SlotMap::from_ranges(ranges))
+    }
+
+    /// The reply of `CLUSTER SLOTS`, read from `from_host`.
+    pub(crate) fn from_slots(reply: Value, from_host: &str) -> Result<SlotMap> {
+        let mut ranges = Vec::new();
+        for entry in Vec::<Value>::from_value(reply)? {
+            let mut items = Vec::<Value>::from_value(entry)?.into_iter();
+            let (Some(start), Some(end)) = (items.next(), items.next()) else {
+                return Err(Error::protocol("a CLUSTER SLOTS entry without its range"));
+            };
+            let (start, end) = (u16::from_value(start)?, u16::from_value(end)?);
+            let mut nodes = items.map(|node| -> Result<NodeAddr> {
+                let mut parts = Vec::<Value>::from_value(node)?.into_iter();
+                let host = parts
+                    .next()
+                    .map(String::from_value)
+                    .transpose()?
+                    .unwrap_or_default();
+                let port = parts
+                    .next()
+                    .map(u16::from_value)
+                    .transpose()?
+                    .ok_or_else(|| Error::protocol("a CLUSTER SLOTS node without a port"))?;
+                let host = if host.is_empty() || host == "?" {
+                    from_host.to_string()
+                } else {
+                    host
+                };
+                Ok(NodeAddr { host, port })
+            });
+            let Some(primary) = nodes.next().transpose()? else {
+                continue;
+            };
+            let replicas = nodes.collect::<Result<Vec<_>>>()?;
+            ranges.push(Range {
+                start,
+                end,
+                primary,
+                replicas,
+            });
+        }
+        Ok(SlotMap::from_ranges(ranges))
+    }
+}
+
+/// A RESP3 map or a RESP2 flat array, by field name.
+fn fields(value: Value) -> Result<HashMap<String, Value>> {
+    pairs(value, "a map")?
+        .into_iter()
+        .map(|(k, v)| Ok((String::from_value(k)?, v)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    fn node(endpoint: &str, port: i64, role: &str) -> Value {
+        Value::Map(vec![
+            (bulk("id"), bulk("abc")),
+            (bulk("port"), Value::Int(port)),
+            (bulk("ip"), bulk("127.0.0.1")),
+            (bulk("endpoint"), bulk(endpoint)),
+            (bulk("role"), bulk(role)),
+            (bulk("replication-offset"), Value::Int(0)),
+            (bulk("health"), bulk("online")),
+        ])
+    }
+
+    #[test]
+    fn shards_and_slots_give_the_same_map() {
+        let shards = Value::Array(vec![
+            Value::Map(vec![
+                (
+                    bulk("slots"),
+                    Value::Array(vec![Value::Int(0), Value::Int(8191)]),
+                ),
+                (
+                    bulk("nodes"),
+                    Value::Array(vec![
+                        node("10.0.0.1", 7000, "master"),
+                        node("10.0.0.2", 7001, "replica"),
+                    ]),
+                ),
+            ]),
+            Value::Map(vec![
+                (
+                    bulk("slots"),
+                    Value::Array(vec![Value::Int(8192), Value::Int(16383)]),
+                ),
+                (bulk("nodes"), Value::Array(vec![node("?", 7002, "master")])),
+            ]),
+        ]);
+        let from_shards = SlotMap::from_shards(shards, "seed").unwrap();
+        let slots = Value::Array(vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(8191),
+                Value::Array(vec![bulk("10.0.0.1"), Value::Int(7000), bulk("abc")]),
+                Value::Array(vec![bulk("10.0.0.2"), Value::Int(7001), bulk("def")]),
+            ]),
+            Value::Array(vec![
+                Value::Int(8192),
+                Value::Int(16383),
+                Value::Array(vec![bulk("?"), Value::Int(7002), bulk("ghi")]),
+            ]),
+        ]);
+        let from_slots = SlotMap::from_slots(slots, "seed").unwrap();
+        for map in [&from_shards, &from_slots] {
+            assert!(map.is_complete());
+            assert_eq!(map.primary(0).unwrap().to_string(), "10.0.0.1:7000");
+            assert_eq!(map.replicas(100)[0].to_string(), "10.0.0.2:7001");
+            assert_eq!(map.primary(16383).unwrap().to_string(), "seed:7002");
+            assert_eq!(map.primaries().len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_moved_slot_changes_that_slot_only() {
+        let slots = Value::Array(vec![Value::Array(vec![
+            Value::Int(0),
+            Value::Int(16383),
+            Value::Array(vec![bulk("a"), Value::Int(1)]),
+        ])]);
+        let mut map = SlotMap::from_slots(slots, "seed").unwrap();
+        let b = NodeAddr::parse("b:2", "seed").unwrap();
+        map.moved(42, b.clone());
+        assert_eq!(map.primary(42), Some(&b));
+        assert_eq!(map.primary(41).unwrap().host, "a");
+        assert_eq!(
+            NodeAddr::parse("[::1]:7000", "x").unwrap().to_string(),
+            "[::1]:7000"
+        );
+        assert_eq!(
+            NodeAddr::parse(":7000", "seed").unwrap().to_string(),
+            "seed:7000"
+        );
+        assert!(NodeAddr::parse("nonsense", "x").is_none());
+        assert!(!SlotMap::default().is_complete());
+    }
+}
