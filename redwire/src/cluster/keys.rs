@@ -136,6 +136,7 @@ impl CommandTable {
     }
 
     /// True when the server knows the command.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn knows(&self, name: &[u8]) -> bool {
         self.layouts
             .contains_key(&String::from_utf8_lossy(name).to_ascii_lowercase())

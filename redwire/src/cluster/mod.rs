@@ -5,11 +5,10 @@
 //! `MOVED`). The cluster client that routes with them is being built on the
 //! same connection actor, one per node.
 
-// Used by the cluster client, which is being built on them.
-#[cfg_attr(not(test), allow(dead_code))]
+mod client;
 mod keys;
 mod slot;
-#[cfg_attr(not(test), allow(dead_code))]
 mod topology;
 
+pub use client::ClusterClient;
 pub use slot::{key_slot, SLOTS};

@@ -1,0 +1,376 @@
+//! [`ClusterClient`]: one shared [`Client`] (one connection actor) per node,
+//! and the routing between them.
+//!
+//! **Routing.** A command's keys (found with the server's own key
+//! specifications) give its slot; the slot map gives the primary. A command
+//! whose keys hash to different slots is refused before anything is sent,
+//! naming the slots; one without keys goes to any primary.
+//!
+//! **Redirections.** `MOVED`: the map learns that slot's new owner at once,
+//! the command is sent there, and the whole map is read again in the
+//! background (one refresh at a time, however many `MOVED`s arrive). `ASK`:
+//! `ASKING` and the command are written together to the target, and the map
+//! is left alone. `TRYAGAIN` and `CLUSTERDOWN`: sent again after a backoff,
+//! within the command's deadline. At most 16 redirections: a loop of them
+//! ends in an error, not a spin.
+//!
+//! **Failures.** A request the node may have run (it was written, then the
+//! connection dropped) fails with `may_have_executed`, as on one connection:
+//! nothing is sent twice silently. One that certainly was not sent (the node
+//! cannot be reached) makes the map be read again, from the other nodes or
+//! the seeds, and is sent where the new map says.
+
+use super::keys::CommandTable;
+use super::slot::key_slot;
+use super::topology::{NodeAddr, SlotMap};
+use crate::client::Client;
+use crate::cmd::{cmd, Cmd};
+use crate::config::{Addr, Config};
+use crate::error::{Error, ErrorKind, Result};
+use crate::pipeline::Pipeline;
+use crate::value::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// Redirections followed for one command before giving up.
+const MAX_REDIRECTS: u32 = 16;
+
+/// A Redis Cluster client: the typed API and the raw path, routed by slot.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use redwire::prelude::*;
+/// use redwire::cluster::ClusterClient;
+///
+/// let cluster = ClusterClient::connect(vec!["redis://10.0.0.1:7000".parse()?]).await?;
+/// cluster.set("user:1", "Ada").await?;
+/// let name: Option<String> = cluster.get("user:1").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClusterClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The first seed's configuration: credentials, timeouts, TLS; each
+    /// node's client gets it with the node's address.
+    template: Config,
+    seeds: Vec<Config>,
+    state: RwLock<State>,
+    /// One refresh of the map at a time.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+struct State {
+    map: SlotMap,
+    nodes: HashMap<NodeAddr, Client>,
+    commands: Arc<CommandTable>,
+}
+
+impl std::fmt::Debug for ClusterClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("ClusterClient")
+            .field("primaries", &state.map.primaries().len())
+            .field("connections", &state.nodes.len())
+            .finish()
+    }
+}
+
+/// Where a command goes.
+enum Route {
+    Slot(u16),
+    AnyPrimary,
+}
+
+impl ClusterClient {
+    /// Connects to the first seed that answers, reads the slot map and the
+    /// server's commands; fails with the last seed's error when none does.
+    pub async fn connect(seeds: Vec<Config>) -> Result<ClusterClient> {
+        let Some(template) = seeds.first().cloned() else {
+            return Err(Error::config(
+                "a cluster client needs at least one seed address",
+            ));
+        };
+        let inner = Arc::new(Inner {
+            template,
+            seeds,
+            state: RwLock::new(State {
+                map: SlotMap::default(),
+                nodes: HashMap::new(),
+                commands: Arc::new(CommandTable::default()),
+            }),
+            refreshing: tokio::sync::Mutex::new(()),
+        });
+        let client = ClusterClient { inner };
+        client.refresh(true).await?;
+        Ok(client)
+    }
+
+    /// Reads the slot map again, from a known primary or else a seed.
+    /// `commands`: also read the command table.
+    async fn refresh(&self, commands: bool) -> Result<()> {
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let mut sources: Vec<Config> = {
+            let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+            state
+                .map
+                .primaries()
+                .into_iter()
+                .map(|a| self.node_config(a))
+                .collect()
+        };
+        sources.extend(self.inner.seeds.iter().cloned());
+        let mut last_error = None;
+        for source in sources {
+            let host = match source.addr() {
+                Addr::Tcp { host, .. } => host.clone(),
+                Addr::Unix(_) => String::new(),
+            };
+            let attempt = async {
+                let client = Client::connect(source).await?;
+                let map = match client.send(&cmd("CLUSTER").arg("SHARDS")).await {
+                    Ok(reply) => SlotMap::from_shards(reply, &host)?,
+                    Err(e) if e.kind() == ErrorKind::Server => {
+                        // Before Redis 7.
+                        SlotMap::from_slots(
+                            client.send(&cmd("CLUSTER").arg("SLOTS")).await?,
+                            &host,
+                        )?
+                    }
+                    Err(e) => return Err(e),
+                };
+                let table = if commands {
+                    Some(CommandTable::from_command_reply(
+                        client.send(&cmd("COMMAND")).await?,
+                    )?)
+                } else {
+                    None
+                };
+                Ok((map, table))
+            };
+            match attempt.await {
+                Ok((map, table)) if map.is_complete() || last_error.is_none() => {
+                    let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+                    state.map = map;
+                    if let Some(table) = table {
+                        state.commands = Arc::new(table);
+                    }
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| Error::new(ErrorKind::Io, "no cluster node answered")))
+    }
+
+    /// A node's configuration: the template with the node's address.
+    fn node_config(&self, addr: &NodeAddr) -> Config {
+        let mut config = self.inner.template.clone();
+        config.addr = Addr::Tcp {
+            host: addr.host.clone(),
+            port: addr.port,
+        };
+        config
+    }
+
+    /// The shared client of a node, made on first use.
+    fn node(&self, addr: &NodeAddr) -> Client {
+        if let Some(c) = self
+            .inner
+            .state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .nodes
+            .get(addr)
+        {
+            return c.clone();
+        }
+        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+        state
+            .nodes
+            .entry(addr.clone())
+            .or_insert_with(|| Client::new(self.node_config(addr)))
+            .clone()
+    }
+
+    /// Where `cmd` goes, or why it cannot go anywhere.
+    fn route(&self, cmd: &Cmd) -> Result<Route> {
+        let commands = self
+            .inner
+            .state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .commands
+            .clone();
+        let args: Vec<&[u8]> = cmd.args_iter().collect();
+        let mut slot = None;
+        for key in commands.keys(&args) {
+            let s = key_slot(key);
+            match slot {
+                None => slot = Some(s),
+                Some(first) if first != s => {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "{} has keys in different slots ({first} and {s}): in a cluster, \
+                             keys used together must share a slot (use a {{hash tag}})",
+                            cmd.name()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(slot.map_or(Route::AnyPrimary, Route::Slot))
+    }
+
+    /// The primary for a route, reading the map again if it has a hole.
+    async fn primary_for(&self, route: &Route) -> Result<NodeAddr> {
+        for attempt in 0..2 {
+            {
+                let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+                let found = match route {
+                    Route::Slot(slot) => state.map.primary(*slot).cloned(),
+                    Route::AnyPrimary => state.map.primaries().first().map(|a| (*a).clone()),
+                };
+                if let Some(addr) = found {
+                    return Ok(addr);
+                }
+            }
+            if attempt == 0 {
+                self.refresh(false).await?;
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Server,
+            "CLUSTERDOWN no node serves the slot of this command",
+        ))
+    }
+
+    /// Sends one command where it belongs, following redirections.
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
+    /// let reply = cluster.send(&redwire::cmd("INCR").arg("visits")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
+        cmd.check_shareable()?;
+        let route = self.route(cmd)?;
+        let mut target = self.primary_for(&route).await?;
+        let mut asking = false;
+        let mut backoff = Duration::from_millis(10);
+        for _ in 0..=MAX_REDIRECTS {
+            let node = self.node(&target);
+            let reply = if asking {
+                let mut p = Pipeline::new();
+                p.add(crate::cmd::cmd("ASKING")).push(cmd);
+                node.pipeline(&p)
+                    .await
+                    .and_then(|mut r| r.pop().unwrap_or_else(|| Err(Error::protocol("no reply"))))
+            } else {
+                node.send(cmd).await
+            };
+            asking = false;
+            let err = match reply {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            match err.code() {
+                Some("MOVED") => {
+                    let (slot, addr) = redirection(&err, &target)?;
+                    {
+                        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+                        state.map.moved(slot, addr.clone());
+                    }
+                    self.refresh_in_background();
+                    target = addr;
+                }
+                Some("ASK") => {
+                    let (_, addr) = redirection(&err, &target)?;
+                    target = addr;
+                    asking = true;
+                }
+                Some("TRYAGAIN") | Some("CLUSTERDOWN") => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    if err.code() == Some("CLUSTERDOWN") {
+                        self.refresh(false).await.ok();
+                        target = self.primary_for(&route).await?;
+                    }
+                }
+                _ if matches!(
+                    err.kind(),
+                    ErrorKind::Io | ErrorKind::NotConnected | ErrorKind::Closed
+                ) && !err.may_have_executed() =>
+                {
+                    // Certainly not run: find where the slot lives now.
+                    self.refresh(false).await?;
+                    target = self.primary_for(&route).await?;
+                }
+                _ => return Err(err),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{} was redirected more than {MAX_REDIRECTS} times; the cluster keeps moving its slot",
+                cmd.name()
+            ),
+        ))
+    }
+
+    /// Reads the map again in the background, unless a refresh is running.
+    fn refresh_in_background(&self) {
+        if self.inner.refreshing.try_lock().is_err() {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let _ = me.refresh(false).await;
+        });
+    }
+}
+
+/// The slot and address of a `MOVED` or `ASK` error.
+fn redirection(err: &Error, from: &NodeAddr) -> Result<(u16, NodeAddr)> {
+    let mut words = err.message().split_whitespace().skip(1);
+    let slot = words.next().and_then(|s| s.parse().ok());
+    let addr = words.next().and_then(|a| NodeAddr::parse(a, &from.host));
+    match (slot, addr) {
+        (Some(slot), Some(addr)) => Ok((slot, addr)),
+        _ => Err(Error::protocol(format!(
+            "a redirection that cannot be read: {}",
+            err.message()
+        ))),
+    }
+}
+
+/// Typed commands on a cluster: each a boxed future (routing and
+/// redirections make it more than one round trip).
+impl<'a> crate::commands::Commands for &'a ClusterClient {
+    type Reply<T: crate::value::FromValue> =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
+    fn command<T: crate::value::FromValue>(self, cmd: Cmd) -> Self::Reply<T> {
+        Box::pin(async move { T::from_value(self.send(&cmd).await?) })
+    }
+
+    fn script<T: crate::value::FromValue>(
+        self,
+        call: crate::commands::ScriptCall,
+    ) -> Self::Reply<T> {
+        Box::pin(async move {
+            match self.send(&call.evalsha()).await {
+                Err(e) if e.code() == Some("NOSCRIPT") => {
+                    T::from_value(self.send(&call.eval()).await?)
+                }
+                other => T::from_value(other?),
+            }
+        })
+    }
+}
