@@ -38,7 +38,9 @@ fn cell(url: &str, runtime: &str, connections: usize, duration: Duration) -> f64
         use redwire::prelude::*;
         let mut clients = Vec::new();
         for _ in 0..connections {
-            let c = Client::connect(Config::from_url(url).unwrap()).await.unwrap();
+            let c = Client::connect(Config::from_url(url).unwrap())
+                .await
+                .unwrap();
             c.set("k", "0123456789abcdef").await.unwrap();
             clients.push(c);
         }
