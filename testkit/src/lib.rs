@@ -70,12 +70,20 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! # Later launchers
+//! # Clusters and Sentinel
 //!
-//! Replica, cluster and sentinel set-ups are not here yet. The process handling
-//! they need (spawning from a config file, the readiness probe, kill, restart,
-//! the watchdog that reaps servers of a test binary that died) lives in one
-//! crate-private type so they can be built on it.
+//! - [`RedisCluster`] starts a real Redis Cluster (3 primaries with a replica
+//!   each by default) from `redis-server --cluster-enabled yes` processes,
+//!   ready when every node agrees on the slot map, with the operations a
+//!   cluster client's tests need: a slot migration in steps a test can
+//!   interleave with traffic ([`Migration`]), failover, kill and restart of a
+//!   node, adding a node.
+//! - [`RedisSentinel`] starts a primary, a replica and three Sentinels
+//!   watching them, with a forced failover and a killed primary.
+//!
+//! All of them share one crate-private process type: spawning from a config
+//! file, the readiness probe, kill, restart, and the watchdog that reaps the
+//! servers of a test binary that died.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -83,16 +91,20 @@
 mod background;
 mod binary;
 mod blocking;
+mod cluster;
 mod fake;
 mod ports;
 mod process;
 mod proxy;
+mod sentinel;
 mod server;
 mod tls;
 
 pub use binary::{find_redis_server, REDIS_SERVER_ENV};
+pub use cluster::{key_slot, ClusterNode, Migration, NodeRole, RedisCluster, RedisClusterBuilder};
 pub use fake::{resp2_handshake, resp3_handshake, Action, FakeServer, Request};
 pub use proxy::FaultProxy;
 pub use redwire_resp::{Bytes, Frame};
+pub use sentinel::RedisSentinel;
 pub use server::{RedisServer, RedisServerBuilder};
 pub use tls::{TestCa, TestCert};
