@@ -37,7 +37,7 @@ pub enum NodeRole {
     Replica,
 }
 
-/// One `redis-server --cluster-enabled yes` process of a [`RedisCluster`].
+/// One `redis-server --cluster-enabled yes` process of a [`RedisCluster`](crate::RedisCluster).
 ///
 /// It listens on `127.0.0.1` on a free port, with its cluster bus on a second
 /// free port, and keeps its `nodes-<port>.conf`, config and log in its own temp
