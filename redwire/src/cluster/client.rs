@@ -174,6 +174,9 @@ impl ClusterClient {
             host: addr.host.clone(),
             port: addr.port,
         };
+        // A request for a node that is down comes back at once, unsent, and
+        // is routed again by a fresh map.
+        config.fail_fast = true;
         config
     }
 
@@ -305,11 +308,17 @@ impl ClusterClient {
                 }
                 _ if matches!(
                     err.kind(),
-                    ErrorKind::Io | ErrorKind::NotConnected | ErrorKind::Closed
+                    ErrorKind::Io
+                        | ErrorKind::NotConnected
+                        | ErrorKind::Closed
+                        | ErrorKind::Timeout
                 ) && !err.may_have_executed() =>
                 {
-                    // Certainly not run: find where the slot lives now.
-                    self.refresh(false).await?;
+                    // Certainly not run: find where the slot lives now (a
+                    // replica may be taking over), after a pause.
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    let _ = self.refresh(false).await;
                     target = self.primary_for(&route).await?;
                 }
                 _ => return Err(err),

@@ -63,6 +63,7 @@ pub struct Connection {
     link: Link,
     session: Session,
     /// When a pool last took it back.
+    #[cfg_attr(not(feature = "pool"), allow(dead_code))]
     pub(crate) returned: Option<std::time::Instant>,
 }
 
