@@ -96,6 +96,24 @@ impl Pipeline {
         Ok(())
     }
 
+    /// The entries again as commands (read back from the encoded bytes), for
+    /// a cluster that sends them to different nodes.
+    pub(crate) fn entries(&self) -> Vec<Cmd> {
+        let mut buf = self.buf.clone();
+        let mut decoder = redwire_resp::Decoder::new();
+        let mut out = Vec::with_capacity(self.count);
+        while let Ok(Some(Frame::Array(args))) = decoder.decode(&mut buf) {
+            let mut c = Cmd::new();
+            for arg in args {
+                if let Frame::Bulk(bytes) = arg {
+                    c.write_arg(&bytes);
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
     /// What the entries do to a dedicated connection's session, in order.
     pub(crate) fn effects(&self) -> &[Effect] {
         &self.effects

@@ -228,3 +228,61 @@ async fn a_killed_primary_is_replaced_and_nothing_is_counted_twice() {
     );
     eprintln!("acknowledged {acked}, failed {failed}, counted {total}");
 }
+
+#[tokio::test]
+async fn a_pipeline_is_split_by_node_and_its_results_come_back_in_order() {
+    let cluster = RedisCluster::start().unwrap();
+    let c = client(&cluster).await;
+    let mut p = Pipeline::new();
+    let slots: Vec<_> = (0..100)
+        .map(|i| p.incr_by(format!("n:{i}").as_str(), i))
+        .collect();
+    let mut results = c.pipeline(&p).await.unwrap();
+    for (i, slot) in slots.into_iter().enumerate() {
+        assert_eq!(slot.take(&mut results).unwrap(), i as i64);
+    }
+    // The keys are spread over every primary.
+    let owners: std::collections::HashSet<String> = (0..100)
+        .map(|i| {
+            cluster
+                .node_for_key(format!("n:{i}").as_bytes())
+                .id()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(owners.len(), 3);
+
+    // An entry whose slot moved is redirected alone.
+    let slot = redwire::cluster::key_slot(b"n:7");
+    let from = cluster.slot_owner(slot).id().to_string();
+    let to = cluster
+        .primaries()
+        .into_iter()
+        .find(|n| n.id() != from)
+        .unwrap();
+    cluster.migrate_slot(slot, to).unwrap();
+    let mut p = Pipeline::new();
+    let seven = p.incr("n:7");
+    let eight = p.incr("n:8");
+    let mut results = c.pipeline(&p).await.unwrap();
+    assert_eq!(seven.take(&mut results).unwrap(), 8);
+    assert_eq!(eight.take(&mut results).unwrap(), 9);
+
+    // A transaction runs on its slot's node; across slots it is refused.
+    let mut tx = Pipeline::new();
+    tx.atomic();
+    let a = tx.incr("{t}:a");
+    let b = tx.incr("{t}:b");
+    let mut results = c.pipeline(&tx).await.unwrap();
+    assert_eq!(
+        (a.take(&mut results).unwrap(), b.take(&mut results).unwrap()),
+        (1, 1)
+    );
+    let mut tx = Pipeline::new();
+    tx.atomic();
+    tx.incr("x");
+    tx.incr("y");
+    let err = c.pipeline(&tx).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.message().contains("different slots"), "{err}");
+}

@@ -333,6 +333,127 @@ impl ClusterClient {
         ))
     }
 
+    /// Sends a pipeline: its entries go to their nodes, each node's share as
+    /// one pipeline, all nodes at once; the results come back in the
+    /// pipeline's order. An entry redirected (`MOVED`, `ASK`, `TRYAGAIN`:
+    /// it did not run) is sent again alone. A transaction
+    /// ([`atomic`](Pipeline::atomic)) must have all its keys in one slot and
+    /// runs on that slot's node.
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let mut p = Pipeline::new();
+    /// let a = p.incr("a");
+    /// let b = p.incr("b"); // another slot, maybe another node
+    /// let mut results = cluster.pipeline(&p).await?;
+    /// let (a, b) = (a.take(&mut results)?, b.take(&mut results)?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
+        if pipeline.is_empty() {
+            return Ok(Vec::new());
+        }
+        pipeline.check_shared()?;
+        let entries = pipeline.entries();
+        if pipeline.is_atomic() {
+            return self.transaction(pipeline, &entries).await;
+        }
+        // Entries by node, in order.
+        let mut by_node: HashMap<NodeAddr, Vec<usize>> = HashMap::new();
+        let mut results: Vec<Option<Result<Value>>> = (0..entries.len()).map(|_| None).collect();
+        for (i, entry) in entries.iter().enumerate() {
+            match self.route(entry) {
+                Ok(route) => match self.primary_for(&route).await {
+                    Ok(addr) => by_node.entry(addr).or_default().push(i),
+                    Err(e) => results[i] = Some(Err(e)),
+                },
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        let sends: Vec<_> = by_node
+            .into_iter()
+            .map(|(addr, indices)| {
+                let node = self.node(&addr);
+                let mut part = Pipeline::new();
+                for &i in &indices {
+                    part.push(&entries[i]);
+                }
+                tokio::spawn(async move { (indices, node.pipeline(&part).await) })
+            })
+            .collect();
+        for send in sends {
+            let (indices, outcome) = send
+                .await
+                .map_err(|e| Error::protocol(format!("a pipeline's task failed: {e}")))?;
+            match outcome {
+                Ok(values) => {
+                    for (i, value) in indices.into_iter().zip(values) {
+                        results[i] = Some(value);
+                    }
+                }
+                Err(e) => {
+                    for i in indices {
+                        results[i] = Some(Err(e.clone()));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(results.len());
+        for (i, result) in results.into_iter().enumerate() {
+            let result =
+                result.unwrap_or_else(|| Err(Error::protocol("a pipeline entry got no result")));
+            let redirected = matches!(&result, Err(e) if matches!(e.code(), Some("MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN")))
+                || matches!(&result, Err(e) if e.kind() == ErrorKind::NotConnected);
+            out.push(if redirected {
+                self.send(&entries[i]).await
+            } else {
+                result
+            });
+        }
+        Ok(out)
+    }
+
+    /// A transaction on the node of its one slot; sent again (whole) when
+    /// the slot moved, since then nothing of it ran.
+    async fn transaction(
+        &self,
+        pipeline: &Pipeline,
+        entries: &[Cmd],
+    ) -> Result<Vec<Result<Value>>> {
+        let mut slot = None;
+        for entry in entries {
+            if let Route::Slot(s) = self.route(entry)? {
+                match slot {
+                    None => slot = Some(s),
+                    Some(first) if first != s => {
+                        return Err(Error::new(
+                            ErrorKind::Unsupported,
+                            format!(
+                                "a transaction's keys are in different slots ({first} and {s}): \
+                                 in a cluster a transaction runs on one node; use a {{hash tag}}"
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let route = slot.map_or(Route::AnyPrimary, Route::Slot);
+        let mut last = None;
+        for _ in 0..3 {
+            let node = self.node(&self.primary_for(&route).await?);
+            match node.pipeline(pipeline).await {
+                Err(e) if e.message().contains("MOVED") || e.message().contains("ASK") => {
+                    self.refresh(false).await?;
+                    last = Some(e);
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::protocol("the transaction's slot kept moving")))
+    }
+
     /// Reads the map again in the background, unless a refresh is running.
     fn refresh_in_background(&self) {
         if self.inner.refreshing.try_lock().is_err() {
