@@ -117,7 +117,7 @@ mod value;
 pub use client::{Client, Pushes, Sending};
 pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};
-pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, TlsConfig};
+pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, Sentinel, TlsConfig};
 pub use connection::state::{ConnectionState, Event};
 pub use dedicated::{Connection, TRANSACTION_RETRY};
 pub use error::{Error, ErrorKind, Result};

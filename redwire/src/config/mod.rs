@@ -224,6 +224,19 @@ pub struct Config {
     pub(crate) tcp_nodelay: bool,
     pub(crate) tcp_keepalive: Option<Duration>,
     pub(crate) limits: Limits,
+    /// Find the primary through Sentinel: the monitored name and where the
+    /// Sentinels listen.
+    pub(crate) sentinel: Option<Sentinel>,
+}
+
+/// Where to find the primary through Sentinel (see
+/// [`ConfigBuilder::sentinel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentinel {
+    /// The name the Sentinels monitor the primary under (`mymaster`).
+    pub master_name: String,
+    /// The Sentinels' addresses; asked in turn.
+    pub sentinels: Vec<Addr>,
 }
 
 impl Default for Config {
@@ -250,6 +263,7 @@ impl Default for Config {
             tcp_nodelay: true,
             tcp_keepalive: Some(Duration::from_secs(60)),
             limits: Limits::default(),
+            sentinel: None,
         }
     }
 }
@@ -374,6 +388,38 @@ impl FromStr for Config {
 pub struct ConfigBuilder(Config);
 
 impl ConfigBuilder {
+    /// Finds the primary through Sentinel: on every (re)connect the Sentinels
+    /// are asked, in turn, for the address of `master_name`, and the server
+    /// there must say it is a primary (`ROLE`). A connection to a primary
+    /// that was demoted since (its writes answer `READONLY`) is replaced, so
+    /// that the client follows a failover by itself. The password, database
+    /// and TLS settings of this configuration are the data nodes'; the
+    /// Sentinels are asked without them.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redwire::Result<()> {
+    /// use redwire::{Addr, Client, Config};
+    /// let config = Config::builder()
+    ///     .sentinel("mymaster", [
+    ///         Addr::Tcp { host: "10.0.0.1".into(), port: 26379 },
+    ///         Addr::Tcp { host: "10.0.0.2".into(), port: 26379 },
+    ///     ])
+    ///     .build();
+    /// let client = Client::connect(config).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sentinel(
+        mut self,
+        master_name: impl Into<String>,
+        sentinels: impl IntoIterator<Item = Addr>,
+    ) -> Self {
+        self.0.sentinel = Some(Sentinel {
+            master_name: master_name.into(),
+            sentinels: sentinels.into_iter().collect(),
+        });
+        self
+    }
+
     /// The host name or IP (keeps the port, switches from a unix socket to TCP).
     pub fn host(mut self, host: impl Into<String>) -> Self {
         let port = match self.0.addr {

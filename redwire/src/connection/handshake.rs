@@ -84,9 +84,13 @@ pub(crate) async fn handshake(
     Ok(Negotiated { resp: 2 })
 }
 
-/// `SELECT` (when not database 0) and the library's name and version.
+/// `ROLE` (found through Sentinel: it must be the primary), `SELECT` (when
+/// not database 0), and the library's name and version.
 fn tail_commands(config: &Config) -> Vec<Cmd> {
     let mut tail = Vec::new();
+    if config.sentinel.is_some() {
+        tail.push(cmd("ROLE"));
+    }
     if config.database != 0 {
         tail.push(cmd("SELECT").arg(config.database));
     }
@@ -100,8 +104,29 @@ fn tail_commands(config: &Config) -> Vec<Cmd> {
     tail
 }
 
-/// `SELECT` must succeed; `CLIENT SETINFO` is new in Redis 7.2 and may be unknown.
+/// The server found through Sentinel must be a primary; `SELECT` must
+/// succeed; `CLIENT SETINFO` is new in Redis 7.2 and may be unknown.
 fn check_tail(replies: &[Frame], config: &Config) -> Result<()> {
+    let mut replies = replies;
+    if config.sentinel.is_some() {
+        let role = match replies.first() {
+            Some(Frame::Array(items)) => match items.first() {
+                Some(Frame::Bulk(b) | Frame::Simple(b)) => String::from_utf8_lossy(b).into_owned(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        if role != "master" {
+            return Err(Error::new(
+                crate::error::ErrorKind::Io,
+                format!(
+                    "the Sentinels pointed at a server that is not the primary (its role: {role}); \
+                     a failover is under way"
+                ),
+            ));
+        }
+        replies = &replies[1..];
+    }
     if config.database != 0 {
         if let Some(err) = server_error(&replies[0]) {
             return Err(Error::server(format!(

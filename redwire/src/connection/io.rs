@@ -49,7 +49,15 @@ impl Connector {
     pub(crate) async fn open(&self) -> Result<Transport> {
         let config = &*self.config;
         let deadline = Instant::now() + config.connect_timeout;
-        match &config.addr {
+        let primary;
+        let addr = match &config.sentinel {
+            Some(sentinel) => {
+                primary = super::sentinel::primary_addr(config, sentinel).await?;
+                &primary
+            }
+            None => &config.addr,
+        };
+        match addr {
             Addr::Tcp { host, port } => {
                 let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), *port))
                     .await
@@ -76,7 +84,7 @@ impl Connector {
                 }
                 let stream = stream.ok_or_else(|| {
                     let e = last.unwrap_or_else(|| io::Error::other("no address found"));
-                    Error::io(format_args!("cannot connect to {}", config.addr), e)
+                    Error::io(format_args!("cannot connect to {addr}"), e)
                 })?;
                 if config.tcp_nodelay {
                     let _ = stream.set_nodelay(true);

@@ -81,6 +81,7 @@ pub(crate) mod io;
 mod lifecycle;
 pub(crate) mod push;
 mod read_buffer;
+mod sentinel;
 mod serve;
 pub(crate) mod state;
 pub(crate) mod subscriptions;

@@ -211,6 +211,9 @@ impl Actor {
             ));
         };
         let whole = confirms && matches!(frame, Frame::Error(_) | Frame::BulkError(_));
+        // Found through Sentinel, and demoted since: follow the failover.
+        let demoted = self.config.sentinel.is_some()
+            && matches!(&frame, Frame::Error(e) if e.starts_with(b"READONLY"));
         let reply = if waiter.request.replies == 1 {
             Reply::One(frame)
         } else if whole {
@@ -234,6 +237,12 @@ impl Actor {
                 // A caller that gave up dropped its receiver: the reply is discarded.
                 let _ = tx.send(Ok(reply));
             }
+        }
+        if demoted {
+            return Err(Error::new(
+                ErrorKind::ConnectionLost,
+                "the primary was demoted to a replica (READONLY); asking the Sentinels again",
+            ));
         }
         Ok(())
     }
