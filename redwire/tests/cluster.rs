@@ -286,3 +286,52 @@ async fn a_pipeline_is_split_by_node_and_its_results_come_back_in_order() {
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.message().contains("different slots"), "{err}");
 }
+
+#[tokio::test]
+async fn many_keys_land_on_their_owners_and_whole_cluster_commands_fan_out() {
+    let cluster = RedisCluster::start().unwrap();
+    let c = client(&cluster).await;
+    let n = 100_000;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(5_000) {
+        let mut p = Pipeline::new();
+        for i in chunk {
+            p.set(format!("k:{i}").as_str(), *i);
+        }
+        let results = c.pipeline(&p).await.unwrap();
+        assert!(results.iter().all(|r| r.is_ok()));
+    }
+    // Every key reads back; a sample sits on the node that owns its slot.
+    for chunk in (0..n).collect::<Vec<_>>().chunks(5_000) {
+        let mut p = Pipeline::new();
+        let slots: Vec<_> = chunk
+            .iter()
+            .map(|i| p.get::<i64>(format!("k:{i}").as_str()))
+            .collect();
+        let mut results = c.pipeline(&p).await.unwrap();
+        for (i, slot) in chunk.iter().zip(slots) {
+            assert_eq!(slot.take(&mut results).unwrap(), *i);
+        }
+    }
+    for i in (0..n).step_by(997) {
+        let key = format!("k:{i}");
+        let frame = cluster
+            .node_for_key(key.as_bytes())
+            .command(&["EXISTS", &key])
+            .unwrap();
+        assert_eq!(frame, redwire_testkit::Frame::Integer(1));
+    }
+    // DBSIZE is the sum over the primaries; KEYS gathers them all.
+    assert_eq!(c.dbsize().await.unwrap(), n as u64);
+    let some: Vec<String> = c
+        .send(&cmd("KEYS").arg("k:1234*"))
+        .await
+        .map(|v| FromValue::from_value(v).unwrap())
+        .unwrap();
+    assert_eq!(some.len(), 11);
+    c.send(&cmd("FLUSHALL")).await.unwrap();
+    assert_eq!(c.dbsize().await.unwrap(), 0);
+    assert_eq!(
+        c.send(&cmd("PING")).await.unwrap(),
+        Value::Simple("PONG".into())
+    );
+}

@@ -14,11 +14,18 @@
 //! within the command's deadline. At most 16 redirections: a loop of them
 //! ends in an error, not a spin.
 //!
+//! **Fan-out.** Commands about the whole cluster go to every primary at once
+//! and their answers are combined: `DBSIZE` (summed), `KEYS` (the lists one
+//! after the other), `FLUSHALL`, `FLUSHDB`, `SCRIPT LOAD`/`FLUSH`,
+//! `FUNCTION LOAD`/`DELETE`/`FLUSH` and `PING` (the same answer from each, or
+//! the first error).
+//!
 //! **Failures.** A request the node may have run (it was written, then the
 //! connection dropped) fails with `may_have_executed`, as on one connection:
 //! nothing is sent twice silently. One that certainly was not sent (the node
 //! cannot be reached) makes the map be read again, from the other nodes or
-//! the seeds, and is sent where the new map says.
+//! the seeds, and is sent where the new map says. The map is also read again
+//! every [`REFRESH_EVERY`] (30 s), for changes no request ran into.
 
 use super::keys::CommandTable;
 use super::slot::key_slot;
@@ -28,13 +35,45 @@ use crate::cmd::{cmd, Cmd};
 use crate::config::{Addr, Config};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
-use crate::value::Value;
+use crate::value::{FromValue, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// Redirections followed for one command before giving up.
+/// Redirections (and retries of an unreachable node) for one command
+/// before giving up.
 const MAX_REDIRECTS: u32 = 16;
+
+/// How often the slot map is read again when nothing says it changed.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
+
+/// How a command that concerns the whole cluster is sent to every primary
+/// and its answers combined into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FanOut {
+    /// `DBSIZE`: the sum.
+    Sum,
+    /// `KEYS`: every node's list, one after the other.
+    Concat,
+    /// `FLUSHALL`, `FLUSHDB`, `SCRIPT LOAD`/`FLUSH`, `FUNCTION LOAD`/`DELETE`/`FLUSH`,
+    /// `PING`: the same answer from every node, or the first error.
+    Same,
+}
+
+/// The commands that fan out (the docs of [`ClusterClient`] list them).
+fn fan_out(cmd: &Cmd) -> Option<FanOut> {
+    let mut args = cmd.args_iter();
+    let name = args.next()?.to_ascii_uppercase();
+    let sub = args.next().map(|s| s.to_ascii_uppercase());
+    match (name.as_slice(), sub.as_deref()) {
+        (b"DBSIZE", _) => Some(FanOut::Sum),
+        (b"KEYS", _) => Some(FanOut::Concat),
+        (b"FLUSHALL" | b"FLUSHDB" | b"PING", _) => Some(FanOut::Same),
+        (b"SCRIPT", Some(b"LOAD" | b"FLUSH")) => Some(FanOut::Same),
+        (b"FUNCTION", Some(b"LOAD" | b"DELETE" | b"FLUSH")) => Some(FanOut::Same),
+        _ => None,
+    }
+}
 
 /// A Redis Cluster client: the typed API and the raw path, routed by slot.
 ///
@@ -106,7 +145,21 @@ impl ClusterClient {
         });
         let client = ClusterClient { inner };
         client.refresh(true).await?;
+        client.refresh_periodically();
         Ok(client)
+    }
+
+    /// Reads the map again every [`REFRESH_EVERY`], for changes nobody was
+    /// told about (no request hit a moved slot); ends with the last handle.
+    fn refresh_periodically(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REFRESH_EVERY).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let _ = ClusterClient { inner }.refresh(false).await;
+            }
+        });
     }
 
     /// Reads the slot map again, from a known primary or else a seed.
@@ -263,6 +316,9 @@ impl ClusterClient {
     /// ```
     pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
         cmd.check_shareable()?;
+        if let Some(how) = fan_out(cmd) {
+            return self.send_to_every_primary(cmd, how).await;
+        }
         let route = self.route(cmd)?;
         let mut target = self.primary_for(&route).await?;
         let mut asking = false;
@@ -452,6 +508,45 @@ impl ClusterClient {
             }
         }
         Err(last.unwrap_or_else(|| Error::protocol("the transaction's slot kept moving")))
+    }
+
+    /// Sends `cmd` to every primary at once and combines the answers.
+    async fn send_to_every_primary(&self, cmd: &Cmd, how: FanOut) -> Result<Value> {
+        let primaries: Vec<NodeAddr> = {
+            let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+            state.map.primaries().into_iter().cloned().collect()
+        };
+        let sends: Vec<_> = primaries
+            .iter()
+            .map(|addr| {
+                let (node, cmd) = (self.node(addr), cmd.clone());
+                tokio::spawn(async move { node.send(&cmd).await })
+            })
+            .collect();
+        let mut answers = Vec::with_capacity(sends.len());
+        for send in sends {
+            answers.push(
+                send.await
+                    .map_err(|e| Error::protocol(format!("a fan-out task failed: {e}")))??,
+            );
+        }
+        match how {
+            FanOut::Sum => {
+                let mut total = 0i64;
+                for a in answers {
+                    total += i64::from_value(a)?;
+                }
+                Ok(Value::Int(total))
+            }
+            FanOut::Concat => {
+                let mut all = Vec::new();
+                for a in answers {
+                    all.extend(Vec::<Value>::from_value(a)?);
+                }
+                Ok(Value::Array(all))
+            }
+            FanOut::Same => Ok(answers.into_iter().next().unwrap_or(Value::Nil)),
+        }
     }
 
     /// Reads the map again in the background, unless a refresh is running.

@@ -10,5 +10,5 @@ mod keys;
 mod slot;
 mod topology;
 
-pub use client::ClusterClient;
+pub use client::{ClusterClient, REFRESH_EVERY};
 pub use slot::{key_slot, SLOTS};
