@@ -320,6 +320,21 @@ async fn many_keys_land_on_their_owners_and_whole_cluster_commands_fan_out() {
             .unwrap();
         assert_eq!(frame, redwire_testkit::Frame::Integer(1));
     }
+    // A scan of the whole cluster sees every key; a plain SCAN is refused.
+    let keys: std::collections::HashSet<String> = c
+        .scan_cluster::<String>(ScanOptions::new().count(1000))
+        .try_collect()
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(keys.len(), n as usize);
+    let err = c
+        .scan::<String>(ScanOptions::new())
+        .try_collect()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
     // DBSIZE is the sum over the primaries; KEYS gathers them all.
     assert_eq!(c.dbsize().await.unwrap(), n as u64);
     let some: Vec<String> = c

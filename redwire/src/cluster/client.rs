@@ -316,6 +316,13 @@ impl ClusterClient {
     /// ```
     pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
         cmd.check_shareable()?;
+        if cmd.name() == "SCAN" {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "SCAN on a cluster would see one node's keys: use ClusterClient::scan_cluster, \
+                 which scans every primary",
+            ));
+        }
         if let Some(how) = fan_out(cmd) {
             return self.send_to_every_primary(cmd, how).await;
         }
@@ -547,6 +554,19 @@ impl ClusterClient {
             }
             FanOut::Same => Ok(answers.into_iter().next().unwrap_or(Value::Nil)),
         }
+    }
+
+    /// `SCAN` over every primary, as a stream (see [`ClusterScan`](super::ClusterScan)).
+    pub fn scan_cluster<T: FromValue + Send + 'static>(
+        &self,
+        options: crate::commands::ScanOptions,
+    ) -> super::ClusterScan<T> {
+        let primaries: Vec<NodeAddr> = {
+            let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+            state.map.primaries().into_iter().cloned().collect()
+        };
+        let nodes = primaries.iter().map(|a| self.node(a)).collect();
+        super::ClusterScan::new(nodes, options)
     }
 
     /// Reads the map again in the background, unless a refresh is running.

@@ -7,8 +7,10 @@
 
 mod client;
 mod keys;
+mod scan;
 mod slot;
 mod topology;
 
 pub use client::{ClusterClient, REFRESH_EVERY};
+pub use scan::ClusterScan;
 pub use slot::{key_slot, SLOTS};
