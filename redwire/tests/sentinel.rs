@@ -91,16 +91,17 @@ async fn the_client_follows_the_primary_through_failovers() {
 }
 
 #[tokio::test]
-async fn an_unknown_master_name_is_a_clear_error() {
+async fn a_sentinel_url_works_and_an_unknown_master_name_is_a_clear_error() {
     let set = RedisSentinel::start().unwrap();
-    let sentinels = set.sentinel_addrs().into_iter().map(|a| Addr::Tcp {
-        host: a.ip().to_string(),
-        port: a.port(),
-    });
-    let config = Config::builder()
-        .sentinel("nosuchmaster", sentinels)
-        .connect_timeout(Duration::from_secs(2))
-        .build();
-    let err = Client::connect(config).await.unwrap_err();
+    let hosts: Vec<String> = set.sentinel_addrs().iter().map(|a| a.to_string()).collect();
+    let url = |name: &str| format!("redis+sentinel://{}/{name}", hosts.join(","));
+    // The URL form finds the primary too.
+    let client = Client::connect(url(set.master_name()).parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(client.incr("via-url").await.unwrap(), 1);
+    let err = Client::connect(url("nosuchmaster").parse().unwrap())
+        .await
+        .unwrap_err();
     assert!(err.message().contains("nosuchmaster"), "{err}");
 }

@@ -237,6 +237,8 @@ pub struct Sentinel {
     pub master_name: String,
     /// The Sentinels' addresses; asked in turn.
     pub sentinels: Vec<Addr>,
+    /// The Sentinels' own password, apart from the data nodes'.
+    pub(crate) password: Option<Secret>,
 }
 
 impl Default for Config {
@@ -416,7 +418,26 @@ impl ConfigBuilder {
         self.0.sentinel = Some(Sentinel {
             master_name: master_name.into(),
             sentinels: sentinels.into_iter().collect(),
+            password: None,
         });
+        self
+    }
+
+    /// The Sentinels' own password (`requirepass` of the Sentinels), when it
+    /// differs from the data nodes' password; needs [`sentinel`](Self::sentinel)
+    /// first.
+    ///
+    /// ```
+    /// let config = redwire::Config::builder()
+    ///     .sentinel("mymaster", [redwire::Addr::Tcp { host: "s1".into(), port: 26379 }])
+    ///     .sentinel_password("watchers-only")
+    ///     .build();
+    /// assert!(!format!("{config:?}").contains("watchers-only"));
+    /// ```
+    pub fn sentinel_password(mut self, password: impl Into<String>) -> Self {
+        if let Some(sentinel) = &mut self.0.sentinel {
+            sentinel.password = Some(Secret(password.into()));
+        }
         self
     }
 

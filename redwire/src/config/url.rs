@@ -1,4 +1,5 @@
-//! Parsing of `redis://`, `rediss://` and `unix://` URLs into a [`Config`].
+//! Parsing of `redis://`, `rediss://`, `unix://` and `redis+sentinel://`
+//! URLs into a [`Config`].
 //!
 //! `redis://[user:password@]host[:port][/db]` (`valkey://` too), `rediss://…`
 //! for TLS and `unix:///path/to/socket?db=N` (`redis+unix://` too). User,
@@ -12,6 +13,11 @@ use crate::error::{Error, Result};
 use std::path::PathBuf;
 
 pub(super) fn parse(input: &str) -> Result<Config> {
+    if let Some((scheme, rest)) = input.split_once("://") {
+        if scheme == "redis+sentinel" || scheme == "rediss+sentinel" {
+            return parse_sentinel(scheme, rest);
+        }
+    }
     let bad = |why: &str| Error::config(format!("invalid Redis URL: {why}"));
     let url = url::Url::parse(input).map_err(|e| bad(&e.to_string()))?;
     let mut config = Config::default();
@@ -88,6 +94,84 @@ pub(super) fn parse(input: &str) -> Result<Config> {
         }
     }
     Ok(config)
+}
+
+/// `redis+sentinel://[user:password@]s1:26379,s2:26379/mymaster[/db][?options]`:
+/// the Sentinels (port 26379 unless given), the monitored name, and the
+/// data nodes' credentials, database and options as in `redis://`; the
+/// option `sentinel_password` is the Sentinels' own. `rediss+sentinel://`
+/// uses TLS to the data nodes.
+fn parse_sentinel(scheme: &str, rest: &str) -> Result<Config> {
+    let bad = |why: &str| Error::config(format!("invalid Sentinel URL: {why}"));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => (Some(userinfo), hosts),
+        None => (None, authority),
+    };
+    let mut sentinels = Vec::new();
+    for host in hosts.split(',').filter(|h| !h.is_empty()) {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) if !name.ends_with(':') && !port.contains(']') => (
+                name,
+                port.parse()
+                    .map_err(|_| bad(&format!("port `{port}` is not a number")))?,
+            ),
+            _ => (host, 26379),
+        };
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        sentinels.push(Addr::Tcp {
+            host: name.to_string(),
+            port,
+        });
+    }
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut parts = path.splitn(2, '/');
+    let name = parts.next().unwrap_or("");
+    if sentinels.is_empty() || name.is_empty() {
+        return Err(bad("it needs the Sentinels and the monitored name: redis+sentinel://s1:26379,s2:26379/mymaster"));
+    }
+    let db = parts.next().unwrap_or("");
+    let mut sentinel_password = None;
+    let options: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .filter(|kv| match kv.strip_prefix("sentinel_password=") {
+            Some(pw) => {
+                sentinel_password = Some(pw.to_string());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let data_scheme = if scheme == "rediss+sentinel" {
+        "rediss"
+    } else {
+        "redis"
+    };
+    let auth = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+    let Addr::Tcp { host, port } = &sentinels[0] else {
+        unreachable!("sentinels are TCP")
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let query = if options.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", options.join("&"))
+    };
+    let data = parse(&format!("{data_scheme}://{auth}{host}:{port}/{db}{query}"))?;
+    let mut builder = data.into_builder().sentinel(name, sentinels);
+    if let Some(pw) = sentinel_password {
+        let pw = percent_encoding::percent_decode_str(&pw)
+            .decode_utf8()
+            .map_err(|_| bad("sentinel_password is not valid UTF-8 after percent-decoding"))?
+            .into_owned();
+        builder = builder.sentinel_password(pw);
+    }
+    Ok(builder.build())
 }
 
 /// True for `scheme://user:@host`: the URL parser drops an empty password,
@@ -168,6 +252,25 @@ mod tests {
             .unwrap();
         assert_eq!(c.addr, Addr::Unix("/run/my redis/redis+1.sock".into()));
         assert_eq!(c.database, 2);
+    }
+
+    #[test]
+    fn sentinel_urls_name_the_sentinels_the_service_and_both_passwords() {
+        let c: Config = "redis+sentinel://:data%40pw@s1:26380,[::1],s3/mymaster/2?sentinel_password=watch&protocol=3"
+            .parse()
+            .unwrap();
+        let sentinel = c.sentinel.clone().unwrap();
+        assert_eq!(sentinel.master_name, "mymaster");
+        let addrs: Vec<String> = sentinel.sentinels.iter().map(ToString::to_string).collect();
+        assert_eq!(addrs, ["s1:26380", "[::1]:26379", "s3:26379"]);
+        assert_eq!(sentinel.password, Some(Secret("watch".into())));
+        assert_eq!(c.password, Some(Secret("data@pw".into())));
+        assert_eq!((c.database, c.protocol), (2, Protocol::Resp3));
+        assert!(!format!("{c:?}").contains("watch"));
+        let c: Config = "rediss+sentinel://s1/m".parse().unwrap();
+        assert!(c.is_tls());
+        assert!(Config::from_url("redis+sentinel://s1:26379").is_err());
+        assert!(Config::from_url("redis+sentinel://s1:x/m").is_err());
     }
 
     #[test]

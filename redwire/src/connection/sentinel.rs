@@ -15,7 +15,8 @@ pub(crate) async fn primary_addr(config: &Config, sentinel: &Sentinel) -> Result
     let share = config.connect_timeout / (sentinel.sentinels.len().max(1) as u32 + 1);
     let mut last = None;
     for addr in &sentinel.sentinels {
-        match tokio::time::timeout(share, ask(addr, &sentinel.master_name)).await {
+        let password = sentinel.password.as_ref().map(|p| p.0.as_str());
+        match tokio::time::timeout(share, ask(addr, &sentinel.master_name, password)).await {
             Ok(Ok(primary)) => return Ok(primary),
             Ok(Err(e)) => last = Some(e),
             Err(_) => {
@@ -39,7 +40,7 @@ pub(crate) async fn primary_addr(config: &Config, sentinel: &Sentinel) -> Result
     })
 }
 
-async fn ask(addr: &Addr, name: &str) -> Result<Addr> {
+async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
     let Addr::Tcp { host, port } = addr else {
         return Err(Error::config("Sentinels are reached over TCP"));
     };
@@ -47,6 +48,9 @@ async fn ask(addr: &Addr, name: &str) -> Result<Addr> {
         .await
         .map_err(|e| Error::io(format_args!("cannot connect to Sentinel {addr}"), e))?;
     let mut out = BytesMut::new();
+    if let Some(password) = password {
+        redwire_resp::encode_command(&mut out, ["AUTH", password]);
+    }
     redwire_resp::encode_command(&mut out, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", name]);
     stream
         .write_all(&out)
@@ -54,9 +58,21 @@ async fn ask(addr: &Addr, name: &str) -> Result<Addr> {
         .map_err(|e| Error::io(format_args!("Sentinel {addr}"), e))?;
     let mut buf = BytesMut::with_capacity(256);
     let mut decoder = Decoder::new();
+    let mut replies = Vec::new();
+    let wanted = 1 + usize::from(password.is_some());
     let frame = loop {
         if let Some(frame) = decoder.decode(&mut buf)? {
-            break frame;
+            replies.push(frame);
+            if replies.len() < wanted {
+                continue;
+            }
+            if let Some(Frame::Error(e)) = replies.first().filter(|_| wanted == 2) {
+                return Err(Error::server(format!(
+                    "{} (authenticating with Sentinel {addr})",
+                    String::from_utf8_lossy(e)
+                )));
+            }
+            break replies.pop().expect("one at least");
         }
         let n = stream
             .read_buf(&mut buf)
