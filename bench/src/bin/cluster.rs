@@ -1,0 +1,462 @@
+//! End-to-end cluster benchmark: `--tasks` (128) tasks on ONE cluster client
+//! each (the client's own connections to the nodes, as it manages them),
+//! alternating `GET` and `SET` of 16-byte values over `--keys` (10,000) keys
+//! spread over the slots (all set once before), against a real local Redis
+//! Cluster of 3 primaries with 1 replica each (`redwire_testkit::RedisCluster`,
+//! started once by the parent and shared by every cell). Clients: redwire's
+//! `cluster::ClusterClient`, redis-rs's async `cluster_async::ClusterConnection`
+//! and fred's `Client` in clustered mode, each with its defaults (all of them
+//! read from the primaries).
+//!
+//! Every (client, runtime) cell runs in a child process of its own, cells
+//! interleaved over `--repeat` runs; reported: ops/s, p50/p99 latency of every
+//! request (HDR histogram), and the process's CPU (user+sys) per request, each
+//! as median (min–max), and redwire's ops/s over each peer's, paired within
+//! each run.
+//!
+//! ```text
+//! cargo run --release -p redwire-bench --bin cluster -- --repeat 5
+//! ```
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "cluster GET/SET: redwire ClusterClient vs redis-rs cluster-async vs fred")]
+struct Args {
+    /// Seed URLs of a running cluster, comma-separated; by default a
+    /// throwaway cluster (3 primaries × 1 replica) is started.
+    #[arg(long, value_delimiter = ',')]
+    seeds: Vec<String>,
+    /// Seconds measured per cell.
+    #[arg(long, default_value_t = 2.0)]
+    duration: f64,
+    /// Seconds of warm-up per cell, not measured.
+    #[arg(long, default_value_t = 0.5)]
+    warmup: f64,
+    /// Tasks sharing the one client.
+    #[arg(long, default_value_t = 128)]
+    tasks: usize,
+    /// Keys the requests go over, spread across the slots.
+    #[arg(long, default_value_t = 10_000)]
+    keys: usize,
+    /// Clients: redwire, redis-rs, fred.
+    #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
+    clients: Vec<String>,
+    /// Runtimes: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
+    #[arg(long, value_delimiter = ',', default_value = "ct,mt2")]
+    runtimes: Vec<String>,
+    /// Runs of every cell, interleaved; median and min–max are reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Internal: run one cell in this process and print its result.
+    #[arg(long, hide = true)]
+    child: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    ops: f64,
+    p50_us: f64,
+    p99_us: f64,
+    cpu_us: f64,
+}
+
+impl Cell {
+    fn to_line(self) -> String {
+        format!(
+            "RESULT {} {} {} {}",
+            self.ops, self.p50_us, self.p99_us, self.cpu_us
+        )
+    }
+
+    fn from_line(line: &str) -> Option<Cell> {
+        let v: Vec<f64> = line
+            .strip_prefix("RESULT ")?
+            .split(' ')
+            .map(|x| x.parse().ok())
+            .collect::<Option<_>>()?;
+        (v.len() == 4).then(|| Cell {
+            ops: v[0],
+            p50_us: v[1],
+            p99_us: v[2],
+            cpu_us: v[3],
+        })
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    if args.child {
+        let cell = run_child(&args);
+        println!("{}", cell.to_line());
+        return;
+    }
+    run_parent(args);
+}
+
+fn run_parent(args: Args) {
+    let cluster = if args.seeds.is_empty() {
+        Some(redwire_testkit::RedisCluster::start().expect("start a redis cluster"))
+    } else {
+        None
+    };
+    let seeds = match &cluster {
+        Some(c) => c.seed_urls(),
+        None => args.seeds.clone(),
+    };
+    set_all_keys(&seeds, args.keys);
+    eprintln!(
+        "cluster of {} nodes, {} keys set; load average {}",
+        seeds.len(),
+        args.keys,
+        load_average()
+    );
+    let seed_arg = seeds.join(",");
+    let exe = std::env::current_exe().expect("own path");
+    let cells: Vec<(String, String)> = args
+        .runtimes
+        .iter()
+        .flat_map(|rt| args.clients.iter().map(move |c| (rt.clone(), c.clone())))
+        .collect();
+    let mut runs: Vec<Vec<Cell>> = vec![Vec::new(); cells.len()];
+    for run in 0..args.repeat {
+        for (i, (runtime, client)) in cells.iter().enumerate() {
+            let out = Command::new(&exe)
+                .args(["--child", "--seeds", &seed_arg])
+                .args(["--duration", &args.duration.to_string()])
+                .args(["--warmup", &args.warmup.to_string()])
+                .args(["--tasks", &args.tasks.to_string()])
+                .args(["--keys", &args.keys.to_string()])
+                .args(["--runtimes", runtime, "--clients", client])
+                .output()
+                .expect("run child");
+            let text = String::from_utf8_lossy(&out.stdout);
+            match text.lines().find_map(Cell::from_line) {
+                Some(c) => {
+                    eprintln!(
+                        "run {run} {runtime:>4} {client:>8}: {:>8.0} ops/s  p50 {:>7.1} µs  p99 {:>7.1} µs  cpu {:.2} µs/req",
+                        c.ops, c.p50_us, c.p99_us, c.cpu_us
+                    );
+                    runs[i].push(c);
+                }
+                None => eprintln!(
+                    "run {run} {runtime} {client}: failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            }
+        }
+    }
+    eprintln!("load average at the end {}", load_average());
+    println!("{}", report(&args, &cells, &runs));
+    drop(cluster);
+}
+
+/// The 1-, 5- and 15-minute load averages, as the kernel reports them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Every key the cells use, set once through redwire before the first cell.
+fn set_all_keys(seeds: &[String], keys: usize) {
+    let runtime = redwire_bench::runtime("ct");
+    runtime.block_on(async {
+        use redwire::prelude::*;
+        let configs = seeds
+            .iter()
+            .map(|u| redwire::Config::from_url(u).expect("seed url"))
+            .collect();
+        let client = redwire::cluster::ClusterClient::connect(configs)
+            .await
+            .expect("connect to the cluster");
+        let names = key_names(keys);
+        let mut handles = Vec::new();
+        for chunk in names.chunks(names.len().div_ceil(64).max(1)) {
+            let (client, chunk) = (client.clone(), chunk.to_vec());
+            handles.push(tokio::spawn(async move {
+                for key in &chunk {
+                    client.set(key.as_str(), VALUE).await.expect("SET");
+                }
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+}
+
+fn key_names(keys: usize) -> Vec<String> {
+    (0..keys).map(|i| format!("bench:cluster:{i}")).collect()
+}
+
+/// `median (min–max)` of one figure over the runs.
+fn spread(values: &[f64], decimals: usize) -> String {
+    let mut v = values.to_vec();
+    if v.is_empty() {
+        return "–".into();
+    }
+    v.sort_by(f64::total_cmp);
+    let (lo, mid, hi) = (v[0], v[v.len() / 2], v[v.len() - 1]);
+    format!("{mid:.decimals$} ({lo:.decimals$}–{hi:.decimals$})")
+}
+
+fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} tasks on one client, GET/SET of 16 B over {} keys; {:.1} s measured after \
+         {:.1} s warm-up per cell; {} run(s), interleaved; median (min–max).\n",
+        args.tasks, args.keys, args.duration, args.warmup, args.repeat,
+    );
+    let _ = writeln!(
+        s,
+        "| runtime | client | ops/s | p50 µs | p99 µs | CPU µs/req |\n|---|---|---:|---:|---:|---:|"
+    );
+    for ((runtime, client), cells) in cells.iter().zip(runs) {
+        let of = |f: fn(&Cell) -> f64| cells.iter().map(f).collect::<Vec<_>>();
+        let _ = writeln!(
+            s,
+            "| {runtime} | {client} | {} | {} | {} | {} |",
+            spread(&of(|c| c.ops), 0),
+            spread(&of(|c| c.p50_us), 1),
+            spread(&of(|c| c.p99_us), 1),
+            spread(&of(|c| c.cpu_us), 2),
+        );
+    }
+    // Paired within each run, so that what the shared machine did during a
+    // run weighs on both sides of the ratio.
+    let _ = writeln!(s);
+    for runtime in &args.runtimes {
+        let of = |name: &str| {
+            cells
+                .iter()
+                .position(|(rt, c)| rt == runtime && c == name)
+                .map(|i| &runs[i])
+        };
+        let Some(me) = of("redwire") else { continue };
+        for (peer, goal) in [("redis-rs", 1.5), ("fred", 1.2)] {
+            let Some(them) = of(peer) else { continue };
+            if them.len() != me.len() || me.is_empty() {
+                continue;
+            }
+            let ratios: Vec<f64> = me.iter().zip(them).map(|(a, b)| a.ops / b.ops).collect();
+            let mut sorted = ratios.clone();
+            sorted.sort_by(f64::total_cmp);
+            let median = sorted[sorted.len() / 2];
+            let _ = writeln!(
+                s,
+                "{runtime}: redwire ops/s ÷ {peer}'s in the same run: {} (goal ≥ {goal}×: {})  ",
+                spread(&ratios, 2),
+                if median >= goal { "met" } else { "NOT met" }
+            );
+        }
+    }
+    s
+}
+
+// ---- the child: one cell ----
+
+const VALUE: &[u8; 16] = b"0123456789abcdef";
+
+fn run_child(args: &Args) -> Cell {
+    let runtime = redwire_bench::runtime(&args.runtimes[0]);
+    let seeds = args.seeds.clone();
+    let client = args.clients[0].clone();
+    let (tasks, keys) = (args.tasks, args.keys);
+    let warmup = Duration::from_secs_f64(args.warmup);
+    let duration = Duration::from_secs_f64(args.duration);
+    runtime.block_on(async move {
+        let load = Load::connect(&client, &seeds).await;
+        measure(load, tasks, Arc::new(key_names(keys)), warmup, duration).await
+    })
+}
+
+fn latency_histogram() -> Histogram<u32> {
+    // 100 ns to 100 s at 2 significant digits.
+    Histogram::new_with_bounds(100, 100_000_000_000, 2).expect("histogram bounds")
+}
+
+const WARMUP: u8 = 0;
+const MEASURE: u8 = 1;
+const STOP: u8 = 2;
+
+async fn measure(
+    load: Load,
+    tasks: usize,
+    keys: Arc<Vec<String>>,
+    warmup: Duration,
+    duration: Duration,
+) -> Cell {
+    let phase = Arc::new(AtomicU8::new(WARMUP));
+    let merged = Arc::new(Mutex::new(latency_histogram()));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        // A handle of the one client per task (an `Arc`, a channel sender or
+        // the like: no connection of its own).
+        let mut load = load.clone();
+        let (keys, phase, merged) = (keys.clone(), phase.clone(), merged.clone());
+        handles.push(tokio::spawn(async move {
+            let mut hist = latency_histogram();
+            // Task t walks the keys t, t + tasks, t + 2·tasks, …: the tasks
+            // together go over all of them, each key's slot wherever it is.
+            let mut at = t % keys.len();
+            let mut n = 0u64;
+            loop {
+                let p = phase.load(Ordering::Relaxed);
+                if p == STOP {
+                    break;
+                }
+                let key = keys[at].as_str();
+                let started = Instant::now();
+                if n % 2 == 0 {
+                    load.get(key).await;
+                } else {
+                    load.set(key).await;
+                }
+                if p == MEASURE && phase.load(Ordering::Relaxed) == MEASURE {
+                    hist.saturating_record(started.elapsed().as_nanos() as u64);
+                }
+                n += 1;
+                at = (at + tasks) % keys.len();
+            }
+            merged.lock().unwrap().add(&hist).unwrap();
+        }));
+    }
+    tokio::time::sleep(warmup).await;
+    let cpu0 = cpu_time();
+    phase.store(MEASURE, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(duration).await;
+    phase.store(STOP, Ordering::Relaxed);
+    let elapsed = t0.elapsed();
+    let cpu1 = cpu_time();
+    for h in handles {
+        h.await.unwrap();
+    }
+    let hist = merged.lock().unwrap();
+    let ops = hist.len() as f64;
+    Cell {
+        ops: ops / elapsed.as_secs_f64(),
+        p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
+        cpu_us: (cpu1 - cpu0).as_secs_f64() * 1e6 / ops.max(1.0),
+    }
+}
+
+fn cpu_time() -> Duration {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// One cluster client under test. Cloning gives another handle of the same
+/// client, sharing its connections.
+#[derive(Clone)]
+enum Load {
+    Redwire(redwire::cluster::ClusterClient),
+    RedisRs(redis::cluster_async::ClusterConnection),
+    Fred(fred::clients::Client),
+}
+
+impl Load {
+    async fn connect(client: &str, seeds: &[String]) -> Load {
+        match client {
+            "redwire" => {
+                let configs = seeds
+                    .iter()
+                    .map(|u| redwire::Config::from_url(u).expect("seed url"))
+                    .collect();
+                Load::Redwire(
+                    redwire::cluster::ClusterClient::connect(configs)
+                        .await
+                        .expect("connect"),
+                )
+            }
+            "redis-rs" => {
+                let client = redis::cluster::ClusterClient::new(seeds.iter().map(String::as_str))
+                    .expect("seed urls");
+                Load::RedisRs(client.get_async_connection().await.expect("connect"))
+            }
+            "fred" => {
+                use fred::prelude::*;
+                // host:port of each seed URL (`redis://[:pw@]host:port`).
+                let hosts: Vec<(String, u16)> = seeds
+                    .iter()
+                    .map(|u| {
+                        let rest = u.rsplit('@').next().unwrap_or(u);
+                        let rest = rest.trim_start_matches("redis://").trim_end_matches('/');
+                        let (host, port) = rest.rsplit_once(':').expect("host:port");
+                        (host.to_string(), port.parse().expect("port"))
+                    })
+                    .collect();
+                let config = Config {
+                    server: ServerConfig::new_clustered(hosts),
+                    ..Config::default()
+                };
+                let client = Builder::from_config(config).build().expect("build");
+                client.init().await.expect("connect");
+                Load::Fred(client)
+            }
+            other => panic!("unknown client {other}"),
+        }
+    }
+
+    async fn get(&mut self, key: &str) {
+        match self {
+            Load::Redwire(c) => {
+                use redwire::prelude::*;
+                let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
+                assert!(v.is_some(), "GET {key}: nil");
+                std::hint::black_box(v);
+            }
+            Load::RedisRs(c) => {
+                let v: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(key)
+                    .query_async(c)
+                    .await
+                    .expect("GET");
+                assert!(v.is_some(), "GET {key}: nil");
+                std::hint::black_box(v);
+            }
+            Load::Fred(c) => {
+                use fred::prelude::*;
+                let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
+                assert!(v.is_some(), "GET {key}: nil");
+                std::hint::black_box(v);
+            }
+        }
+    }
+
+    async fn set(&mut self, key: &str) {
+        match self {
+            Load::Redwire(c) => {
+                use redwire::prelude::*;
+                c.set(key, VALUE).await.expect("SET");
+            }
+            Load::RedisRs(c) => {
+                let _: () = redis::cmd("SET")
+                    .arg(key)
+                    .arg(&VALUE[..])
+                    .query_async(c)
+                    .await
+                    .expect("SET");
+            }
+            Load::Fred(c) => {
+                use fred::prelude::*;
+                let _: () = c
+                    .set(key, &VALUE[..], None, None, false)
+                    .await
+                    .expect("SET");
+            }
+        }
+    }
+}
