@@ -350,3 +350,50 @@ async fn many_keys_land_on_their_owners_and_whole_cluster_commands_fan_out() {
         Value::Simple("PONG".into())
     );
 }
+
+/// `GET`s a node has run (INFO commandstats).
+fn gets(node: &redwire_testkit::ClusterNode) -> u64 {
+    let info = match node.command(&["INFO", "commandstats"]).unwrap() {
+        redwire_testkit::Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO answered {other:?}"),
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_get:calls="))
+        .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn reads_go_to_replicas_when_asked_and_writes_never_do() {
+    let cluster = RedisCluster::start().unwrap();
+    let seeds: Vec<_> = cluster.seed_urls().iter().map(|u| config(u)).collect();
+    let c = redwire::cluster::ClusterClient::connect_with(
+        seeds,
+        redwire::cluster::ReadFrom::PreferReplica,
+    )
+    .await
+    .unwrap();
+    let keys: Vec<String> = (0..60).map(|i| format!("r:{i}")).collect();
+    for k in &keys {
+        c.set(k.as_str(), k.as_str()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let primaries_before: u64 = cluster.primaries().iter().map(|n| gets(n)).sum();
+    for k in &keys {
+        assert_eq!(c.get::<String>(k.as_str()).await.unwrap(), *k);
+    }
+    let primaries_after: u64 = cluster.primaries().iter().map(|n| gets(n)).sum();
+    let replicas: u64 = cluster
+        .nodes()
+        .iter()
+        .filter(|n| !n.is_primary())
+        .map(gets)
+        .sum();
+    assert_eq!(
+        primaries_after, primaries_before,
+        "a read went to a primary"
+    );
+    assert_eq!(replicas, keys.len() as u64);
+    // Writes still go to the primaries.
+    assert_eq!(c.incr("r:count").await.unwrap(), 1);
+}

@@ -97,6 +97,9 @@ struct Inner {
     /// node's client gets it with the node's address.
     template: Config,
     seeds: Vec<Config>,
+    read_from: ReadFrom,
+    /// Turns of round-robin reads.
+    turn: std::sync::atomic::AtomicUsize,
     state: RwLock<State>,
     /// One refresh of the map at a time.
     refreshing: tokio::sync::Mutex<()>,
@@ -104,7 +107,8 @@ struct Inner {
 
 struct State {
     map: SlotMap,
-    nodes: HashMap<NodeAddr, Client>,
+    /// One client per node, and one more per replica read from (`READONLY`).
+    nodes: HashMap<(NodeAddr, bool), Client>,
     commands: Arc<CommandTable>,
 }
 
@@ -118,6 +122,27 @@ impl std::fmt::Debug for ClusterClient {
     }
 }
 
+/// Where read-only commands go (`GET`, `HGETALL`…: the server's `readonly`
+/// flag); everything else goes to the primary.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use redwire::cluster::{ClusterClient, ReadFrom};
+/// let seeds = vec!["redis://10.0.0.1:7000".parse()?];
+/// let cluster = ClusterClient::connect_with(seeds, ReadFrom::PreferReplica).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadFrom {
+    /// The primary: every read sees every acknowledged write.
+    #[default]
+    Primary,
+    /// A replica of the slot when it has one (reads may lag the writes).
+    PreferReplica,
+    /// The primary and its replicas in turn.
+    RoundRobin,
+}
+
 /// Where a command goes.
 enum Route {
     Slot(u16),
@@ -128,6 +153,13 @@ impl ClusterClient {
     /// Connects to the first seed that answers, reads the slot map and the
     /// server's commands; fails with the last seed's error when none does.
     pub async fn connect(seeds: Vec<Config>) -> Result<ClusterClient> {
+        ClusterClient::connect_with(seeds, ReadFrom::Primary).await
+    }
+
+    /// Like [`connect`](Self::connect), reading from replicas as `read_from`
+    /// says. A replica's connection asks it to serve reads (`READONLY`);
+    /// after a failover the roles are read again with the map.
+    pub async fn connect_with(seeds: Vec<Config>, read_from: ReadFrom) -> Result<ClusterClient> {
         let Some(template) = seeds.first().cloned() else {
             return Err(Error::config(
                 "a cluster client needs at least one seed address",
@@ -136,6 +168,8 @@ impl ClusterClient {
         let inner = Arc::new(Inner {
             template,
             seeds,
+            read_from,
+            turn: std::sync::atomic::AtomicUsize::new(0),
             state: RwLock::new(State {
                 map: SlotMap::default(),
                 nodes: HashMap::new(),
@@ -235,22 +269,62 @@ impl ClusterClient {
 
     /// The shared client of a node, made on first use.
     fn node(&self, addr: &NodeAddr) -> Client {
+        self.node_for(addr, false)
+    }
+
+    /// The shared client of a node; `replica_reads`: one that has asked a
+    /// replica to serve reads.
+    fn node_for(&self, addr: &NodeAddr, replica_reads: bool) -> Client {
+        let key = (addr.clone(), replica_reads);
         if let Some(c) = self
             .inner
             .state
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .nodes
-            .get(addr)
+            .get(&key)
         {
             return c.clone();
         }
         let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
         state
             .nodes
-            .entry(addr.clone())
-            .or_insert_with(|| Client::new(self.node_config(addr)))
+            .entry(key)
+            .or_insert_with(|| {
+                let mut config = self.node_config(addr);
+                config.replica_reads = replica_reads;
+                Client::new(config)
+            })
             .clone()
+    }
+
+    /// A replica to read `cmd` from, when the policy and the map say so.
+    fn replica_for(&self, cmd: &Cmd, route: &Route) -> Option<NodeAddr> {
+        let Route::Slot(slot) = route else {
+            return None;
+        };
+        if self.inner.read_from == ReadFrom::Primary {
+            return None;
+        }
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        let args: Vec<&[u8]> = cmd.args_iter().collect();
+        if !state.commands.is_readonly(&args) {
+            return None;
+        }
+        let replicas = state.map.replicas(*slot);
+        if replicas.is_empty() {
+            return None;
+        }
+        let turn = self
+            .inner
+            .turn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match self.inner.read_from {
+            ReadFrom::PreferReplica => Some(replicas[turn % replicas.len()].clone()),
+            // The primary has the last turn of each round.
+            ReadFrom::RoundRobin => replicas.get(turn % (replicas.len() + 1)).cloned(),
+            ReadFrom::Primary => None,
+        }
     }
 
     /// Where `cmd` goes, or why it cannot go anywhere.
@@ -327,6 +401,15 @@ impl ClusterClient {
             return self.send_to_every_primary(cmd, how).await;
         }
         let route = self.route(cmd)?;
+        if let Some(replica) = self.replica_for(cmd, &route) {
+            match self.node_for(&replica, true).send(cmd).await {
+                // A replica that cannot serve it (down, or no longer a
+                // replica of this slot): the primary will. (A read is safe
+                // to send again.)
+                Err(e) if e.kind() != ErrorKind::Server || e.code() == Some("MOVED") => {}
+                other => return other,
+            }
+        }
         let mut target = self.primary_for(&route).await?;
         let mut asking = false;
         let mut backoff = Duration::from_millis(10);

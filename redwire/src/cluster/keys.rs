@@ -52,6 +52,8 @@ enum Find {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CommandTable {
     layouts: HashMap<String, KeyLayout>,
+    /// Commands flagged `readonly` (which a replica may answer).
+    readonly: std::collections::HashSet<String>,
     /// Commands whose layout is on their subcommands.
     with_subcommands: std::collections::HashSet<String>,
 }
@@ -84,6 +86,12 @@ impl CommandTable {
                 .map(Option::unwrap_or_default)
         };
         let (first, last, step) = (number(3)?, number(4)?, number(5)?);
+        if let Some(flags) = fields.get(2) {
+            let flags = Vec::<String>::from_value(flags.clone()).unwrap_or_default();
+            if flags.iter().any(|f| f == "readonly") {
+                self.readonly.insert(name.clone());
+            }
+        }
         let specs = match fields.get(8) {
             Some(specs) => parse_specs(specs.clone())?,
             None => Vec::new(),
@@ -133,6 +141,23 @@ impl CommandTable {
             _ => self.layouts.get(&name),
         };
         layout.map_or_else(Vec::new, |l| l.keys(args))
+    }
+
+    /// True for a command that only reads (its `readonly` flag), which a
+    /// replica may answer.
+    pub(crate) fn is_readonly(&self, args: &[&[u8]]) -> bool {
+        let Some(name) = args.first() else {
+            return false;
+        };
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let full = match (self.with_subcommands.contains(&name), args.get(1)) {
+            (true, Some(sub)) => format!(
+                "{name}|{}",
+                String::from_utf8_lossy(sub).to_ascii_lowercase()
+            ),
+            _ => name,
+        };
+        self.readonly.contains(&full)
     }
 
     /// True when the server knows the command.
@@ -339,6 +364,12 @@ mod tests {
                 assert_eq!(keys(&t, line), want, "{line} over {protocol:?}");
             }
             assert!(t.knows(b"get") && !t.knows(b"nosuchcommand"));
+            assert!(
+                t.is_readonly(&[b"GET", b"k"]) && t.is_readonly(&[b"object", b"encoding", b"k"])
+            );
+            assert!(
+                !t.is_readonly(&[b"SET", b"k", b"v"]) && !t.is_readonly(&[b"xgroup", b"create"])
+            );
             assert!(keys(&t, "NOSUCHCOMMAND a b").is_empty());
         }
     }

@@ -11,6 +11,6 @@ mod scan;
 mod slot;
 mod topology;
 
-pub use client::{ClusterClient, REFRESH_EVERY};
+pub use client::{ClusterClient, ReadFrom, REFRESH_EVERY};
 pub use scan::ClusterScan;
 pub use slot::{key_slot, SLOTS};

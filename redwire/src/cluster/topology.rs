@@ -83,7 +83,6 @@ impl SlotMap {
     }
 
     /// The replicas of `slot`'s primary.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn replicas(&self, slot: u16) -> &[NodeAddr] {
         match self.owner.get(slot as usize).copied().flatten() {
             Some(i) => &self.ranges[i as usize].replicas,

@@ -227,6 +227,8 @@ pub struct Config {
     /// Find the primary through Sentinel: the monitored name and where the
     /// Sentinels listen.
     pub(crate) sentinel: Option<Sentinel>,
+    /// A cluster replica read from: `READONLY` on every connect.
+    pub(crate) replica_reads: bool,
 }
 
 /// Where to find the primary through Sentinel (see
@@ -266,6 +268,7 @@ impl Default for Config {
             tcp_keepalive: Some(Duration::from_secs(60)),
             limits: Limits::default(),
             sentinel: None,
+            replica_reads: false,
         }
     }
 }
@@ -539,7 +542,8 @@ impl ConfigBuilder {
     }
 
     /// While disconnected, fail requests at once instead of keeping them for the
-    /// reconnect (default: keep them, within their deadline).
+    /// reconnect (default: keep them, within their deadline). A new client's
+    /// very first connection attempt is waited for all the same.
     pub fn fail_fast(mut self, yes: bool) -> Self {
         self.0.fail_fast = yes;
         self

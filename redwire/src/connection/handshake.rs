@@ -94,6 +94,9 @@ fn tail_commands(config: &Config) -> Vec<Cmd> {
     if config.database != 0 {
         tail.push(cmd("SELECT").arg(config.database));
     }
+    if config.replica_reads {
+        tail.push(cmd("READONLY"));
+    }
     tail.push(cmd("CLIENT").arg("SETINFO").arg("LIB-NAME").arg("redwire"));
     tail.push(
         cmd("CLIENT")
@@ -133,6 +136,15 @@ fn check_tail(replies: &[Frame], config: &Config) -> Result<()> {
                 "{} (while selecting database {})",
                 err.message(),
                 config.database
+            )));
+        }
+        replies = &replies[1..];
+    }
+    if config.replica_reads {
+        if let Some(err) = replies.first().and_then(server_error) {
+            return Err(Error::server(format!(
+                "{} (while asking a replica to serve reads: READONLY)",
+                err.message()
             )));
         }
     }

@@ -61,6 +61,7 @@ impl Actor {
                     ),
                 )),
             };
+            self.attempted = true;
             let error = match result {
                 Ok((transport, resp, rbuf)) => {
                     let since = Instant::now();
@@ -206,7 +207,9 @@ impl Actor {
             Some(Msg::Close { grace }) => {
                 self.begin_closing("closed by Client::close", Some(Instant::now() + grace))
             }
-            Some(Msg::Request(req)) if !connected && self.config.fail_fast => {
+            // Fail fast, once the first attempt is over: a new client's very
+            // first connection is waited for, not failed.
+            Some(Msg::Request(req)) if !connected && self.config.fail_fast && self.attempted => {
                 req.fail(self.not_connected())
             }
             Some(Msg::Request(req)) => self.pending.push_back(req),

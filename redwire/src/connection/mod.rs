@@ -230,6 +230,8 @@ pub(crate) struct Actor {
     resp: u8,
     /// A `MONITOR` feed: what is not a reply is a line of the feed.
     monitor: bool,
+    /// The first connection attempt is over (fail-fast applies from then on).
+    attempted: bool,
 }
 
 impl Actor {
@@ -270,6 +272,7 @@ impl Actor {
             subscriptions,
             resp: 2,
             monitor,
+            attempted: false,
         }
     }
 }
