@@ -18,6 +18,77 @@ async fn client(cluster: &RedisCluster) -> ClusterClient {
     ClusterClient::connect(seeds).await.unwrap()
 }
 
+/// INCRs from 8 tasks over `keys` until stopped, counting what was
+/// acknowledged and what failed (or took over 5 s).
+struct IncrLoad {
+    acknowledged: Arc<AtomicU64>,
+    errors: Arc<AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl IncrLoad {
+    fn start(c: &ClusterClient, keys: &[String]) -> IncrLoad {
+        let acknowledged = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let workers = (0..8)
+            .map(|w| {
+                let (c, keys) = (c.clone(), keys.to_vec());
+                let (acknowledged, errors, stop) =
+                    (acknowledged.clone(), errors.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut i = w;
+                    while !stop.load(Ordering::Relaxed) {
+                        let key = keys[i % keys.len()].as_str();
+                        match tokio::time::timeout(Duration::from_secs(5), c.incr(key)).await {
+                            Ok(Ok(_)) => acknowledged.fetch_add(1, Ordering::Relaxed),
+                            Ok(Err(e)) => {
+                                eprintln!("INCR failed: {e}");
+                                errors.fetch_add(1, Ordering::Relaxed)
+                            }
+                            Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                        };
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        IncrLoad {
+            acknowledged,
+            errors,
+            stop,
+            workers,
+        }
+    }
+
+    /// Acknowledged so far.
+    fn acknowledged(&self) -> u64 {
+        self.acknowledged.load(Ordering::Relaxed)
+    }
+
+    /// Stops the tasks; (acknowledged, failed).
+    async fn stop(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        for w in self.workers {
+            w.await.unwrap();
+        }
+        (
+            self.acknowledged.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The sum of `keys`' counters.
+async fn total(c: &ClusterClient, keys: &[String]) -> u64 {
+    let mut total = 0;
+    for k in keys {
+        total += c.get::<i64>(k.as_str()).await.unwrap() as u64;
+    }
+    total
+}
+
 #[tokio::test]
 async fn commands_go_to_the_node_of_their_slot() {
     let cluster = RedisCluster::start().unwrap();
@@ -102,33 +173,7 @@ async fn traffic_keeps_going_while_a_slot_migrates() {
     for k in &keys {
         c.set(k.as_str(), 0).await.unwrap();
     }
-    let acknowledged = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let workers: Vec<_> = (0..8)
-        .map(|w| {
-            let (c, keys, acknowledged, errors, stop) = (
-                c.clone(),
-                keys.clone(),
-                acknowledged.clone(),
-                errors.clone(),
-                stop.clone(),
-            );
-            tokio::spawn(async move {
-                let mut i = w;
-                while !stop.load(Ordering::Relaxed) {
-                    match c.incr(keys[i % keys.len()].as_str()).await {
-                        Ok(_) => acknowledged.fetch_add(1, Ordering::Relaxed),
-                        Err(e) => {
-                            eprintln!("INCR failed: {e}");
-                            errors.fetch_add(1, Ordering::Relaxed)
-                        }
-                    };
-                    i += 1;
-                }
-            })
-        })
-        .collect();
+    let load = IncrLoad::start(&c, &keys);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let from = cluster.slot_owner(slot).id().to_string();
     let to = cluster
@@ -143,18 +188,8 @@ async fn traffic_keeps_going_while_a_slot_migrates() {
     }
     migration.finish().unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    let mut total = 0;
-    for k in &keys {
-        total += c.get::<i64>(k.as_str()).await.unwrap() as u64;
-    }
-    let (acked, failed) = (
-        acknowledged.load(Ordering::Relaxed),
-        errors.load(Ordering::Relaxed),
-    );
+    let (acked, failed) = load.stop().await;
+    let total = total(&c, &keys).await;
     assert!(acked > 100, "too little traffic: {acked}");
     // Every acknowledged increment counted once; a failed one at most once.
     assert!(
@@ -175,51 +210,17 @@ async fn a_killed_primary_is_replaced_and_nothing_is_counted_twice() {
     for k in &keys {
         c.set(k.as_str(), 0).await.unwrap();
     }
-    let acknowledged = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let workers: Vec<_> = (0..8)
-        .map(|w| {
-            let (c, keys, acknowledged, errors, stop) = (
-                c.clone(),
-                keys.clone(),
-                acknowledged.clone(),
-                errors.clone(),
-                stop.clone(),
-            );
-            tokio::spawn(async move {
-                let mut i = w;
-                while !stop.load(Ordering::Relaxed) {
-                    let key = keys[i % keys.len()].as_str();
-                    match tokio::time::timeout(Duration::from_secs(5), c.incr(key)).await {
-                        Ok(Ok(_)) => acknowledged.fetch_add(1, Ordering::Relaxed),
-                        _ => errors.fetch_add(1, Ordering::Relaxed),
-                    };
-                    i += 1;
-                }
-            })
-        })
-        .collect();
+    let load = IncrLoad::start(&c, &keys);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let victim = cluster.slot_owner(redwire::cluster::key_slot(b"counter:0"));
     cluster.kill(victim);
     cluster.wait_settled().unwrap();
     // Traffic goes on to the promoted replica.
-    let before = acknowledged.load(Ordering::Relaxed);
+    let before = load.acknowledged();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    let (acked, failed) = (
-        acknowledged.load(Ordering::Relaxed),
-        errors.load(Ordering::Relaxed),
-    );
+    let (acked, failed) = load.stop().await;
     assert!(acked > before, "no traffic after the failover");
-    let mut total = 0;
-    for k in &keys {
-        total += c.get::<i64>(k.as_str()).await.unwrap() as u64;
-    }
+    let total = total(&c, &keys).await;
     // A write the old primary acknowledged may be lost in a failover (Redis
     // replicates asynchronously); none is ever counted twice.
     assert!(
@@ -406,48 +407,14 @@ async fn a_manual_failover_under_load_loses_nothing_and_counts_nothing_twice() {
     for k in &keys {
         c.set(k.as_str(), 0).await.unwrap();
     }
-    let acknowledged = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let workers: Vec<_> = (0..8)
-        .map(|w| {
-            let (c, keys, acknowledged, errors, stop) = (
-                c.clone(),
-                keys.clone(),
-                acknowledged.clone(),
-                errors.clone(),
-                stop.clone(),
-            );
-            tokio::spawn(async move {
-                let mut i = w;
-                while !stop.load(Ordering::Relaxed) {
-                    let key = keys[i % keys.len()].as_str();
-                    match tokio::time::timeout(Duration::from_secs(5), c.incr(key)).await {
-                        Ok(Ok(_)) => acknowledged.fetch_add(1, Ordering::Relaxed),
-                        _ => errors.fetch_add(1, Ordering::Relaxed),
-                    };
-                    i += 1;
-                }
-            })
-        })
-        .collect();
+    let load = IncrLoad::start(&c, &keys);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let primary = cluster.slot_owner(redwire::cluster::key_slot(b"f"));
     let replica = cluster.replicas_of(primary.id())[0];
     cluster.failover(replica).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    let (acked, failed) = (
-        acknowledged.load(Ordering::Relaxed),
-        errors.load(Ordering::Relaxed),
-    );
-    let mut total = 0;
-    for k in &keys {
-        total += c.get::<i64>(k.as_str()).await.unwrap() as u64;
-    }
+    let (acked, failed) = load.stop().await;
+    let total = total(&c, &keys).await;
     // A coordinated failover loses no acknowledged write, and nothing is
     // replayed: acknowledged ≤ final ≤ acknowledged + failed.
     assert!(

@@ -98,6 +98,7 @@ mod process;
 mod proxy;
 mod sentinel;
 mod server;
+mod text;
 mod tls;
 
 pub use binary::{find_redis_server, REDIS_SERVER_ENV};

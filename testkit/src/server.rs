@@ -5,9 +5,9 @@ use crate::binary::{check_explicit, find_redis_server};
 use crate::blocking::BlockingConn;
 use crate::ports::free_port;
 use crate::process::{Launch, Probe, RedisProcess, StartError};
+use crate::text::{percent_encode, quote};
 use crate::tls::{TestCa, TlsFiles};
 use redwire_resp::Frame;
-use std::fmt::Write as _;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -676,46 +676,9 @@ impl std::fmt::Debug for RedisServerBuilder {
     }
 }
 
-/// Quotes a config value the way redis.conf parses it, so paths and passwords
-/// with spaces or quotes survive.
-fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters, which is
-/// always safe inside a URL's user-info.
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting_escapes_what_the_config_parser_would_split_on() {
-        assert_eq!(quote(r#"a b"c\d"#), r#""a b\"c\\d""#);
-    }
 
     #[test]
     fn passwords_are_percent_encoded_in_urls() {

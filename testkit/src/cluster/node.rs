@@ -6,8 +6,8 @@ use super::ClusterSettings;
 use crate::blocking::BlockingConn;
 use crate::ports::free_port;
 use crate::process::{Launch, Probe, RedisProcess, StartError};
+use crate::text::{percent_encode, quote};
 use redwire_resp::Frame;
-use std::fmt::Write as _;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -440,36 +440,6 @@ fn describe<A: AsRef<[u8]>>(args: &[A]) -> String {
         text.push_str(" ...");
     }
     text
-}
-
-/// Quotes a config value the way redis.conf parses it (as `RedisServer` does).
-fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 #[cfg(test)]
