@@ -59,6 +59,10 @@ pub struct CliArgs {
     /// Speak RESP2 instead of negotiating RESP3
     #[arg(long)]
     pub resp2: bool,
+    /// The URL is one node of a Redis Cluster: route the command by its keys
+    /// (follows MOVED and ASK; `DBSIZE`, `KEYS`, `FLUSHALL`… go to every primary)
+    #[arg(short = 'c', long)]
+    pub cluster: bool,
     /// The command and its arguments; none starts the interactive prompt
     #[arg(
         value_name = "COMMAND",
@@ -89,6 +93,10 @@ pub fn run(args: CliArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
+    if args.cluster && (args.pipe.is_some() || args.command.is_empty()) {
+        eprintln!("redwire: --cluster runs one command for now (redwire cli -c -u URL COMMAND …)");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let code = if let Some(path) = &args.pipe {
         match read_input(path) {
             Ok(data) => rt.block_on(run_file(config, data, mode, false)),
@@ -110,7 +118,11 @@ pub fn run(args: CliArgs) -> ExitCode {
             eprintln!("redwire: -x needs a command to add the argument to");
             EXIT_USAGE
         } else {
-            rt.block_on(one_shot(config, &target, words, mode))
+            if args.cluster {
+                rt.block_on(one_shot_cluster(config, words, mode))
+            } else {
+                rt.block_on(one_shot(config, &target, words, mode))
+            }
         }
     } else if std::io::stdin().is_terminal() {
         repl::run(&rt, config, &target.url, mode)
@@ -188,6 +200,21 @@ async fn one_shot(config: redwire::Config, target: &Target, words: Vec<Vec<u8>>,
         }
     };
     let code = print_result(send(&client, &command(&words)).await, mode, None);
+    let _ = std::io::stdout().flush();
+    code
+}
+
+/// One command on a cluster, routed by its keys.
+async fn one_shot_cluster(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mode) -> u8 {
+    let shown = config.redacted_url();
+    let cluster = match redwire::cluster::ClusterClient::connect(vec![config]).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("redwire: cannot reach the cluster at {shown}: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let code = print_result(cluster.send(&command(&words)).await, mode, None);
     let _ = std::io::stdout().flush();
     code
 }

@@ -302,3 +302,24 @@ fn commands_a_shared_connection_refuses_are_named_before_anything_runs() {
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("database"), "{}", stderr(&out));
 }
+
+#[test]
+fn cluster_mode_routes_a_command_by_its_key() {
+    let cluster = redwire_testkit::RedisCluster::start().unwrap();
+    let url = cluster.url();
+    for key in ["a", "b", "c", "d"] {
+        let out = run(&["cli", "-c", "-u", &url, "SET", key, key], b"");
+        assert_eq!(stdout(&out), "OK\n", "{}", stderr(&out));
+    }
+    let out = run(&["cli", "-c", "-u", &url, "--no-raw", "DBSIZE"], b"");
+    assert_eq!(stdout(&out), "(integer) 4\n");
+    // Without -c the node answers MOVED for a key it does not own.
+    let foreign = ["a", "b", "c", "d"]
+        .into_iter()
+        .find(|k| cluster.node_for_key(k.as_bytes()).url() != url)
+        .unwrap();
+    let out = run(&["cli", "-u", &url, "GET", foreign], b"");
+    assert!(stderr(&out).contains("MOVED"), "{}", stderr(&out));
+    let out = run(&["cli", "-c", "-u", &url, "GET", foreign], b"");
+    assert_eq!(stdout(&out), format!("{foreign}\n"));
+}
