@@ -21,11 +21,11 @@
 //! ```
 
 use clap::Parser;
-use hdrhistogram::Histogram;
+use redwire_bench::{child_command, cpu_time, peak_rss_kib, run_cell, Figures, Phases};
 use std::process::Command;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "redwire vs redis-rs vs fred on one shared connection")]
@@ -76,10 +76,11 @@ struct Cell {
     rss_mib: f64,
 }
 
-impl Cell {
-    fn to_line(self) -> String {
-        format!(
-            "RESULT {} {} {} {} {} {} {} {}",
+impl Figures for Cell {
+    const FIELDS: usize = 8;
+
+    fn figures(&self) -> Vec<f64> {
+        vec![
             self.ops,
             self.p50_us,
             self.p99_us,
@@ -87,17 +88,12 @@ impl Cell {
             self.cpu_us,
             self.writes,
             self.rss_mib,
-            self.segments
-        )
+            self.segments,
+        ]
     }
 
-    fn from_line(line: &str) -> Option<Cell> {
-        let v: Vec<f64> = line
-            .strip_prefix("RESULT ")?
-            .split(' ')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        Some(Cell {
+    fn from_figures(v: &[f64]) -> Cell {
+        Cell {
             ops: v[0],
             p50_us: v[1],
             p99_us: v[2],
@@ -106,29 +102,17 @@ impl Cell {
             writes: v[5],
             rss_mib: v[6],
             segments: v[7],
-        })
+        }
     }
 }
 
 fn main() {
     let args = Args::parse();
-    if args.child {
-        let cell = run_child(&args);
-        println!("{}", cell.to_line());
-        return;
-    }
-    run_parent(args);
+    redwire_bench::child_or_parent(args.child, args, run_child, run_parent);
 }
 
 fn run_parent(args: Args) {
-    let server = match &args.url {
-        Some(_) => None,
-        None => Some(redwire_testkit::RedisServer::start().expect("start redis-server")),
-    };
-    let url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| server.as_ref().map(|s| s.url()).unwrap_or_default());
+    let (_server, url) = redwire_bench::server_url(args.url.as_deref());
     let port = url
         .rsplit(':')
         .next()
@@ -138,31 +122,24 @@ fn run_parent(args: Args) {
     let ceiling = redis_benchmark(&port);
     eprintln!("redis-benchmark -P 16 -c 50 GET ceiling: {ceiling:.0} ops/s");
 
-    let exe = std::env::current_exe().expect("own path");
     let mut rows = Vec::new();
     for runtime in &args.runtimes {
         for &tasks in &args.tasks {
             for client in &args.clients {
                 let mut runs = Vec::new();
                 for _ in 0..args.repeat {
-                    let out = Command::new(&exe)
-                        .env("REDWIRE_BENCH_PORT", &port)
-                        .args(["--child", "--url", &url])
-                        .args(["--duration", &args.duration.to_string()])
-                        .args(["--warmup", &args.warmup.to_string()])
-                        .args(["--tasks", &tasks.to_string()])
-                        .args(["--runtimes", runtime, "--clients", client])
-                        .args(["--workload", &args.workload])
-                        .output()
-                        .expect("run child");
-                    let text = String::from_utf8_lossy(&out.stdout);
-                    match text.lines().find_map(Cell::from_line) {
-                        Some(cell) => runs.push(cell),
-                        None => eprintln!(
-                            "{client} {runtime} {tasks}: failed: {}",
-                            String::from_utf8_lossy(&out.stderr)
-                        ),
-                    }
+                    let cell = run_cell::<Cell>(
+                        &format!("{client} {runtime} {tasks}"),
+                        child_command()
+                            .env("REDWIRE_BENCH_PORT", &port)
+                            .args(["--url", &url])
+                            .args(["--duration", &args.duration.to_string()])
+                            .args(["--warmup", &args.warmup.to_string()])
+                            .args(["--tasks", &tasks.to_string()])
+                            .args(["--runtimes", runtime, "--clients", client])
+                            .args(["--workload", &args.workload]),
+                    );
+                    runs.extend(cell);
                 }
                 runs.sort_by(|a, b| a.ops.total_cmp(&b.ops));
                 let Some(cell) = runs.get(runs.len() / 2).copied() else {
@@ -359,16 +336,6 @@ fn run_child(args: &Args) -> Cell {
     })
 }
 
-/// Nanoseconds from 100 ns to 100 s at 2 significant digits (1 %): small
-/// enough per task that 1,024 of them do not dominate the peak RSS.
-fn latency_histogram() -> Histogram<u32> {
-    Histogram::new_with_bounds(100, 100_000_000_000, 2).expect("histogram bounds")
-}
-
-const WARMUP: u8 = 0;
-const MEASURE: u8 = 1;
-const STOP: u8 = 2;
-
 async fn measure(
     load: Arc<Load>,
     tasks: usize,
@@ -376,77 +343,45 @@ async fn measure(
     duration: Duration,
     get_only: bool,
 ) -> Cell {
-    let phase = Arc::new(AtomicU8::new(WARMUP));
-    let merged = Arc::new(Mutex::new(latency_histogram()));
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let (load, phase, merged) = (load.clone(), phase.clone(), merged.clone());
-        handles.push(tokio::spawn(async move {
-            let mut hist = latency_histogram();
-            let key = format!("bench:{}", t % 1000);
-            if get_only {
-                load.set(&key).await;
-            }
-            let mut n = u64::from(get_only);
-            loop {
-                let p = phase.load(Ordering::Relaxed);
-                if p == STOP {
-                    break;
-                }
-                let started = Instant::now();
-                if n % 2 == 0 && !get_only {
+    let phases = Phases::new();
+    let handles = (0..tasks)
+        .map(|t| {
+            let (load, mut rec) = (load.clone(), phases.recorder());
+            tokio::spawn(async move {
+                let key = format!("bench:{}", t % 1000);
+                if get_only {
                     load.set(&key).await;
-                } else {
-                    load.get(&key).await;
                 }
-                n += 1;
-                if p == MEASURE && phase.load(Ordering::Relaxed) == MEASURE {
-                    hist.saturating_record(started.elapsed().as_nanos() as u64);
+                let mut n = u64::from(get_only);
+                while let Some(op) = rec.start() {
+                    if n % 2 == 0 && !get_only {
+                        load.set(&key).await;
+                    } else {
+                        load.get(&key).await;
+                    }
+                    n += 1;
+                    rec.record(op);
                 }
-            }
-            merged.lock().unwrap().add(&hist).unwrap();
-        }));
-    }
-    tokio::time::sleep(warmup).await;
-    let (cpu0, s0) = (cpu_time(), segments_sent());
-    let w0 = WRITES.load(Ordering::Relaxed);
-    phase.store(MEASURE, Ordering::Relaxed);
-    let t0 = Instant::now();
-    tokio::time::sleep(duration).await;
-    phase.store(STOP, Ordering::Relaxed);
-    let elapsed = t0.elapsed();
-    let (cpu1, s1) = (cpu_time(), segments_sent());
-    let w1 = WRITES.load(Ordering::Relaxed);
-    for h in handles {
-        h.await.unwrap();
-    }
-    let hist = merged.lock().unwrap();
-    let ops = hist.len() as f64;
+                rec.finish();
+            })
+        })
+        .collect();
+    let m = phases
+        .run(warmup, duration, handles, || {
+            (cpu_time(), segments_sent(), WRITES.load(Ordering::Relaxed))
+        })
+        .await;
+    let ((cpu0, s0, w0), (cpu1, s1, w1)) = (m.before, m.after);
     Cell {
-        ops: ops / elapsed.as_secs_f64(),
-        p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
-        p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
-        p999_us: hist.value_at_quantile(0.999) as f64 / 1000.0,
-        cpu_us: (cpu1 - cpu0).as_secs_f64() * 1e6 / ops.max(1.0),
-        writes: (w1 - w0) as f64 / ops.max(1.0),
-        segments: (s1 - s0) as f64 / ops.max(1.0),
+        ops: m.ops_per_sec(),
+        p50_us: m.quantile_us(0.5),
+        p99_us: m.quantile_us(0.99),
+        p999_us: m.quantile_us(0.999),
+        cpu_us: m.per_op((cpu1 - cpu0).as_secs_f64() * 1e6),
+        writes: m.per_op((w1 - w0) as f64),
+        segments: m.per_op((s1 - s0) as f64),
         rss_mib: peak_rss_kib() as f64 / 1024.0,
     }
-}
-
-fn cpu_time() -> Duration {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-fn peak_rss_kib() -> u64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    usage.ru_maxrss as u64
 }
 
 /// Data segments sent so far by this process's TCP sockets connected to the

@@ -19,11 +19,12 @@
 //! ```
 
 use clap::Parser;
-use hdrhistogram::Histogram;
-use std::process::Command;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use redwire_bench::{
+    child_command, cpu_time, load_average, median_min_max, run_cell, spread, spread_of,
+    LoadCell as Cell, Phases,
+};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "cluster GET/SET: redwire ClusterClient vs redis-rs cluster-async vs fred")]
@@ -58,45 +59,9 @@ struct Args {
     child: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Cell {
-    ops: f64,
-    p50_us: f64,
-    p99_us: f64,
-    cpu_us: f64,
-}
-
-impl Cell {
-    fn to_line(self) -> String {
-        format!(
-            "RESULT {} {} {} {}",
-            self.ops, self.p50_us, self.p99_us, self.cpu_us
-        )
-    }
-
-    fn from_line(line: &str) -> Option<Cell> {
-        let v: Vec<f64> = line
-            .strip_prefix("RESULT ")?
-            .split(' ')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        (v.len() == 4).then(|| Cell {
-            ops: v[0],
-            p50_us: v[1],
-            p99_us: v[2],
-            cpu_us: v[3],
-        })
-    }
-}
-
 fn main() {
     let args = Args::parse();
-    if args.child {
-        let cell = run_child(&args);
-        println!("{}", cell.to_line());
-        return;
-    }
-    run_parent(args);
+    redwire_bench::child_or_parent(args.child, args, run_child, run_parent);
 }
 
 fn run_parent(args: Args) {
@@ -117,50 +82,27 @@ fn run_parent(args: Args) {
         load_average()
     );
     let seed_arg = seeds.join(",");
-    let exe = std::env::current_exe().expect("own path");
-    let cells: Vec<(String, String)> = args
-        .runtimes
-        .iter()
-        .flat_map(|rt| args.clients.iter().map(move |c| (rt.clone(), c.clone())))
-        .collect();
-    let mut runs: Vec<Vec<Cell>> = vec![Vec::new(); cells.len()];
-    for run in 0..args.repeat {
-        for (i, (runtime, client)) in cells.iter().enumerate() {
-            let out = Command::new(&exe)
-                .args(["--child", "--seeds", &seed_arg])
+    let cells = redwire_bench::runtime_client_cells(&args.runtimes, &args.clients);
+    let runs = redwire_bench::interleaved(&cells, args.repeat, |run, (runtime, client)| {
+        let c: Cell = run_cell(
+            &format!("run {run} {runtime} {client}"),
+            child_command()
+                .args(["--seeds", &seed_arg])
                 .args(["--duration", &args.duration.to_string()])
                 .args(["--warmup", &args.warmup.to_string()])
                 .args(["--tasks", &args.tasks.to_string()])
                 .args(["--keys", &args.keys.to_string()])
-                .args(["--runtimes", runtime, "--clients", client])
-                .output()
-                .expect("run child");
-            let text = String::from_utf8_lossy(&out.stdout);
-            match text.lines().find_map(Cell::from_line) {
-                Some(c) => {
-                    eprintln!(
-                        "run {run} {runtime:>4} {client:>8}: {:>8.0} ops/s  p50 {:>7.1} µs  p99 {:>7.1} µs  cpu {:.2} µs/req",
-                        c.ops, c.p50_us, c.p99_us, c.cpu_us
-                    );
-                    runs[i].push(c);
-                }
-                None => eprintln!(
-                    "run {run} {runtime} {client}: failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ),
-            }
-        }
-    }
+                .args(["--runtimes", runtime, "--clients", client]),
+        )?;
+        eprintln!(
+            "run {run} {runtime:>4} {client:>8}: {:>8.0} ops/s  p50 {:>7.1} µs  p99 {:>7.1} µs  cpu {:.2} µs/req",
+            c.ops, c.p50_us, c.p99_us, c.cpu_us
+        );
+        Some(c)
+    });
     eprintln!("load average at the end {}", load_average());
     println!("{}", report(&args, &cells, &runs));
     drop(cluster);
-}
-
-/// The 1-, 5- and 15-minute load averages, as the kernel reports them.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 /// Every key the cells use, set once through redwire before the first cell.
@@ -195,17 +137,6 @@ fn key_names(keys: usize) -> Vec<String> {
     (0..keys).map(|i| format!("bench:cluster:{i}")).collect()
 }
 
-/// `median (min–max)` of one figure over the runs.
-fn spread(values: &[f64], decimals: usize) -> String {
-    let mut v = values.to_vec();
-    if v.is_empty() {
-        return "–".into();
-    }
-    v.sort_by(f64::total_cmp);
-    let (lo, mid, hi) = (v[0], v[v.len() / 2], v[v.len() - 1]);
-    format!("{mid:.decimals$} ({lo:.decimals$}–{hi:.decimals$})")
-}
-
 fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
@@ -220,14 +151,13 @@ fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String
         "| runtime | client | ops/s | p50 µs | p99 µs | CPU µs/req |\n|---|---|---:|---:|---:|---:|"
     );
     for ((runtime, client), cells) in cells.iter().zip(runs) {
-        let of = |f: fn(&Cell) -> f64| cells.iter().map(f).collect::<Vec<_>>();
         let _ = writeln!(
             s,
             "| {runtime} | {client} | {} | {} | {} | {} |",
-            spread(&of(|c| c.ops), 0),
-            spread(&of(|c| c.p50_us), 1),
-            spread(&of(|c| c.p99_us), 1),
-            spread(&of(|c| c.cpu_us), 2),
+            spread_of(cells, |c| c.ops, 0),
+            spread_of(cells, |c| c.p50_us, 1),
+            spread_of(cells, |c| c.p99_us, 1),
+            spread_of(cells, |c| c.cpu_us, 2),
         );
     }
     // Paired within each run, so that what the shared machine did during a
@@ -247,9 +177,7 @@ fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String
                 continue;
             }
             let ratios: Vec<f64> = me.iter().zip(them).map(|(a, b)| a.ops / b.ops).collect();
-            let mut sorted = ratios.clone();
-            sorted.sort_by(f64::total_cmp);
-            let median = sorted[sorted.len() / 2];
+            let (median, _, _) = median_min_max(&ratios).expect("runs");
             let _ = writeln!(
                 s,
                 "{runtime}: redwire ops/s ÷ {peer}'s in the same run: {} (goal ≥ {goal}×: {})  ",
@@ -278,15 +206,6 @@ fn run_child(args: &Args) -> Cell {
     })
 }
 
-fn latency_histogram() -> Histogram<u32> {
-    // 100 ns to 100 s at 2 significant digits.
-    Histogram::new_with_bounds(100, 100_000_000_000, 2).expect("histogram bounds")
-}
-
-const WARMUP: u8 = 0;
-const MEASURE: u8 = 1;
-const STOP: u8 = 2;
-
 async fn measure(
     load: Load,
     tasks: usize,
@@ -294,68 +213,35 @@ async fn measure(
     warmup: Duration,
     duration: Duration,
 ) -> Cell {
-    let phase = Arc::new(AtomicU8::new(WARMUP));
-    let merged = Arc::new(Mutex::new(latency_histogram()));
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        // A handle of the one client per task (an `Arc`, a channel sender or
-        // the like: no connection of its own).
-        let mut load = load.clone();
-        let (keys, phase, merged) = (keys.clone(), phase.clone(), merged.clone());
-        handles.push(tokio::spawn(async move {
-            let mut hist = latency_histogram();
-            // Task t walks the keys t, t + tasks, t + 2·tasks, …: the tasks
-            // together go over all of them, each key's slot wherever it is.
-            let mut at = t % keys.len();
-            let mut n = 0u64;
-            loop {
-                let p = phase.load(Ordering::Relaxed);
-                if p == STOP {
-                    break;
+    let phases = Phases::new();
+    let handles = (0..tasks)
+        .map(|t| {
+            // A handle of the one client per task (an `Arc`, a channel sender or
+            // the like: no connection of its own).
+            let mut load = load.clone();
+            let (keys, mut rec) = (keys.clone(), phases.recorder());
+            tokio::spawn(async move {
+                // Task t walks the keys t, t + tasks, t + 2·tasks, …: the tasks
+                // together go over all of them, each key's slot wherever it is.
+                let mut at = t % keys.len();
+                let mut n = 0u64;
+                while let Some(op) = rec.start() {
+                    let key = keys[at].as_str();
+                    if n % 2 == 0 {
+                        load.get(key).await;
+                    } else {
+                        load.set(key).await;
+                    }
+                    rec.record(op);
+                    n += 1;
+                    at = (at + tasks) % keys.len();
                 }
-                let key = keys[at].as_str();
-                let started = Instant::now();
-                if n % 2 == 0 {
-                    load.get(key).await;
-                } else {
-                    load.set(key).await;
-                }
-                if p == MEASURE && phase.load(Ordering::Relaxed) == MEASURE {
-                    hist.saturating_record(started.elapsed().as_nanos() as u64);
-                }
-                n += 1;
-                at = (at + tasks) % keys.len();
-            }
-            merged.lock().unwrap().add(&hist).unwrap();
-        }));
-    }
-    tokio::time::sleep(warmup).await;
-    let cpu0 = cpu_time();
-    phase.store(MEASURE, Ordering::Relaxed);
-    let t0 = Instant::now();
-    tokio::time::sleep(duration).await;
-    phase.store(STOP, Ordering::Relaxed);
-    let elapsed = t0.elapsed();
-    let cpu1 = cpu_time();
-    for h in handles {
-        h.await.unwrap();
-    }
-    let hist = merged.lock().unwrap();
-    let ops = hist.len() as f64;
-    Cell {
-        ops: ops / elapsed.as_secs_f64(),
-        p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
-        p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
-        cpu_us: (cpu1 - cpu0).as_secs_f64() * 1e6 / ops.max(1.0),
-    }
-}
-
-fn cpu_time() -> Duration {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+                rec.finish();
+            })
+        })
+        .collect();
+    let measured = phases.run(warmup, duration, handles, cpu_time).await;
+    Cell::from_measured(&measured)
 }
 
 /// One cluster client under test. Cloning gives another handle of the same

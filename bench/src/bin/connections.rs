@@ -69,14 +69,7 @@ fn cell(url: &str, runtime: &str, connections: usize, duration: Duration) -> f64
 
 fn main() {
     let args = Args::parse();
-    let server = match &args.url {
-        Some(_) => None,
-        None => Some(redwire_testkit::RedisServer::start().expect("start redis-server")),
-    };
-    let url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| server.as_ref().map(|s| s.url()).unwrap_or_default());
+    let (_server, url) = redwire_bench::server_url(args.url.as_deref());
     let duration = Duration::from_secs_f64(args.duration);
     let mut results: Vec<(String, usize, Vec<f64>)> = Vec::new();
     for rt in &args.runtimes {
@@ -92,13 +85,8 @@ fn main() {
         }
     }
     println!("| runtime | connections | ops/s median | min–max |\n|---|---:|---:|---:|");
-    for (rt, k, mut ops) in results {
-        ops.sort_by(f64::total_cmp);
-        println!(
-            "| {rt} | {k} | {:.0} | {:.0}–{:.0} |",
-            ops[ops.len() / 2],
-            ops[0],
-            ops[ops.len() - 1]
-        );
+    for (rt, k, ops) in results {
+        let (median, min, max) = redwire_bench::median_min_max(&ops).expect("--repeat ≥ 1");
+        println!("| {rt} | {k} | {median:.0} | {min:.0}–{max:.0} |");
     }
 }

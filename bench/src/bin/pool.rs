@@ -17,11 +17,11 @@
 //! ```
 
 use clap::Parser;
-use hdrhistogram::Histogram;
-use std::process::Command;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use redwire_bench::{
+    child_command, cpu_time, run_cell, spread, spread_of, LoadCell as Cell, Phases,
+};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "pool checkout + GET: redwire Pool vs bb8-redis vs deadpool-redis")]
@@ -59,102 +59,32 @@ struct Args {
     child: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Cell {
-    ops: f64,
-    p50_us: f64,
-    p99_us: f64,
-    cpu_us: f64,
-}
-
-impl Cell {
-    fn to_line(self) -> String {
-        format!(
-            "RESULT {} {} {} {}",
-            self.ops, self.p50_us, self.p99_us, self.cpu_us
-        )
-    }
-
-    fn from_line(line: &str) -> Option<Cell> {
-        let v: Vec<f64> = line
-            .strip_prefix("RESULT ")?
-            .split(' ')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        (v.len() == 4).then(|| Cell {
-            ops: v[0],
-            p50_us: v[1],
-            p99_us: v[2],
-            cpu_us: v[3],
-        })
-    }
-}
-
 fn main() {
     let args = Args::parse();
-    if args.child {
-        let cell = run_child(&args);
-        println!("{}", cell.to_line());
-        return;
-    }
-    run_parent(args);
+    redwire_bench::child_or_parent(args.child, args, run_child, run_parent);
 }
 
 fn run_parent(args: Args) {
-    let server = match &args.url {
-        Some(_) => None,
-        None => Some(redwire_testkit::RedisServer::start().expect("start redis-server")),
-    };
-    let url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| server.as_ref().map(|s| s.url()).unwrap_or_default());
-    let exe = std::env::current_exe().expect("own path");
-    let cells: Vec<(String, String)> = args
-        .runtimes
-        .iter()
-        .flat_map(|rt| args.clients.iter().map(move |c| (rt.clone(), c.clone())))
-        .collect();
-    let mut runs: Vec<Vec<Cell>> = vec![Vec::new(); cells.len()];
-    for run in 0..args.repeat {
-        for (i, (runtime, client)) in cells.iter().enumerate() {
-            let out = Command::new(&exe)
-                .args(["--child", "--url", &url])
+    let (_server, url) = redwire_bench::server_url(args.url.as_deref());
+    let cells = redwire_bench::runtime_client_cells(&args.runtimes, &args.clients);
+    let runs = redwire_bench::interleaved(&cells, args.repeat, |run, (runtime, client)| {
+        let c: Cell = run_cell(
+            &format!("run {run} {runtime} {client}"),
+            child_command()
+                .args(["--url", &url])
                 .args(["--duration", &args.duration.to_string()])
                 .args(["--warmup", &args.warmup.to_string()])
                 .args(["--tasks", &args.tasks.to_string()])
                 .args(["--max-size", &args.max_size.to_string()])
-                .args(["--runtimes", runtime, "--clients", client])
-                .output()
-                .expect("run child");
-            let text = String::from_utf8_lossy(&out.stdout);
-            match text.lines().find_map(Cell::from_line) {
-                Some(c) => {
-                    eprintln!(
-                        "run {run} {runtime:>4} {client:>14}: {:>8.0} ops/s  p50 {:>7.1} µs  p99 {:>7.1} µs  cpu {:.2} µs/op",
-                        c.ops, c.p50_us, c.p99_us, c.cpu_us
-                    );
-                    runs[i].push(c);
-                }
-                None => eprintln!(
-                    "run {run} {runtime} {client}: failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ),
-            }
-        }
-    }
+                .args(["--runtimes", runtime, "--clients", client]),
+        )?;
+        eprintln!(
+            "run {run} {runtime:>4} {client:>14}: {:>8.0} ops/s  p50 {:>7.1} µs  p99 {:>7.1} µs  cpu {:.2} µs/op",
+            c.ops, c.p50_us, c.p99_us, c.cpu_us
+        );
+        Some(c)
+    });
     println!("{}", report(&args, &cells, &runs));
-}
-
-/// `median (min–max)` of one figure over the runs.
-fn spread(runs: &[Cell], f: impl Fn(&Cell) -> f64, decimals: usize) -> String {
-    let mut v: Vec<f64> = runs.iter().map(f).collect();
-    if v.is_empty() {
-        return "–".into();
-    }
-    v.sort_by(f64::total_cmp);
-    let (lo, mid, hi) = (v[0], v[v.len() / 2], v[v.len() - 1]);
-    format!("{mid:.decimals$} ({lo:.decimals$}–{hi:.decimals$})")
 }
 
 fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String {
@@ -174,10 +104,10 @@ fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String
         let _ = writeln!(
             s,
             "| {runtime} | {client} | {} | {} | {} | {} |",
-            spread(cells, |c| c.ops, 0),
-            spread(cells, |c| c.p50_us, 1),
-            spread(cells, |c| c.p99_us, 1),
-            spread(cells, |c| c.cpu_us, 2),
+            spread_of(cells, |c| c.ops, 0),
+            spread_of(cells, |c| c.p50_us, 1),
+            spread_of(cells, |c| c.p99_us, 1),
+            spread_of(cells, |c| c.cpu_us, 2),
         );
     }
     // Paired within each run, so that what the shared machine did during a
@@ -197,16 +127,13 @@ fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String
         if peers.is_empty() || peers.iter().any(|p| p.len() != me.len()) {
             continue;
         }
-        let ratios: Vec<Cell> = (0..me.len())
-            .map(|i| Cell {
-                ops: me[i].ops / peers.iter().map(|p| p[i].ops).fold(0.0, f64::max),
-                ..Cell::default()
-            })
+        let ratios: Vec<f64> = (0..me.len())
+            .map(|i| me[i].ops / peers.iter().map(|p| p[i].ops).fold(0.0, f64::max))
             .collect();
         let _ = writeln!(
             s,
             "\n{runtime}: redwire ops/s ÷ the better peer's in the same run: {}",
-            spread(&ratios, |c| c.ops, 2)
+            spread(&ratios, 2)
         );
     }
     s
@@ -231,64 +158,22 @@ fn run_child(args: &Args) -> Cell {
     })
 }
 
-fn latency_histogram() -> Histogram<u32> {
-    // 100 ns to 100 s at 2 significant digits.
-    Histogram::new_with_bounds(100, 100_000_000_000, 2).expect("histogram bounds")
-}
-
-const WARMUP: u8 = 0;
-const MEASURE: u8 = 1;
-const STOP: u8 = 2;
-
 async fn measure(pool: Arc<Load>, tasks: usize, warmup: Duration, duration: Duration) -> Cell {
-    let phase = Arc::new(AtomicU8::new(WARMUP));
-    let merged = Arc::new(Mutex::new(latency_histogram()));
-    let mut handles = Vec::new();
-    for _ in 0..tasks {
-        let (pool, phase, merged) = (pool.clone(), phase.clone(), merged.clone());
-        handles.push(tokio::spawn(async move {
-            let mut hist = latency_histogram();
-            loop {
-                let p = phase.load(Ordering::Relaxed);
-                if p == STOP {
-                    break;
+    let phases = Phases::new();
+    let handles = (0..tasks)
+        .map(|_| {
+            let (pool, mut rec) = (pool.clone(), phases.recorder());
+            tokio::spawn(async move {
+                while let Some(op) = rec.start() {
+                    pool.checkout_get().await;
+                    rec.record(op);
                 }
-                let started = Instant::now();
-                pool.checkout_get().await;
-                if p == MEASURE && phase.load(Ordering::Relaxed) == MEASURE {
-                    hist.saturating_record(started.elapsed().as_nanos() as u64);
-                }
-            }
-            merged.lock().unwrap().add(&hist).unwrap();
-        }));
-    }
-    tokio::time::sleep(warmup).await;
-    let cpu0 = cpu_time();
-    phase.store(MEASURE, Ordering::Relaxed);
-    let t0 = Instant::now();
-    tokio::time::sleep(duration).await;
-    phase.store(STOP, Ordering::Relaxed);
-    let elapsed = t0.elapsed();
-    let cpu1 = cpu_time();
-    for h in handles {
-        h.await.unwrap();
-    }
-    let hist = merged.lock().unwrap();
-    let ops = hist.len() as f64;
-    Cell {
-        ops: ops / elapsed.as_secs_f64(),
-        p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
-        p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
-        cpu_us: (cpu1 - cpu0).as_secs_f64() * 1e6 / ops.max(1.0),
-    }
-}
-
-fn cpu_time() -> Duration {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+                rec.finish();
+            })
+        })
+        .collect();
+    let measured = phases.run(warmup, duration, handles, cpu_time).await;
+    Cell::from_measured(&measured)
 }
 
 /// One pool under test.

@@ -33,7 +33,7 @@
 
 use clap::Parser;
 use hdrhistogram::Histogram;
-use std::process::Command;
+use redwire_bench::{child_command, cpu_time, run_cell, spread, spread_of, Figures};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -86,95 +86,59 @@ struct Cell {
     cpu_us: f64,
 }
 
-impl Cell {
+impl Figures for Cell {
     const FIELDS: usize = 6;
 
-    fn to_line(self) -> String {
-        format!(
-            "RESULT {} {} {} {} {} {}",
-            self.recv_rate, self.pub_rate, self.p50_us, self.p99_us, self.lost, self.cpu_us
-        )
+    fn figures(&self) -> Vec<f64> {
+        vec![
+            self.recv_rate,
+            self.pub_rate,
+            self.p50_us,
+            self.p99_us,
+            self.lost,
+            self.cpu_us,
+        ]
     }
 
-    fn from_line(line: &str) -> Option<Cell> {
-        let v: Vec<f64> = line
-            .strip_prefix("RESULT ")?
-            .split(' ')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        (v.len() == Cell::FIELDS).then(|| Cell {
+    fn from_figures(v: &[f64]) -> Cell {
+        Cell {
             recv_rate: v[0],
             pub_rate: v[1],
             p50_us: v[2],
             p99_us: v[3],
             lost: v[4],
             cpu_us: v[5],
-        })
+        }
     }
 }
 
 fn main() {
     let args = Args::parse();
     assert!(args.size >= 16, "--size must be at least 16");
-    if args.child {
-        let cell = run_child(&args);
-        println!("{}", cell.to_line());
-        return;
-    }
-    run_parent(args);
+    redwire_bench::child_or_parent(args.child, args, run_child, run_parent);
 }
 
 fn run_parent(args: Args) {
-    let server = match &args.url {
-        Some(_) => None,
-        None => Some(redwire_testkit::RedisServer::start().expect("start redis-server")),
-    };
-    let url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| server.as_ref().map(|s| s.url()).unwrap_or_default());
-    let exe = std::env::current_exe().expect("own path");
-    let mut runs: Vec<Vec<Cell>> = vec![Vec::new(); args.clients.len()];
-    for run in 0..args.repeat {
-        for (i, client) in args.clients.iter().enumerate() {
-            let out = Command::new(&exe)
-                .args(["--child", "--url", &url, "--clients", client])
+    let (_server, url) = redwire_bench::server_url(args.url.as_deref());
+    let runs = redwire_bench::interleaved(&args.clients, args.repeat, |run, client| {
+        let c: Cell = run_cell(
+            &format!("run {run} {client}"),
+            child_command()
+                .args(["--url", &url, "--clients", client])
                 .args(["--count", &args.count.to_string()])
                 .args(["--size", &args.size.to_string()])
                 .args(["--in-flight", &args.in_flight.to_string()])
                 .args(["--rate", &args.rate.to_string()])
                 .args(["--grace", &args.grace.to_string()])
-                .args(["--runtime", &args.runtime])
-                .output()
-                .expect("run child");
-            let text = String::from_utf8_lossy(&out.stdout);
-            match text.lines().find_map(Cell::from_line) {
-                Some(c) => {
-                    eprintln!(
-                        "run {run} {client:>9}: {:>8.0} msg/s received ({:>8.0} published)  p50 {:>9.1} µs  p99 {:>9.1} µs  lost {:>6.0}  cpu {:.2} µs/msg",
-                        c.recv_rate, c.pub_rate, c.p50_us, c.p99_us, c.lost, c.cpu_us
-                    );
-                    runs[i].push(c);
-                }
-                None => eprintln!(
-                    "run {run} {client}: failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ),
-            }
-        }
-    }
+                .args(["--runtime", &args.runtime]),
+        )?;
+        eprintln!(
+            "run {run} {client:>9}: {:>8.0} msg/s received ({:>8.0} published)  p50 {:>9.1} µs  p99 {:>9.1} µs  lost {:>6.0}  cpu {:.2} µs/msg",
+            c.recv_rate, c.pub_rate, c.p50_us, c.p99_us, c.lost, c.cpu_us
+        );
+        Some(c)
+    });
     println!("{}", report(&args, &runs));
-}
-
-/// `median (min–max)` of one figure over the runs.
-fn spread(runs: &[Cell], f: impl Fn(&Cell) -> f64, decimals: usize) -> String {
-    let mut v: Vec<f64> = runs.iter().map(f).collect();
-    if v.is_empty() {
-        return "–".into();
-    }
-    v.sort_by(f64::total_cmp);
-    let (lo, mid, hi) = (v[0], v[v.len() / 2], v[v.len() - 1]);
-    format!("{mid:.decimals$} ({lo:.decimals$}–{hi:.decimals$})")
 }
 
 fn report(args: &Args, runs: &[Vec<Cell>]) -> String {
@@ -204,12 +168,12 @@ fn report(args: &Args, runs: &[Vec<Cell>]) -> String {
         let _ = writeln!(
             s,
             "| {client} | {} | {} | {} | {} | {} | {} |",
-            spread(cells, |c| c.recv_rate, 0),
-            spread(cells, |c| c.pub_rate, 0),
-            spread(cells, |c| c.p50_us, 0),
-            spread(cells, |c| c.p99_us, 0),
-            spread(cells, |c| c.lost, 0),
-            spread(cells, |c| c.cpu_us, 2),
+            spread_of(cells, |c| c.recv_rate, 0),
+            spread_of(cells, |c| c.pub_rate, 0),
+            spread_of(cells, |c| c.p50_us, 0),
+            spread_of(cells, |c| c.p99_us, 0),
+            spread_of(cells, |c| c.lost, 0),
+            spread_of(cells, |c| c.cpu_us, 2),
         );
     }
     // Paired within each run, so that what the shared machine did during a
@@ -228,17 +192,13 @@ fn report(args: &Args, runs: &[Vec<Cell>]) -> String {
             .filter_map(|c| of(c))
             .collect();
         if !peers.is_empty() && peers.iter().all(|p| p.len() == me.len()) {
-            let ratios: Vec<Cell> = (0..me.len())
-                .map(|i| Cell {
-                    recv_rate: me[i].recv_rate
-                        / peers.iter().map(|p| p[i].recv_rate).fold(0.0, f64::max),
-                    ..Cell::default()
-                })
+            let ratios: Vec<f64> = (0..me.len())
+                .map(|i| me[i].recv_rate / peers.iter().map(|p| p[i].recv_rate).fold(0.0, f64::max))
                 .collect();
             let _ = writeln!(
                 s,
                 "\nredwire received msg/s ÷ the better peer's in the same run: {}",
-                spread(&ratios, |c| c.recv_rate, 2)
+                spread(&ratios, 2)
             );
         }
     }
@@ -286,7 +246,7 @@ fn run_child(args: &Args) -> Cell {
         // once the subscription is confirmed.
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
         let (url2, channel2) = (url.clone(), channel.clone());
-        let cpu0 = process_cpu();
+        let cpu0 = cpu_time();
         let publisher = std::thread::spawn(move || {
             let rt = redwire_bench::runtime("ct");
             let published = rt.block_on(publish(&url2, &channel2, count, size, in_flight, rate));
@@ -317,7 +277,7 @@ fn run_child(args: &Args) -> Cell {
                 () = &mut deadline => break,
             }
         }
-        let cpu1 = process_cpu();
+        let cpu1 = cpu_time();
         let published = publisher.join().expect("publisher thread");
         if LAGGED.load(Ordering::Relaxed) > 0 {
             eprintln!(
@@ -384,7 +344,7 @@ async fn publish(
         first_ns,
         last_ns: now_ns(),
         // The thread's whole life: its runtime, connection and publishing.
-        cpu: thread_cpu(),
+        cpu: redwire_bench::thread_cpu_time(),
     }
 }
 
@@ -473,20 +433,4 @@ impl Sub {
             },
         }
     }
-}
-
-fn rusage_cpu(who: libc::c_int) -> Duration {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct we own.
-    unsafe { libc::getrusage(who, &mut usage) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-fn process_cpu() -> Duration {
-    rusage_cpu(libc::RUSAGE_SELF)
-}
-
-fn thread_cpu() -> Duration {
-    rusage_cpu(libc::RUSAGE_THREAD)
 }

@@ -26,8 +26,8 @@
 //! that markdown file (up to the next heading), or appends it.
 
 use clap::Parser;
+use redwire_bench::{parse_result_line, result_line};
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -86,11 +86,17 @@ struct Run {
 }
 
 impl Run {
+    /// The counts on a `RESULT` line, then an `ERRKIND` line per error kind.
     fn to_lines(&self) -> String {
-        let mut s = format!(
-            "RESULT {} {} {} {} {} {}\n",
-            self.completed, self.errors, self.connections, self.resets, self.stuck, self.wrong
-        );
+        let counts = [
+            self.completed,
+            self.errors,
+            self.connections,
+            self.resets,
+            self.stuck,
+            self.wrong,
+        ];
+        let mut s = result_line(&counts.map(|n| n as f64)) + "\n";
         for (kind, (n, msg)) in &self.kinds {
             s.push_str(&format!("ERRKIND {kind} {n} {msg}\n"));
         }
@@ -100,11 +106,8 @@ impl Run {
     fn from_lines(text: &str) -> Option<Run> {
         let mut run = None::<Run>;
         for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("RESULT ") {
-                let v: Vec<u64> = rest
-                    .split(' ')
-                    .map(|x| x.parse().ok())
-                    .collect::<Option<_>>()?;
+            if let Some(v) = parse_result_line(line, 6) {
+                let v: Vec<u64> = v.into_iter().map(|n| n as u64).collect();
                 run = Some(Run {
                     completed: v[0],
                     errors: v[1],
@@ -139,12 +142,10 @@ fn main() {
 // ---- the parent: children, interleaved, and the report ----
 
 fn run_parent(args: Args) {
-    let exe = std::env::current_exe().expect("own path");
     let mut runs: BTreeMap<String, Vec<Run>> = BTreeMap::new();
     for rep in 0..args.repeat {
         for client in &args.clients {
-            let out = Command::new(&exe)
-                .arg("--child")
+            let out = redwire_bench::child_command()
                 .args(["--clients", client])
                 .args(["--duration", &args.duration.to_string()])
                 .args(["--reset-every-ms", &args.reset_every_ms.to_string()])
