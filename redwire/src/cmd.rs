@@ -17,15 +17,15 @@ use bytes::{BufMut, Bytes, BytesMut};
 /// assert_eq!(c.arg_count(), 3);
 /// ```
 pub fn cmd(name: &str) -> Cmd {
-    // Room for a typical command, so that adding arguments does not reallocate.
-    let mut c = Cmd {
-        argc: 0,
-        args: BytesMut::with_capacity(64),
-        rule: Rule::Empty,
-    };
+    let mut c = Cmd::new();
     c.write_arg(name.as_bytes());
     c
 }
+
+/// Bytes kept free in front of a command's arguments for its array header
+/// (`*` and up to 20 digits and CRLF), so that a command sent by value goes
+/// out of its own buffer, header included, without a copy.
+const HEADER: usize = 24;
 
 /// One Redis command: a name and its arguments, already encoded.
 ///
@@ -36,12 +36,26 @@ pub fn cmd(name: &str) -> Cmd {
 /// c.push_arg("INCRBY").push_arg("counter").push_arg(5u32);
 /// assert_eq!(c.to_bytes(), &b"*3\r\n$6\r\nINCRBY\r\n$7\r\ncounter\r\n$1\r\n5\r\n"[..]);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Cmd {
     argc: usize,
     args: BytesMut,
     /// Whether a shared connection may carry it (see [`rules`](crate::rules)).
     pub(crate) rule: Rule,
+}
+
+impl Default for Cmd {
+    fn default() -> Self {
+        // Room for the header and a typical command, so that adding
+        // arguments does not reallocate.
+        let mut args = BytesMut::with_capacity(HEADER + 72);
+        args.put_bytes(0, HEADER);
+        Cmd {
+            argc: 0,
+            args,
+            rule: Rule::Empty,
+        }
+    }
 }
 
 impl Cmd {
@@ -95,7 +109,7 @@ impl Cmd {
             }
             return;
         }
-        self.args.extend_from_slice(&other.args);
+        self.args.extend_from_slice(&other.args[HEADER..]);
         self.argc += other.argc;
     }
 
@@ -260,16 +274,36 @@ impl Cmd {
 
     /// Writes the whole command (array header and arguments) to `buf`.
     pub fn encode(&self, buf: &mut BytesMut) {
-        buf.reserve(self.args.len() + 16);
+        buf.reserve(self.args.len());
         redwire_resp::encode_array_header(buf, self.argc);
-        buf.put_slice(&self.args);
+        buf.put_slice(&self.args[HEADER..]);
     }
 
-    /// The command as it goes on the wire.
+    /// The command as it goes on the wire (a copy; see
+    /// [`into_bytes`](Self::into_bytes)).
     pub fn to_bytes(&self) -> Bytes {
-        let mut buf = BytesMut::with_capacity(self.args.len() + 16);
+        let mut buf = BytesMut::with_capacity(self.args.len());
         self.encode(&mut buf);
         buf.freeze()
+    }
+
+    /// The command as it goes on the wire, in its own buffer: the header is
+    /// written into the room kept for it, nothing is copied.
+    ///
+    /// ```
+    /// let c = redwire::cmd("GET").arg("k");
+    /// assert_eq!(c.clone().into_bytes(), c.to_bytes());
+    /// assert_eq!(c.into_bytes(), &b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
+    /// ```
+    pub fn into_bytes(mut self) -> Bytes {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(self.argc).as_bytes();
+        let start = HEADER - (digits.len() + 3);
+        self.args[start] = b'*';
+        self.args[start + 1..HEADER - 2].copy_from_slice(digits);
+        self.args[HEADER - 2..HEADER].copy_from_slice(b"\r\n");
+        bytes::Buf::advance(&mut self.args, start);
+        self.args.freeze()
     }
 
     /// The command's name, uppercased, for logs and routing.
@@ -286,7 +320,7 @@ impl Cmd {
 
     /// The arguments as byte slices, the name first.
     pub fn args_iter(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest: &[u8] = &self.args;
+        let mut rest: &[u8] = &self.args[HEADER..];
         std::iter::from_fn(move || {
             // Each argument is `$<len>\r\n<bytes>\r\n`, written by `write_arg`.
             let digits_end = rest.iter().position(|&b| b == b'\r')?;

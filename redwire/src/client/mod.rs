@@ -340,7 +340,9 @@ impl<'a> Commands for &'a Client {
     type Reply<T: FromValue> = Sending<'a, T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
-        self.sending(&cmd, self.inner.config.command_timeout, None)
+        // Owned: it goes out of its own buffer, not copied.
+        let bytes = cmd.check_shared(false).map(|()| cmd.into_bytes());
+        Sending::new(&self.inner, bytes, self.inner.config.command_timeout, None)
     }
 
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
