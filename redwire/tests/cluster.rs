@@ -429,3 +429,49 @@ async fn a_manual_failover_under_load_loses_nothing_and_counts_nothing_twice() {
         "{frame:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_primary_down_requests_end_within_their_deadline_then_succeed_again() {
+    let cluster = RedisCluster::builder()
+        .node_timeout(Duration::from_millis(1000))
+        .start()
+        .unwrap();
+    let seeds = cluster
+        .seed_urls()
+        .iter()
+        .map(|u| {
+            config(u)
+                .into_builder()
+                .command_timeout(Duration::from_millis(300))
+                .build()
+        })
+        .collect();
+    let c = ClusterClient::connect(seeds).await.unwrap();
+    c.set("down", 0).await.unwrap();
+    let victim = cluster.slot_owner(redwire::cluster::key_slot(b"down"));
+    cluster.kill(victim);
+    let mut failures = 0;
+    let until = std::time::Instant::now() + Duration::from_millis(1500);
+    while std::time::Instant::now() < until {
+        let started = std::time::Instant::now();
+        if c.incr("down").await.is_err() {
+            failures += 1;
+        }
+        // Never held past its deadline (generous slack for a busy machine).
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "held {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(failures > 0, "a dead primary answered?");
+    cluster.wait_settled().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while c.incr("down").await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the promoted replica never took the writes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -389,6 +389,22 @@ impl ClusterClient {
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
+        // The configured deadline bounds the whole of it: redirections,
+        // retries and refreshes included.
+        match self.inner.template.command_timeout {
+            None => self.send_routed(cmd).await,
+            Some(limit) => tokio::time::timeout(limit, self.send_routed(cmd))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::deadline(format!(
+                        "{} got no answer from the cluster within the deadline of {limit:?}",
+                        cmd.name()
+                    )))
+                }),
+        }
+    }
+
+    async fn send_routed(&self, cmd: &Cmd) -> Result<Value> {
         cmd.check_shareable()?;
         if cmd.name() == "SCAN" {
             return Err(Error::new(
