@@ -105,3 +105,34 @@ async fn a_sentinel_url_works_and_an_unknown_master_name_is_a_clear_error() {
         .unwrap_err();
     assert!(err.message().contains("nosuchmaster"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_only_reads_moves_to_the_new_primary_when_the_sentinels_say_so() {
+    let set = RedisSentinel::start().unwrap();
+    let client = Client::connect(sentinel_config(&set)).await.unwrap();
+    let port = |info: String| -> u16 {
+        info.lines()
+            .find_map(|l| l.strip_prefix("tcp_port:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let old = port(client.query(&cmd("INFO").arg("server")).await.unwrap());
+    assert_eq!(old, set.primary().port());
+    let new_primary = set.failover().unwrap();
+    // Reads alone get no READONLY: only +switch-master moves the client.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(info) = client.query::<String>(&cmd("INFO").arg("server")).await {
+            if port(info) == new_primary.port() {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still reading from the demoted primary"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

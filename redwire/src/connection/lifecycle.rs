@@ -43,6 +43,16 @@ impl Actor {
     /// connection attempt's outcome is reported there, and a failure ends the
     /// actor (that is [`Client::connect`](crate::Client::connect)).
     pub(crate) async fn run(mut self, mut first: Option<oneshot::Sender<Result<()>>>) {
+        if let Some(sentinel) = self.config.sentinel.clone() {
+            // Hear of a failover at once (see `sentinel::watch_switches`).
+            let (tx, rx) = tokio::sync::watch::channel(0u64);
+            self.switched = Some(rx);
+            tokio::spawn(super::sentinel::watch_switches(
+                sentinel,
+                self.config.connect_timeout,
+                tx,
+            ));
+        }
         let mut failures = 0u32;
         loop {
             self.shared.set(ConnectionState::Connecting);
@@ -134,6 +144,10 @@ impl Actor {
         self.input.start(rbuf);
         self.answered = 0;
         self.resp = resp;
+        if let Some(switched) = &mut self.switched {
+            // This connection was made after any switch announced so far.
+            switched.mark_unchanged();
+        }
         if let Some(registry) = &self.subscriptions {
             // Everything subscribed is subscribed again, first.
             let again = registry

@@ -81,7 +81,7 @@ pub(crate) mod io;
 mod lifecycle;
 pub(crate) mod push;
 mod read_buffer;
-mod sentinel;
+pub(crate) mod sentinel;
 mod serve;
 pub(crate) mod state;
 pub(crate) mod subscriptions;
@@ -232,6 +232,9 @@ pub(crate) struct Actor {
     monitor: bool,
     /// The first connection attempt is over (fail-fast applies from then on).
     attempted: bool,
+    /// Found through Sentinel: bumped when the Sentinels announce a new
+    /// primary (`+switch-master`).
+    switched: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 impl Actor {
@@ -273,6 +276,7 @@ impl Actor {
             resp: 2,
             monitor,
             attempted: false,
+            switched: None,
         }
     }
 }

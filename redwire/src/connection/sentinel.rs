@@ -110,3 +110,101 @@ async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
         ))),
     }
 }
+
+/// Listens to the Sentinels' `+switch-master` announcements for our primary
+/// and bumps `switched` on each, so that the actor replaces its connection
+/// at once (without it, a client that only reads would stay on a demoted
+/// primary: reads get no `READONLY`). Ends when the actor is gone.
+pub(crate) async fn watch_switches(
+    sentinel: Sentinel,
+    connect_timeout: std::time::Duration,
+    switched: tokio::sync::watch::Sender<u64>,
+) {
+    let password = sentinel.password.as_ref().map(|p| p.0.clone());
+    loop {
+        for addr in &sentinel.sentinels {
+            if switched.is_closed() {
+                return;
+            }
+            let listen = listen(
+                addr,
+                &sentinel.master_name,
+                password.as_deref(),
+                connect_timeout,
+                &switched,
+            );
+            if let Err(e) = listen.await {
+                tracing::debug!(%addr, %e, "listening to a Sentinel failed; trying the next");
+            }
+        }
+        if switched.is_closed() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+async fn listen(
+    addr: &Addr,
+    name: &str,
+    password: Option<&str>,
+    connect_timeout: std::time::Duration,
+    switched: &tokio::sync::watch::Sender<u64>,
+) -> Result<()> {
+    let Addr::Tcp { host, port } = addr else {
+        return Err(Error::config("Sentinels are reached over TCP"));
+    };
+    let mut stream =
+        tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), *port)))
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!("Sentinel {addr} did not answer"),
+                )
+            })?
+            .map_err(|e| Error::io(format_args!("cannot connect to Sentinel {addr}"), e))?;
+    let mut out = BytesMut::new();
+    if let Some(password) = password {
+        redwire_resp::encode_command(&mut out, ["AUTH", password]);
+    }
+    redwire_resp::encode_command(&mut out, ["SUBSCRIBE", "+switch-master"]);
+    stream
+        .write_all(&out)
+        .await
+        .map_err(|e| Error::io(format_args!("Sentinel {addr}"), e))?;
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut decoder = Decoder::new();
+    loop {
+        while let Some(frame) = decoder.decode(&mut buf)? {
+            // ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
+            if let Frame::Array(items) | Frame::Push(items) = frame {
+                let is_switch =
+                    matches!(items.first(), Some(Frame::Bulk(k)) if k.as_ref() == b"message");
+                let ours = match items.get(2) {
+                    Some(Frame::Bulk(text)) => {
+                        text.split(|&b| b == b' ').next() == Some(name.as_bytes())
+                    }
+                    _ => false,
+                };
+                if is_switch && ours {
+                    switched.send_modify(|n| *n += 1);
+                }
+            }
+        }
+        let read = tokio::select! {
+            read = stream.read_buf(&mut buf) => read,
+            () = switched.closed() => return Ok(()),
+        };
+        match read {
+            Ok(0) => {
+                return Err(Error::new(
+                    ErrorKind::ConnectionLost,
+                    format!("Sentinel {addr} closed the connection"),
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => return Err(Error::io(format_args!("Sentinel {addr}"), e)),
+        }
+    }
+}

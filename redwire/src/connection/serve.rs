@@ -258,6 +258,15 @@ impl Actor {
             self.watchdog.start(self.reads);
             return None;
         }
+        if let Some(switched) = &mut self.switched {
+            if switched.has_changed().unwrap_or(false) {
+                switched.mark_unchanged();
+                return Some(Stop::Lost(Error::new(
+                    ErrorKind::ConnectionLost,
+                    "the Sentinels announced a new primary (+switch-master); connecting to it",
+                )));
+            }
+        }
         // A blocking command in flight may keep the server silent that long.
         let patience = self.in_flight.iter().map(|w| w.request.patience).max();
         let busy = patience.is_some();
