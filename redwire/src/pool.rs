@@ -212,6 +212,15 @@ impl PoolBuilder {
 }
 
 /// The pool's figures at one moment.
+///
+/// ```no_run
+/// # fn demo(pool: redwire::Pool) {
+/// let state = pool.state();
+/// if state.waiting > 0 {
+///     eprintln!("{} callers wait for one of {} connections", state.waiting, state.in_use);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolState {
@@ -344,6 +353,15 @@ impl Pool {
 /// A connection checked out of a [`Pool`]; it goes back when dropped. It
 /// derefs to [`Connection`], so it has the raw `send`/`pipeline` and (with
 /// `use redwire::prelude::*`) every typed command.
+///
+/// ```no_run
+/// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
+/// use redwire::prelude::*;
+/// let mut conn: redwire::PooledConnection = pool.get().await?;
+/// conn.set("k", "v").await?;
+/// drop(conn); // back to the pool, clean
+/// # Ok(()) }
+/// ```
 pub struct PooledConnection {
     conn: bb8::PooledConnection<'static, Manager>,
 }

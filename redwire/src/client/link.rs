@@ -22,6 +22,16 @@ pub(crate) fn lossy_pushes() -> (push::Sink, Pushes) {
 /// The pushes of a shared client or dedicated connection: invalidations and
 /// anything else the server sends on its own, at most 1,024 waiting; beyond
 /// that they are dropped and counted.
+///
+/// ```no_run
+/// # async fn demo(client: redwire::Client) {
+/// if let Some(mut pushes) = client.pushes() {
+///     while let Some(push) = pushes.recv().await {
+///         println!("{push:?} ({} dropped so far)", pushes.dropped());
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Pushes {
     rx: mpsc::Receiver<redwire_resp::Frame>,

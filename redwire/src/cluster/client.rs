@@ -45,6 +45,10 @@ use std::time::Duration;
 const MAX_REDIRECTS: u32 = 16;
 
 /// How often the slot map is read again when nothing says it changed.
+///
+/// ```
+/// assert_eq!(redwire::cluster::REFRESH_EVERY.as_secs(), 30);
+/// ```
 pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 /// How a command that concerns the whole cluster is sent to every primary

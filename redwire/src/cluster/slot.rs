@@ -3,6 +3,10 @@
 //! and the next `}` when that part is not empty — modulo 16,384.
 
 /// The number of hash slots in a Redis Cluster.
+///
+/// ```
+/// assert!(redwire::cluster::key_slot(b"any key") < redwire::cluster::SLOTS);
+/// ```
 pub const SLOTS: u16 = 16_384;
 
 /// The hash slot of `key`.

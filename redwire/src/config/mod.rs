@@ -233,6 +233,13 @@ pub struct Config {
 
 /// Where to find the primary through Sentinel (see
 /// [`ConfigBuilder::sentinel`]).
+///
+/// ```
+/// let config: redwire::Config = "redis+sentinel://s1:26379,s2:26379/mymaster".parse().unwrap();
+/// let sentinel = config.sentinel().unwrap();
+/// assert_eq!(sentinel.master_name, "mymaster");
+/// assert_eq!(sentinel.sentinels.len(), 2);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sentinel {
     /// The name the Sentinels monitor the primary under (`mymaster`).
@@ -303,6 +310,11 @@ impl Config {
     /// Where the client connects.
     pub fn addr(&self) -> &Addr {
         &self.addr
+    }
+
+    /// Where the Sentinels are, when the primary is found through them.
+    pub fn sentinel(&self) -> Option<&Sentinel> {
+        self.sentinel.as_ref()
     }
 
     /// The database selected on every connection.

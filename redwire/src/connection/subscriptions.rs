@@ -16,6 +16,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The three kinds of subscription.
+///
+/// ```no_run
+/// # async fn demo(subscriber: redwire::Subscriber) {
+/// use redwire::SubscriptionKind;
+/// let patterns = subscriber.subscriptions(SubscriptionKind::Pattern);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SubscriptionKind {
     /// `SUBSCRIBE`: a channel by name.

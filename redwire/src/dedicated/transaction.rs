@@ -20,6 +20,11 @@ use std::time::Duration;
 
 /// The retry policy of [`Connection::transaction`]: up to 16 attempts, 1 ms
 /// doubling to 100 ms between them, with jitter.
+///
+/// ```
+/// let patient = redwire::Backoff { max_attempts: Some(100), ..redwire::TRANSACTION_RETRY };
+/// assert_eq!(patient.initial, std::time::Duration::from_millis(1));
+/// ```
 pub const TRANSACTION_RETRY: Backoff = Backoff {
     initial: Duration::from_millis(1),
     max: Duration::from_millis(100),

@@ -56,6 +56,14 @@ use std::task::{Context, Poll};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// How many messages wait in a subscriber's stream before it stops reading.
+///
+/// ```no_run
+/// # fn demo(messages: &redwire::Messages) {
+/// if messages.len() == redwire::MESSAGE_BUFFER {
+///     eprintln!("the consumer is behind: the subscriber has stopped reading");
+/// }
+/// # }
+/// ```
 pub const MESSAGE_BUFFER: usize = 1024;
 
 /// A pub/sub subscriber: its own connection, subscriptions confirmed by the
@@ -228,6 +236,18 @@ impl Subscriber {
 /// [`Stream`](futures_core::Stream)) that holds at most [`MESSAGE_BUFFER`]
 /// of them (see the module docs). It ends with the subscriber's connection:
 /// if that gave up reconnecting, the last item is the error.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// let (subscriber, mut messages) = redwire::Subscriber::connect("redis://127.0.0.1".parse()?).await?;
+/// subscriber.subscribe("news").await?;
+/// tokio::spawn(async move {
+///     while let Some(Ok(message)) = messages.recv().await {
+///         println!("{:?}", message.payload);
+///     }
+/// });
+/// # Ok(()) }
+/// ```
 pub struct Messages {
     rx: mpsc::Receiver<Frame>,
     registry: Arc<Mutex<Registry>>,
