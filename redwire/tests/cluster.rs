@@ -475,3 +475,32 @@ async fn with_a_primary_down_requests_end_within_their_deadline_then_succeed_aga
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_watch_transaction_and_a_blocking_pop_run_on_their_slots_node() {
+    let cluster = RedisCluster::start().unwrap();
+    let c = client(&cluster).await;
+    c.set("{acct}:a", 10).await.unwrap();
+    let results = c
+        .transaction(["{acct}:a", "{acct}:b"], async |conn: &mut Connection| {
+            let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
+            let mut writes = Pipeline::new();
+            writes.decr_by("{acct}:a", a);
+            writes.incr_by("{acct}:b", a);
+            Ok(writes)
+        })
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(c.get::<i64>("{acct}:b").await.unwrap(), 10);
+    let err = c
+        .transaction(["x", "y"], async |_: &mut Connection| Ok(Pipeline::new()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+
+    let mut conn = c.connection_for("{jobs}:q").await.unwrap();
+    c.rpush("{jobs}:q", ["j1"]).await.unwrap();
+    let popped: Option<(String, String)> = conn.blpop(["{jobs}:q"], 1.0).await.unwrap();
+    assert_eq!(popped, Some(("{jobs}:q".to_string(), "j1".to_string())));
+}

@@ -523,7 +523,7 @@ impl ClusterClient {
         pipeline.check_shared()?;
         let entries = pipeline.entries();
         if pipeline.is_atomic() {
-            return self.transaction(pipeline, &entries).await;
+            return self.atomic_pipeline(pipeline, &entries).await;
         }
         // Entries by node, in order.
         let mut by_node: HashMap<NodeAddr, Vec<usize>> = HashMap::new();
@@ -582,7 +582,7 @@ impl ClusterClient {
 
     /// A transaction on the node of its one slot; sent again (whole) when
     /// the slot moved, since then nothing of it ran.
-    async fn transaction(
+    async fn atomic_pipeline(
         &self,
         pipeline: &Pipeline,
         entries: &[Cmd],
@@ -670,6 +670,80 @@ impl ClusterClient {
         };
         let nodes = primaries.iter().map(|a| self.node(a)).collect();
         super::ClusterScan::new(nodes, options)
+    }
+
+    /// A dedicated connection to the primary of `key`'s slot: for what needs a
+    /// connection of its own on a cluster (blocking commands, `WATCH`).
+    /// It is not redirected: if the slot moves, its commands answer `MOVED`.
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let mut conn = cluster.connection_for("{jobs}:queue").await?;
+    /// let job: Option<(String, String)> = conn.blpop(["{jobs}:queue"], 1.0).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connection_for(&self, key: impl crate::cmd::ToArg) -> Result<crate::Connection> {
+        let mut keys = Cmd::new();
+        key.write_args(&mut keys);
+        let slot = keys
+            .args_iter()
+            .next()
+            .map(key_slot)
+            .ok_or_else(|| Error::config("connection_for needs a key"))?;
+        let addr = self.primary_for(&Route::Slot(slot)).await?;
+        let mut config = self.node_config(&addr);
+        config.fail_fast = false;
+        crate::Connection::connect(config).await
+    }
+
+    /// An optimistic transaction (`WATCH`, your reads, your writes as
+    /// `MULTI`/`EXEC`, again when a watched key changed) on the node of its
+    /// keys, which must share one slot; see
+    /// [`Connection::transaction`](crate::Connection::transaction).
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// cluster
+    ///     .transaction(["{acct}:a", "{acct}:b"], async |conn: &mut Connection| {
+    ///         let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
+    ///         let mut writes = Pipeline::new();
+    ///         writes.decr_by("{acct}:a", a);
+    ///         writes.incr_by("{acct}:b", a);
+    ///         Ok(writes)
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction<F>(
+        &self,
+        keys: impl crate::cmd::ToArg,
+        body: F,
+    ) -> Result<Vec<Result<Value>>>
+    where
+        F: AsyncFnMut(&mut crate::Connection) -> Result<Pipeline>,
+    {
+        let mut list = Cmd::new();
+        keys.write_args(&mut list);
+        let slots: Vec<u16> = list.args_iter().map(key_slot).collect();
+        let Some(&first) = slots.first() else {
+            return Err(Error::config(
+                "a transaction needs at least one key to watch",
+            ));
+        };
+        if let Some(other) = slots.iter().find(|&&s| s != first) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "a transaction's keys are in different slots ({first} and {other}): \
+                     in a cluster a transaction runs on one node; use a {{hash tag}}"
+                ),
+            ));
+        }
+        let keys: Vec<Vec<u8>> = list.args_iter().map(<[u8]>::to_vec).collect();
+        let mut conn = self.connection_for(&keys[0]).await?;
+        conn.transaction(&keys, body).await
     }
 
     /// Reads the map again in the background, unless a refresh is running.
