@@ -18,11 +18,13 @@
 //! |---|---|---|
 //! | `&Client` | [`Sending<'_, T>`](crate::Sending), a future of the reply | `client.incr("n").await?` |
 //! | `&mut Pipeline` | a [`Slot<T>`], the entry's index and type | `let n = p.incr("n");` … `n.take(&mut results)?` |
+//! | `&mut Connection`, `&mut PooledConnection` | a [`Sending<'_, T>`](crate::Sending) on a dedicated connection | `conn.blpop(["jobs"], 0.0).await?` |
+//! | `&ClusterClient` | a boxed future (routing and redirections) | `cluster.get::<String>("k").await?` |
 //!
-//! and the dedicated connections and the cluster client implement it the same
-//! way. `Reply<T>` is a named type, not a boxed future: a typed call on a
-//! `&Client` costs what the raw [`Client::send`](crate::Client::send) costs
-//! (it is the same future, see `BENCHMARKS.md`).
+//! `Reply<T>` is a named type where it can be, not a boxed future: a typed
+//! call on a `&Client` costs no more than the raw
+//! [`Client::send`](crate::Client::send) (it is the same future, and the
+//! typed one sends its command without a copy; see `BENCHMARKS.md`).
 //!
 //! Rejected shapes: one trait of every command in one file (thousands of
 //! lines, no grouping); `async fn` methods (a future without a name cannot be
