@@ -309,6 +309,72 @@ mod tests {
     }
 
     #[test]
+    fn every_refused_group_is_named_and_explained() {
+        assert_eq!(for_name(b"monitor"), Rule::Refused(Why::Stream));
+        assert_eq!(for_name(b"SYNC"), Rule::Refused(Why::Stream));
+        assert_eq!(for_name(b"select"), Rule::Refused(Why::Select));
+        assert_eq!(for_name(b"HELLO"), Rule::Refused(Why::Credentials));
+        assert_eq!(for_name(b"auth"), Rule::Refused(Why::Credentials));
+        assert_eq!(for_name(b"READONLY"), Rule::Refused(Why::Mode));
+        assert_eq!(for_name(b"watch"), Rule::Refused(Why::Watch));
+        assert_eq!(for_client(b"setname"), Rule::Refused(Why::Identity));
+        assert_eq!(for_client(b"tracking"), Rule::Refused(Why::Mode));
+        let all = [
+            Why::NoReply,
+            Why::Subscription,
+            Why::Stream,
+            Why::SuppressesReplies,
+            Why::Transaction,
+            Why::Watch,
+            Why::Select,
+            Why::Credentials,
+            Why::Reset,
+            Why::Identity,
+            Why::Mode,
+            Why::Asking,
+            Why::Blocking,
+        ];
+        let explained: std::collections::HashSet<&str> = all.iter().map(|w| w.explain()).collect();
+        assert_eq!(
+            explained.len(),
+            all.len(),
+            "each reason has its own explanation"
+        );
+        assert!(Why::Blocking.explain().contains("Connection"));
+        let dedicated: Vec<Why> = all
+            .into_iter()
+            .filter(|w| w.allowed_on_dedicated())
+            .collect();
+        assert_eq!(
+            dedicated,
+            [
+                Why::Transaction,
+                Why::Watch,
+                Why::Select,
+                Why::Identity,
+                Why::Mode,
+                Why::Blocking
+            ]
+        );
+    }
+
+    #[test]
+    fn session_effects_follow_the_command() {
+        let e = |why: Why, words: &[&str]| effect(why, words.iter().map(|w| w.as_bytes()));
+        assert_eq!(e(Why::Transaction, &["multi"]), Effect::Multi);
+        assert_eq!(e(Why::Transaction, &["EXEC"]), Effect::EndTransaction);
+        assert_eq!(e(Why::Transaction, &["DISCARD"]), Effect::EndTransaction);
+        assert_eq!(e(Why::Watch, &["WATCH", "k"]), Effect::Watch);
+        assert_eq!(e(Why::Watch, &["unwatch"]), Effect::Unwatch);
+        assert_eq!(e(Why::Select, &["SELECT", "3"]), Effect::Select(3));
+        assert_eq!(e(Why::Select, &["SELECT", "x"]), Effect::Taint);
+        assert_eq!(e(Why::Identity, &["CLIENT", "SETNAME", "n"]), Effect::Taint);
+        assert_eq!(e(Why::Mode, &["READONLY"]), Effect::Taint);
+        assert_eq!(e(Why::Blocking, &["BLPOP", "q", "0"]), Effect::None);
+        assert_eq!(e(Why::Transaction, &[]), Effect::None);
+    }
+
+    #[test]
     fn blocking_timeouts_are_read_where_each_command_puts_them() {
         use std::time::Duration;
         let t = |args: &[&str]| blocking_timeout(args.iter().map(|a| a.as_bytes()));

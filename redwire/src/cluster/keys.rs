@@ -344,7 +344,14 @@ mod tests {
     async fn the_servers_own_key_specifications_find_the_keys() {
         for protocol in [Protocol::Resp2, Protocol::Resp3] {
             let (t, _server) = table(protocol).await;
-            let cases: [(&str, &[&str]); 14] = [
+            let cases: [(&str, &[&str]); 21] = [
+                ("LCS a b", &["a", "b"]),
+                ("BLPOP a b 0", &["a", "b"]),
+                ("GET", &[]),
+                ("EVAL script 0", &[]),
+                ("EVAL script 3 k1", &["k1"]),
+                ("XREAD COUNT 1", &[]),
+                ("MIGRATE h 6379 x 0 5000 KEYS k1 k2", &["x", "k1", "k2"]),
                 ("GET k", &["k"]),
                 ("get k", &["k"]),
                 ("SET k v EX 10", &["k"]),
@@ -371,6 +378,44 @@ mod tests {
                 !t.is_readonly(&[b"SET", b"k", b"v"]) && !t.is_readonly(&[b"xgroup", b"create"])
             );
             assert!(keys(&t, "NOSUCHCOMMAND a b").is_empty());
+            assert!(keys(&t, "").is_empty());
         }
+    }
+}
+
+#[cfg(test)]
+mod legacy {
+    use super::*;
+
+    #[test]
+    fn a_server_without_key_specifications_is_read_by_its_triple() {
+        let entry = |name: &str, first: i64, last: i64, step: i64| {
+            Value::Array(vec![
+                Value::Bulk(bytes::Bytes::copy_from_slice(name.as_bytes())),
+                Value::Int(-2),
+                Value::Array(vec![]),
+                Value::Int(first),
+                Value::Int(last),
+                Value::Int(step),
+            ])
+        };
+        let reply = Value::Array(vec![
+            entry("mget", 1, -1, 1),
+            entry("mset", 1, -1, 2),
+            entry("get", 1, 1, 1),
+            entry("ping", 0, 0, 0),
+        ]);
+        let t = CommandTable::from_command_reply(reply).unwrap();
+        let keys = |line: &str| -> Vec<String> {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            t.keys(&args)
+                .into_iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .collect()
+        };
+        assert_eq!(keys("MGET a b c"), ["a", "b", "c"]);
+        assert_eq!(keys("MSET a 1 b 2"), ["a", "b"]);
+        assert_eq!(keys("GET k"), ["k"]);
+        assert!(keys("PING").is_empty());
     }
 }

@@ -314,5 +314,22 @@ mod tests {
         );
         assert!(NodeAddr::parse("nonsense", "x").is_none());
         assert!(!SlotMap::default().is_complete());
+        // The last slot is served; a range past it is cut at the end.
+        let slots = Value::Array(vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(100),
+                Value::Array(vec![bulk("a"), Value::Int(1)]),
+            ]),
+            Value::Array(vec![
+                Value::Int(101),
+                Value::Int(20000),
+                Value::Array(vec![bulk("b"), Value::Int(2)]),
+            ]),
+        ]);
+        let map = SlotMap::from_slots(slots, "seed").unwrap();
+        assert!(map.is_complete());
+        assert_eq!(map.primary(SLOTS - 1).unwrap().host, "b");
+        assert_eq!(map.primary(100).unwrap().host, "a");
     }
 }

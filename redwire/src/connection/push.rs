@@ -176,6 +176,17 @@ mod tests {
         assert_eq!(classify(&Frame::Push(invalidate), false), Some(Kind::Other));
         assert_eq!(classify(&Frame::Push(vec![]), false), Some(Kind::Other));
         assert_eq!(classify(&bulk("message"), true), None);
+        // An annotated push is still a push; a push that names nothing is other.
+        let annotated = Frame::Attribute {
+            attributes: vec![],
+            frame: Box::new(Frame::Push(vec![bulk("smessage"), bulk("c"), bulk("p")])),
+        };
+        assert_eq!(classify(&annotated, false), Some(Kind::Message));
+        assert_eq!(
+            classify(&Frame::Push(vec![Frame::Integer(1)]), false),
+            Some(Kind::Other)
+        );
+        assert_eq!(classify(&Frame::Array(vec![Frame::Integer(1)]), true), None);
     }
 
     #[test]

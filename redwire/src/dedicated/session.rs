@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn each_effect_is_tracked_and_cleared_by_its_command() {
         let mut s = Session::default();
-        assert!(s.is_clean());
+        assert!(s.is_clean() && !s.is_tainted());
         s.apply(Effect::Watch, 0);
         assert_eq!(s.clearing(0).unwrap()[0].name(), "UNWATCH");
         s.apply(Effect::Multi, 0);
