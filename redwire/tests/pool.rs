@@ -238,6 +238,19 @@ async fn a_pooled_blocking_pop_given_up_pops_nothing_and_its_connection_goes() {
     // The next user gets a new connection, at once.
     let mut conn = pool.get().await.unwrap();
     assert_eq!(conn.incr("n").await.unwrap(), 1);
+    // Once the server has seen the blocked connection go, a push stays.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let list: String = client.query(&cmd("CLIENT").arg("LIST")).await.unwrap();
+        if !list.contains("cmd=blpop") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the blocked connection stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     client.rpush("jobs", ["j"]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(client.llen("jobs").await.unwrap(), 1, "nobody popped it");

@@ -21,7 +21,10 @@
 //! waits minutes is not taken for a dead server. If the caller gives up (its
 //! deadline passes or its future is dropped) the connection is closed at
 //! once: the server then unblocks the command without popping anything, and
-//! the element stays in the list for someone else.
+//! the element stays in the list for someone else. (A push that reaches the
+//! server in the instant before it has seen the close can still be taken by
+//! the dying command: the window is the server's, between the close and its
+//! noticing it.)
 //!
 //! **What it still refuses**: what breaks one reply per request (an empty
 //! command, `SUBSCRIBE` and friends, `MONITOR`, `CLIENT REPLY`) and what the
