@@ -138,3 +138,35 @@ fn without_a_url_the_bench_runs_on_a_throwaway_server() {
         "{table}"
     );
 }
+
+#[test]
+fn cluster_mode_spreads_the_load_over_every_primary() {
+    let cluster = redwire_testkit::RedisCluster::start().unwrap();
+    let out = bench(
+        Some(&cluster.url()),
+        &[
+            "--cluster",
+            "-n",
+            "3000",
+            "-c",
+            "2",
+            "-P",
+            "4",
+            "-t",
+            "set",
+            "-r",
+            "1000",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Keys were written on every primary, none refused or redirected away.
+    for node in cluster.primaries() {
+        let keys = match node.command(&["DBSIZE"]).unwrap() {
+            Frame::Integer(n) => n,
+            other => panic!("DBSIZE answered {other:?}"),
+        };
+        assert!(keys > 100, "a primary got {keys} keys");
+    }
+    let table = text(&out.stdout);
+    assert!(table.contains("SET"), "{table}");
+}

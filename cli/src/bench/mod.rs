@@ -9,7 +9,7 @@ mod workload;
 
 use crate::cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::target::{connect, Target};
-use runner::{Amount, Plan};
+use runner::{Amount, Conn, Plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -70,6 +70,10 @@ pub struct BenchArgs {
     /// Speak RESP2 instead of negotiating RESP3
     #[arg(long)]
     pub resp2: bool,
+    /// The URL is one node of a Redis Cluster: each connection is a cluster
+    /// client (one connection per node), routing every request by its key
+    #[arg(long)]
+    pub cluster: bool,
 }
 
 /// Runs `redwire bench`.
@@ -132,7 +136,18 @@ async fn bench(
     let server = config.redacted_url();
     let mut set = JoinSet::new();
     for _ in 0..args.connections {
-        set.spawn(connect(config.clone()));
+        let (config, cluster) = (config.clone(), args.cluster);
+        set.spawn(async move {
+            if cluster {
+                let shown = config.redacted_url();
+                redwire::cluster::ClusterClient::connect(vec![config])
+                    .await
+                    .map(Conn::Cluster)
+                    .map_err(|e| format!("cannot reach the cluster at {shown}: {e}"))
+            } else {
+                connect(config).await.map(Conn::Single)
+            }
+        });
     }
     let mut clients = Vec::new();
     while let Some(joined) = set.join_next().await {

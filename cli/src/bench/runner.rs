@@ -10,7 +10,8 @@
 use super::workload::{Test, Workload};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
-use redwire::{Client, ErrorKind, Pipeline};
+use redwire::cluster::ClusterClient;
+use redwire::{Client, Cmd, ErrorKind, Pipeline, Value};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -86,12 +87,35 @@ impl Shared {
     }
 }
 
+/// What the load goes through: one server's shared client, or a cluster's.
+#[derive(Clone)]
+pub enum Conn {
+    Single(Client),
+    Cluster(ClusterClient),
+}
+
+impl Conn {
+    async fn send(&self, cmd: &Cmd) -> redwire::Result<Value> {
+        match self {
+            Conn::Single(c) => c.send(cmd).await,
+            Conn::Cluster(c) => c.send(cmd).await,
+        }
+    }
+
+    async fn pipeline(&self, p: &Pipeline) -> redwire::Result<Vec<redwire::Result<Value>>> {
+        match self {
+            Conn::Single(c) => c.pipeline(p).await,
+            Conn::Cluster(c) => c.pipeline(p).await,
+        }
+    }
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("valid histogram bounds")
 }
 
 async fn worker(
-    client: Client,
+    client: Conn,
     plan: Arc<Plan>,
     shared: Arc<Shared>,
     schedule: Option<(Instant, Duration)>,
@@ -160,7 +184,7 @@ async fn worker(
 }
 
 /// Runs `plan` on `clients`, showing a progress bar on a terminal.
-pub async fn run(clients: &[Client], plan: Plan) -> Result<TestResult, String> {
+pub async fn run(clients: &[Conn], plan: Plan) -> Result<TestResult, String> {
     let plan = Arc::new(plan);
     let workers = clients.len() * plan.tasks_per_connection.max(1);
     let start = Instant::now();
