@@ -1,5 +1,9 @@
 //! Redis Cluster's key-to-slot mapping: CRC16-XMODEM of the key (or of its
 //! `{hash tag}`) modulo 16384, so tests can pick keys for a slot or a node.
+//!
+//! The client has its own (`redwire::cluster::key_slot`): the test kit does
+//! not depend on the client it tests, and its tests check this one against
+//! the server's `CLUSTER KEYSLOT`, so the two are checked independently.
 
 /// The number of hash slots in a Redis Cluster.
 pub(crate) const SLOTS: u16 = 16384;
