@@ -80,6 +80,16 @@ impl IncrLoad {
     }
 }
 
+/// A primary that does not serve `slot` now.
+fn other_primary(cluster: &RedisCluster, slot: u16) -> &redwire_testkit::ClusterNode {
+    let from = cluster.slot_owner(slot).id().to_string();
+    cluster
+        .primaries()
+        .into_iter()
+        .find(|n| n.id() != from)
+        .unwrap()
+}
+
 /// The sum of `keys`' counters.
 async fn total(c: &ClusterClient, keys: &[String]) -> u64 {
     let mut total = 0;
@@ -123,12 +133,7 @@ async fn a_moved_slot_is_followed_and_learned() {
     let c = client(&cluster).await;
     c.set("moving", "v").await.unwrap();
     let slot = redwire::cluster::key_slot(b"moving");
-    let from = cluster.slot_owner(slot).id().to_string();
-    let to = cluster
-        .primaries()
-        .into_iter()
-        .find(|n| n.id() != from)
-        .unwrap();
+    let to = other_primary(&cluster, slot);
     cluster.migrate_slot(slot, to).unwrap();
     assert_eq!(c.get::<String>("moving").await.unwrap(), "v");
     c.set("moving", "w").await.unwrap();
@@ -145,12 +150,7 @@ async fn ask_during_a_migration_reaches_the_moved_keys() {
         c.set(k.as_str(), k.as_str()).await.unwrap();
     }
     let slot = redwire::cluster::key_slot(b"tag");
-    let from = cluster.slot_owner(slot).id().to_string();
-    let to = cluster
-        .primaries()
-        .into_iter()
-        .find(|n| n.id() != from)
-        .unwrap();
+    let to = other_primary(&cluster, slot);
     let migration = cluster.begin_migration(slot, to).unwrap();
     migration.set_importing_migrating().unwrap();
     assert!(migration.move_keys(5).unwrap() > 0);
@@ -175,12 +175,7 @@ async fn traffic_keeps_going_while_a_slot_migrates() {
     }
     let load = IncrLoad::start(&c, &keys);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let from = cluster.slot_owner(slot).id().to_string();
-    let to = cluster
-        .primaries()
-        .into_iter()
-        .find(|n| n.id() != from)
-        .unwrap();
+    let to = other_primary(&cluster, slot);
     let migration = cluster.begin_migration(slot, to).unwrap();
     migration.set_importing_migrating().unwrap();
     while migration.move_keys(3).unwrap() > 0 {
@@ -255,12 +250,7 @@ async fn a_pipeline_is_split_by_node_and_its_results_come_back_in_order() {
 
     // An entry whose slot moved is redirected alone.
     let slot = redwire::cluster::key_slot(b"n:7");
-    let from = cluster.slot_owner(slot).id().to_string();
-    let to = cluster
-        .primaries()
-        .into_iter()
-        .find(|n| n.id() != from)
-        .unwrap();
+    let to = other_primary(&cluster, slot);
     cluster.migrate_slot(slot, to).unwrap();
     let mut p = Pipeline::new();
     let seven = p.incr("n:7");

@@ -89,13 +89,9 @@ impl Client {
     /// # }
     /// ```
     pub async fn connect(config: Config) -> Result<Client> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let link = Link::shared_client(config, Some(tx));
-        match rx.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(Error::closed("the connection task ended while connecting")),
-        }
+        let (sink, pushes) = link::lossy_pushes();
+        let link =
+            Link::connect(config, crate::connection::Kind::Shared(sink), Some(pushes)).await?;
         Ok(Client {
             inner: Arc::new(link),
         })

@@ -67,15 +67,24 @@ enum FanOut {
 /// The commands that fan out (the docs of [`ClusterClient`] list them).
 fn fan_out(cmd: &Cmd) -> Option<FanOut> {
     let mut args = cmd.args_iter();
-    let name = args.next()?.to_ascii_uppercase();
-    let sub = args.next().map(|s| s.to_ascii_uppercase());
-    match (name.as_slice(), sub.as_deref()) {
-        (b"DBSIZE", _) => Some(FanOut::Sum),
-        (b"KEYS", _) => Some(FanOut::Concat),
-        (b"FLUSHALL" | b"FLUSHDB" | b"PING", _) => Some(FanOut::Same),
-        (b"SCRIPT", Some(b"LOAD" | b"FLUSH")) => Some(FanOut::Same),
-        (b"FUNCTION", Some(b"LOAD" | b"DELETE" | b"FLUSH")) => Some(FanOut::Same),
-        _ => None,
+    let name = args.next()?;
+    let is = |word: &[u8]| name.eq_ignore_ascii_case(word);
+    let sub_in = |words: &[&[u8]]| {
+        cmd.args_iter()
+            .nth(1)
+            .is_some_and(|s| words.iter().any(|w| s.eq_ignore_ascii_case(w)))
+    };
+    let whole_cluster = is(b"FLUSHALL")
+        || is(b"FLUSHDB")
+        || is(b"PING")
+        || (is(b"SCRIPT") && sub_in(&[b"LOAD", b"FLUSH"]))
+        || (is(b"FUNCTION") && sub_in(&[b"LOAD", b"DELETE", b"FLUSH"]));
+    if is(b"DBSIZE") {
+        Some(FanOut::Sum)
+    } else if is(b"KEYS") {
+        Some(FanOut::Concat)
+    } else {
+        whole_cluster.then_some(FanOut::Same)
     }
 }
 
@@ -410,7 +419,11 @@ impl ClusterClient {
 
     async fn send_routed(&self, cmd: &Cmd) -> Result<Value> {
         cmd.check_shareable()?;
-        if cmd.name() == "SCAN" {
+        if cmd
+            .args_iter()
+            .next()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"SCAN"))
+        {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 "SCAN on a cluster would see one node's keys: use ClusterClient::scan_cluster, \
