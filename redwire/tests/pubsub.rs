@@ -290,3 +290,36 @@ async fn the_monitor_feed_shows_the_commands_the_server_runs() {
         assert!(std::time::Instant::now() < deadline, "no SET in the feed");
     }
 }
+
+/// A scripted server, for what a real one cannot be made to do on cue: it
+/// ends shard channel `a` on its own (as when `a`'s slot migrates away) at
+/// the very moment the subscription of `b` waits for its confirmation.
+#[tokio::test]
+async fn a_confirmation_the_server_sends_on_its_own_is_not_taken_for_the_awaited_one() {
+    use redwire_testkit::{Action, FakeServer, Request};
+    let fake = FakeServer::resp3(|req: &Request| match (req.name.as_str(), req.arg_str(0)) {
+        ("SSUBSCRIBE", Some("a")) => {
+            vec![Action::send(">3\r\n$10\r\nssubscribe\r\n$1\r\na\r\n:1\r\n")]
+        }
+        ("SSUBSCRIBE", Some("b")) => vec![
+            Action::send(">3\r\n$12\r\nsunsubscribe\r\n$1\r\na\r\n:0\r\n"),
+            Action::send(">3\r\n$10\r\nssubscribe\r\n$1\r\nb\r\n:1\r\n"),
+            Action::send(">3\r\n$8\r\nsmessage\r\n$1\r\nb\r\n$5\r\nhello\r\n"),
+        ],
+        _ => vec![Action::ok()],
+    })
+    .unwrap();
+    let cfg = config(&fake.url())
+        .into_builder()
+        .protocol(Protocol::Resp3)
+        .build();
+    let (sub, mut messages) = Subscriber::connect(cfg).await.unwrap();
+    sub.ssubscribe("a").await.unwrap();
+    sub.ssubscribe("b").await.unwrap();
+    let m = next(&mut messages).await;
+    assert_eq!((&m.channel[..], &m.payload[..]), (&b"b"[..], &b"hello"[..]));
+    // The server's own `sunsubscribe a` reached the stream, which forgot
+    // `a`: taken for `b`'s confirmation, it would have left `a` on record,
+    // to be subscribed again after a reconnect.
+    assert_eq!(sub.subscriptions(SubscriptionKind::Shard), ["b"]);
+}

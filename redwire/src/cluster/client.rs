@@ -771,6 +771,68 @@ impl ClusterClient {
     }
 }
 
+/// What the cluster's subscriber needs of the client: the map, and each
+/// node's configuration.
+impl ClusterClient {
+    /// Reads the slot map again now (one refresh at a time).
+    pub(crate) async fn refresh_map(&self) -> Result<()> {
+        self.refresh(false).await
+    }
+
+    /// The primary that serves `slot` by the map, reading it again if the
+    /// map has a hole.
+    pub(crate) async fn owner(&self, slot: u16) -> Result<NodeAddr> {
+        self.primary_for(&Route::Slot(slot)).await
+    }
+
+    /// Some primary, for what any node can serve.
+    pub(crate) async fn any_primary(&self) -> Result<NodeAddr> {
+        self.primary_for(&Route::AnyPrimary).await
+    }
+
+    /// Every primary in the map.
+    pub(crate) fn primaries(&self) -> Vec<NodeAddr> {
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        state.map.primaries().into_iter().cloned().collect()
+    }
+
+    /// Learns from a `MOVED` error where its slot went, and reads the whole
+    /// map again in the background; the new owner, or `None` for another
+    /// error.
+    pub(crate) fn follow_moved(&self, err: &Error, from: &NodeAddr) -> Option<NodeAddr> {
+        if err.code() != Some("MOVED") {
+            return None;
+        }
+        let (slot, addr) = redirection(err, from).ok()?;
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .moved(slot, addr.clone());
+        self.refresh_in_background();
+        Some(addr)
+    }
+
+    /// The configuration of a subscriber's connection to a node: like the
+    /// node's client, but waiting through outages (a subscription is made
+    /// again after a reconnect) instead of failing fast.
+    pub(crate) fn subscriber_config(&self, addr: &NodeAddr) -> Config {
+        let mut config = self.node_config(addr);
+        config.fail_fast = false;
+        config
+    }
+
+    /// How long one step of a subscription change may take: the configured
+    /// command timeout, or 5 s.
+    pub(crate) fn step_timeout(&self) -> Duration {
+        self.inner
+            .template
+            .command_timeout
+            .unwrap_or(Duration::from_secs(5))
+    }
+}
+
 /// The slot and address of a `MOVED` or `ASK` error.
 fn redirection(err: &Error, from: &NodeAddr) -> Result<(u16, NodeAddr)> {
     let mut words = err.message().split_whitespace().skip(1);

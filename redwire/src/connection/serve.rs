@@ -196,8 +196,13 @@ impl Actor {
                 return Ok(());
             }
             None => {}
-            // The confirmations a subscription request waits for.
-            Some(push::Kind::Confirmation) if confirms => {}
+            // The confirmations a subscription request waits for (and not
+            // one the server sent on its own meanwhile).
+            Some(push::Kind::Confirmation)
+                if confirms
+                    && self.in_flight.front().is_some_and(|w| {
+                        super::subscriptions::answers(&w.request.bytes, &frame)
+                    }) => {}
             Some(_) => {
                 if let push::Delivery::Full(frame) = self.push.deliver(frame) {
                     self.held = Some(frame);

@@ -12,6 +12,7 @@
 use super::state::Event;
 use super::{ReplySender, Request};
 use bytes::Bytes;
+use redwire_resp::Frame;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -133,6 +134,43 @@ impl Registry {
             }));
         }
         requests
+    }
+}
+
+/// True when `confirmation` (`ssubscribe`, `unsubscribe`… pushed by the
+/// server) answers the subscription `request` waiting at the front: the
+/// same command, for one of its names. A confirmation that does not is one
+/// the server sent on its own (a shard channel whose slot moved away ends
+/// with a `sunsubscribe` nobody asked for), and goes to the message stream:
+/// counted as a reply it would answer the waiting request early and leave
+/// the request's own confirmation to be taken for something else.
+pub(crate) fn answers(request: &Bytes, confirmation: &Frame) -> bool {
+    let items = match confirmation {
+        Frame::Push(items) | Frame::Array(items) => items,
+        Frame::Attribute { frame, .. } => return answers(request, frame),
+        _ => return false,
+    };
+    let word = |i: usize| match items.get(i) {
+        Some(Frame::Bulk(b) | Frame::Simple(b)) => Some(b.clone()),
+        _ => None,
+    };
+    let Some(kind) = word(0) else { return false };
+    let mut buf = bytes::BytesMut::from(&request[..]);
+    let Ok(Some(Frame::Array(args))) = redwire_resp::Decoder::new().decode(&mut buf) else {
+        return false;
+    };
+    let mut args = args.into_iter().map(|a| match a {
+        Frame::Bulk(b) => b,
+        _ => Bytes::new(),
+    });
+    if !args.next().is_some_and(|c| c.eq_ignore_ascii_case(&kind)) {
+        return false;
+    }
+    // An unsubscription from nothing answers `UNSUBSCRIBE` of everything
+    // (a nil name, or none).
+    match word(1) {
+        Some(name) => args.any(|a| a == name),
+        None => true,
     }
 }
 

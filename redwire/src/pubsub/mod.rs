@@ -232,6 +232,13 @@ impl Subscriber {
     }
 }
 
+/// What a subscriber's stream carries, for the cluster's subscriber.
+pub(crate) enum Item {
+    Message(Message),
+    /// A subscription the server ended (a confirmation nobody asked for).
+    Ended,
+}
+
 /// The messages of a [`Subscriber`]: an async stream (`recv`, or
 /// [`Stream`](futures_core::Stream)) that holds at most [`MESSAGE_BUFFER`]
 /// of them (see the module docs). It ends with the subscriber's connection:
@@ -277,6 +284,12 @@ impl Messages {
         std::future::poll_fn(|cx| self.poll_message(cx)).await
     }
 
+    /// The next message, or a subscription the server ended (see
+    /// `poll_item`).
+    pub(crate) async fn recv_item(&mut self) -> Option<Result<Item>> {
+        std::future::poll_fn(|cx| self.poll_item(cx)).await
+    }
+
     /// How many messages wait in the buffer now.
     pub fn len(&self) -> usize {
         self.rx.len()
@@ -289,6 +302,20 @@ impl Messages {
 
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
         loop {
+            match std::task::ready!(self.poll_item(cx)) {
+                Some(Ok(Item::Message(message))) => return Poll::Ready(Some(Ok(message))),
+                Some(Ok(Item::Ended)) => {}
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// The next message, or a subscription the server ended on its own (a
+    /// shard channel whose slot moved away): the cluster's subscriber moves
+    /// those to the slot's new owner.
+    pub(crate) fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item>>> {
+        loop {
             if self.ended {
                 return Poll::Ready(None);
             }
@@ -298,11 +325,12 @@ impl Messages {
             };
             match Pushed::from_frame(frame) {
                 Pushed::Message(message) if self.wanted(&message) => {
-                    return Poll::Ready(Some(Ok(message)))
+                    return Poll::Ready(Some(Ok(Item::Message(message))))
                 }
                 Pushed::Unsubscribed(kind, name) => {
                     let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-                    registry.forget(kind, &[name]);
+                    registry.forget(kind, std::slice::from_ref(&name));
+                    return Poll::Ready(Some(Ok(Item::Ended)));
                 }
                 _ => {}
             }
