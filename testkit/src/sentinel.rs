@@ -329,8 +329,11 @@ impl RedisSentinel {
     /// Forces a failover (`SENTINEL FAILOVER mymaster`) and returns the new
     /// primary's address (the old replica's).
     ///
-    /// First it waits (up to 1 s, `WAIT 1 1000`) until the replica has every
-    /// write made so far, so nothing a test wrote is lost. It returns when all
+    /// First it pauses writes on the primary (`CLIENT PAUSE WRITE`) and
+    /// waits (up to 1 s, `WAIT 1 1000`) until the replica has every write
+    /// made so far, so nothing a client was told is written is lost: writes
+    /// sent meanwhile wait, then fail with `READONLY` once the old primary
+    /// is a replica (it is unpaused then). It returns when all
     /// Sentinels report the new primary, the new primary says `role:master`
     /// and the old primary is its replica with the link up. (Sentinel itself
     /// would demote the old primary only some seconds later; this set-up sends
@@ -349,7 +352,12 @@ impl RedisSentinel {
     pub fn failover(&self) -> io::Result<SocketAddr> {
         let old = self.primary.load(Ordering::SeqCst);
         let new = 1 - old;
-        // Best effort: a primary that is down has nothing more to hand over.
+        // Coordinated, like `CLUSTER FAILOVER`: writes to the old primary
+        // wait (paused) from here on, and once it is a replica they fail
+        // with READONLY, so none is acknowledged and then lost with the
+        // switch. Best effort: a primary that is down has nothing more to
+        // hand over.
+        let _ = self.nodes[old].command(&["CLIENT", "PAUSE", "10000", "WRITE"]);
         let _ = self.nodes[old].command(&["WAIT", "1", "1000"]);
         let deadline = Instant::now() + FAILOVER_WAIT;
         wait_for(deadline, "a Sentinel to accept SENTINEL FAILOVER", || {
@@ -371,6 +379,7 @@ impl RedisSentinel {
                 replica_of(&self.nodes[old], self.nodes[new].port())
             })
             .map_err(|e| self.with_all_logs(e))?;
+            self.nodes[old].command(&["CLIENT", "UNPAUSE"])?;
         }
         Ok(self.nodes[new].addr())
     }

@@ -248,6 +248,21 @@ pub struct Sentinel {
     pub sentinels: Vec<Addr>,
     /// The Sentinels' own password, apart from the data nodes'.
     pub(crate) password: Option<Secret>,
+    /// Connect to a replica (for reads) instead of the primary.
+    pub(crate) replica: bool,
+}
+
+impl Sentinel {
+    /// True when the client connects to a replica
+    /// ([`ConfigBuilder::sentinel_replica`]), false for the primary.
+    ///
+    /// ```
+    /// let config: redwire::Config = "redis+sentinel://s1/mymaster".parse().unwrap();
+    /// assert!(!config.sentinel().unwrap().reads_from_replica());
+    /// ```
+    pub fn reads_from_replica(&self) -> bool {
+        self.replica
+    }
 }
 
 impl Default for Config {
@@ -434,6 +449,7 @@ impl ConfigBuilder {
             master_name: master_name.into(),
             sentinels: sentinels.into_iter().collect(),
             password: None,
+            replica: false,
         });
         self
     }
@@ -452,6 +468,30 @@ impl ConfigBuilder {
     pub fn sentinel_password(mut self, password: impl Into<String>) -> Self {
         if let Some(sentinel) = &mut self.0.sentinel {
             sentinel.password = Some(Secret(password.into()));
+        }
+        self
+    }
+
+    /// Connects to one of the primary's replicas instead, for reads: one the
+    /// Sentinels see healthy (not down, its link to the primary up), another
+    /// in turn on each connect. While none is healthy, connecting fails and
+    /// is tried again with the backoff: the primary is never used instead.
+    /// Writes get `READONLY` from a replica. On a failover (`+switch-master`) the client
+    /// picks again. Needs [`sentinel`](Self::sentinel) first. In a URL:
+    /// `?role=replica`.
+    ///
+    /// ```
+    /// let config = redwire::Config::builder()
+    ///     .sentinel("mymaster", [redwire::Addr::Tcp { host: "s1".into(), port: 26379 }])
+    ///     .sentinel_replica(true)
+    ///     .build();
+    /// assert!(config.sentinel().unwrap().reads_from_replica());
+    /// let url: redwire::Config = "redis+sentinel://s1/mymaster?role=replica".parse().unwrap();
+    /// assert!(url.sentinel().unwrap().reads_from_replica());
+    /// ```
+    pub fn sentinel_replica(mut self, replica: bool) -> Self {
+        if let Some(sentinel) = &mut self.0.sentinel {
+            sentinel.replica = replica;
         }
         self
     }

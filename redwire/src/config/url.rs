@@ -99,8 +99,9 @@ pub(super) fn parse(input: &str) -> Result<Config> {
 /// `redis+sentinel://[user:password@]s1:26379,s2:26379/mymaster[/db][?options]`:
 /// the Sentinels (port 26379 unless given), the monitored name, and the
 /// data nodes' credentials, database and options as in `redis://`; the
-/// option `sentinel_password` is the Sentinels' own. `rediss+sentinel://`
-/// uses TLS to the data nodes.
+/// option `sentinel_password` is the Sentinels' own, and `role=replica`
+/// connects to a replica for reads. `rediss+sentinel://` uses TLS to the
+/// data nodes.
 fn parse_sentinel(scheme: &str, rest: &str) -> Result<Config> {
     let bad = |why: &str| Error::config(format!("invalid Sentinel URL: {why}"));
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -132,17 +133,21 @@ fn parse_sentinel(scheme: &str, rest: &str) -> Result<Config> {
     }
     let db = parts.next().unwrap_or("");
     let mut sentinel_password = None;
-    let options: Vec<&str> = query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .filter(|kv| match kv.strip_prefix("sentinel_password=") {
-            Some(pw) => {
-                sentinel_password = Some(pw.to_string());
-                false
-            }
-            None => true,
-        })
-        .collect();
+    let mut replica = false;
+    let mut options: Vec<&str> = Vec::new();
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        if let Some(pw) = kv.strip_prefix("sentinel_password=") {
+            sentinel_password = Some(pw.to_string());
+        } else if let Some(role) = kv.strip_prefix("role=") {
+            replica = match role {
+                "replica" => true,
+                "primary" | "master" => false,
+                _ => return Err(bad("role is `primary` or `replica`")),
+            };
+        } else {
+            options.push(kv);
+        }
+    }
     let data_scheme = if scheme == "rediss+sentinel" {
         "rediss"
     } else {
@@ -163,7 +168,10 @@ fn parse_sentinel(scheme: &str, rest: &str) -> Result<Config> {
         format!("?{}", options.join("&"))
     };
     let data = parse(&format!("{data_scheme}://{auth}{host}:{port}/{db}{query}"))?;
-    let mut builder = data.into_builder().sentinel(name, sentinels);
+    let mut builder = data
+        .into_builder()
+        .sentinel(name, sentinels)
+        .sentinel_replica(replica);
     if let Some(pw) = sentinel_password {
         let pw = percent_encoding::percent_decode_str(&pw)
             .decode_utf8()
@@ -270,6 +278,15 @@ mod tests {
         let c: Config = "rediss+sentinel://s1/m".parse().unwrap();
         assert!(c.is_tls());
         assert!(Config::from_url("redis+sentinel://s1:26379").is_err());
+        let c: Config = "redis+sentinel://s1/m?role=replica&protocol=3"
+            .parse()
+            .unwrap();
+        assert!(c.sentinel.as_ref().unwrap().replica);
+        assert_eq!(c.protocol, Protocol::Resp3);
+        let c: Config = "redis+sentinel://s1/m?role=primary".parse().unwrap();
+        assert!(!c.sentinel.as_ref().unwrap().replica);
+        let err = Config::from_url("redis+sentinel://s1/m?role=leader").unwrap_err();
+        assert!(err.message().contains("role"), "{err}");
         assert!(Config::from_url("redis+sentinel://s1:x/m").is_err());
     }
 

@@ -88,7 +88,7 @@ pub(crate) async fn handshake(
 /// not database 0), and the library's name and version.
 fn tail_commands(config: &Config) -> Vec<Cmd> {
     let mut tail = Vec::new();
-    if config.sentinel.is_some() {
+    if config.sentinel.as_ref().is_some_and(|s| !s.replica) {
         tail.push(cmd("ROLE"));
     }
     if config.database != 0 {
@@ -111,7 +111,7 @@ fn tail_commands(config: &Config) -> Vec<Cmd> {
 /// succeed; `CLIENT SETINFO` is new in Redis 7.2 and may be unknown.
 fn check_tail(replies: &[Frame], config: &Config) -> Result<()> {
     let mut replies = replies;
-    if config.sentinel.is_some() {
+    if config.sentinel.as_ref().is_some_and(|s| !s.replica) {
         let role = match replies.first() {
             Some(Frame::Array(items)) => match items.first() {
                 Some(Frame::Bulk(b) | Frame::Simple(b)) => String::from_utf8_lossy(b).into_owned(),

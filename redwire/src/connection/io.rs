@@ -52,7 +52,7 @@ impl Connector {
         let primary;
         let addr = match &config.sentinel {
             Some(sentinel) => {
-                primary = super::sentinel::primary_addr(config, sentinel).await?;
+                primary = super::sentinel::server_addr(config, sentinel).await?;
                 &primary
             }
             None => &config.addr,

@@ -1,23 +1,62 @@
-//! Finding the primary through Sentinel, before each connect: the Sentinels
-//! are asked in turn (`SENTINEL GET-MASTER-ADDR-BY-NAME`), each within a
-//! share of the connect timeout, and the first answer wins. The handshake
-//! then checks with `ROLE` that the server there is a primary.
+//! Finding the server through Sentinel, before each connect: the Sentinels
+//! are asked in turn, each within a share of the connect timeout, and the
+//! first answer wins. For the primary (`SENTINEL GET-MASTER-ADDR-BY-NAME`)
+//! the handshake then checks with `ROLE` that the server there is one. For
+//! reads from a replica ([`ConfigBuilder::sentinel_replica`]), one of the
+//! replicas the Sentinel sees healthy (`SENTINEL REPLICAS`), in turn from
+//! one connect to the next. When none is, the attempt fails and the backoff
+//! tries again: a replica reader never falls back to the primary, whose load
+//! it was asked to spare (a fallback would also stay there, with nothing to
+//! say when a replica is healthy again).
+//!
+//! [`ConfigBuilder::sentinel_replica`]: crate::ConfigBuilder::sentinel_replica
 
 use crate::config::{Addr, Config, Sentinel};
 use crate::error::{Error, ErrorKind, Result};
 use bytes::BytesMut;
 use redwire_resp::{Decoder, Frame};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The primary's address, as the first Sentinel that knows it says.
-pub(crate) async fn primary_addr(config: &Config, sentinel: &Sentinel) -> Result<Addr> {
+/// Turns of the replicas, from one connect to the next (any client's).
+static TURN: AtomicUsize = AtomicUsize::new(0);
+
+/// The address to connect to, as the first Sentinel that knows it says:
+/// the primary's, or a replica's when the configuration reads from one.
+pub(crate) async fn server_addr(config: &Config, sentinel: &Sentinel) -> Result<Addr> {
     let share = config.connect_timeout / (sentinel.sentinels.len().max(1) as u32 + 1);
     let mut last = None;
     for addr in &sentinel.sentinels {
         let password = sentinel.password.as_ref().map(|p| p.0.as_str());
-        match tokio::time::timeout(share, ask(addr, &sentinel.master_name, password)).await {
-            Ok(Ok(primary)) => return Ok(primary),
+        let found = async {
+            if sentinel.replica {
+                let reply = ask(
+                    addr,
+                    ["SENTINEL", "REPLICAS", &sentinel.master_name],
+                    password,
+                )
+                .await?;
+                return healthy_replica(reply, addr)?.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "Sentinel {addr} sees no healthy replica of `{}`",
+                            sentinel.master_name
+                        ),
+                    )
+                });
+            }
+            let reply = ask(
+                addr,
+                ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", &sentinel.master_name],
+                password,
+            )
+            .await?;
+            primary_of(reply, addr, &sentinel.master_name)
+        };
+        match tokio::time::timeout(share, found).await {
+            Ok(Ok(server)) => return Ok(server),
             Ok(Err(e)) => last = Some(e),
             Err(_) => {
                 last = Some(Error::new(
@@ -31,7 +70,12 @@ pub(crate) async fn primary_addr(config: &Config, sentinel: &Sentinel) -> Result
         Some(e) => Error::new(
             e.kind(),
             format!(
-                "no Sentinel told where the primary `{}` is; last: {}",
+                "no Sentinel told where the {} of `{}` is; last: {}",
+                if sentinel.replica {
+                    "replica or primary"
+                } else {
+                    "primary"
+                },
                 sentinel.master_name,
                 e.message()
             ),
@@ -40,7 +84,13 @@ pub(crate) async fn primary_addr(config: &Config, sentinel: &Sentinel) -> Result
     })
 }
 
-async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
+/// Sends one command to a Sentinel (after `AUTH` when it has a password)
+/// and returns its reply.
+async fn ask<const N: usize>(
+    addr: &Addr,
+    command: [&str; N],
+    password: Option<&str>,
+) -> Result<Frame> {
     let Addr::Tcp { host, port } = addr else {
         return Err(Error::config("Sentinels are reached over TCP"));
     };
@@ -51,7 +101,7 @@ async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
     if let Some(password) = password {
         redwire_resp::encode_command(&mut out, ["AUTH", password]);
     }
-    redwire_resp::encode_command(&mut out, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", name]);
+    redwire_resp::encode_command(&mut out, command);
     stream
         .write_all(&out)
         .await
@@ -60,7 +110,7 @@ async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
     let mut decoder = Decoder::new();
     let mut replies = Vec::new();
     let wanted = 1 + usize::from(password.is_some());
-    let frame = loop {
+    loop {
         if let Some(frame) = decoder.decode(&mut buf)? {
             replies.push(frame);
             if replies.len() < wanted {
@@ -72,7 +122,12 @@ async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
                     String::from_utf8_lossy(e)
                 )));
             }
-            break replies.pop().expect("one at least");
+            return match replies.pop().expect("one at least") {
+                Frame::Error(e) | Frame::BulkError(e) => {
+                    Err(Error::server(String::from_utf8_lossy(&e)))
+                }
+                frame => Ok(frame),
+            };
         }
         let n = stream
             .read_buf(&mut buf)
@@ -84,11 +139,19 @@ async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
                 format!("Sentinel {addr} closed the connection"),
             ));
         }
-    };
-    let text = |f: &Frame| match f {
+    }
+}
+
+fn text(f: &Frame) -> Option<String> {
+    match f {
         Frame::Bulk(b) | Frame::Simple(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Frame::Integer(n) => Some(n.to_string()),
         _ => None,
-    };
+    }
+}
+
+/// The primary's address from `SENTINEL GET-MASTER-ADDR-BY-NAME`.
+fn primary_of(frame: Frame, sentinel: &Addr, name: &str) -> Result<Addr> {
     match frame {
         Frame::Array(items) if items.len() == 2 => {
             let host = text(&items[0]);
@@ -96,19 +159,57 @@ async fn ask(addr: &Addr, name: &str, password: Option<&str>) -> Result<Addr> {
             match (host, port) {
                 (Some(host), Some(port)) => Ok(Addr::Tcp { host, port }),
                 _ => Err(Error::protocol(format!(
-                    "Sentinel {addr} answered an address that cannot be read"
+                    "Sentinel {sentinel} answered an address that cannot be read"
                 ))),
             }
         }
         Frame::Null | Frame::Array(_) => Err(Error::new(
             ErrorKind::Io,
-            format!("Sentinel {addr} does not know a primary named `{name}`"),
+            format!("Sentinel {sentinel} does not know a primary named `{name}`"),
         )),
-        Frame::Error(e) | Frame::BulkError(e) => Err(Error::server(String::from_utf8_lossy(&e))),
         other => Err(Error::protocol(format!(
-            "Sentinel {addr} answered {other:?}"
+            "Sentinel {sentinel} answered {other:?}"
         ))),
     }
+}
+
+/// One healthy replica from `SENTINEL REPLICAS` (each a list of field and
+/// value, or a map in RESP3): not down, not disconnected, its link to the
+/// primary up. `None` when there is none.
+fn healthy_replica(frame: Frame, sentinel: &Addr) -> Result<Option<Addr>> {
+    let Frame::Array(replicas) = frame else {
+        return Err(Error::protocol(format!(
+            "Sentinel {sentinel} answered SENTINEL REPLICAS with {frame:?}"
+        )));
+    };
+    let mut healthy = Vec::new();
+    for replica in replicas {
+        let pairs: Vec<Frame> = match replica {
+            Frame::Array(items) => items,
+            Frame::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+            _ => continue,
+        };
+        let field = |name: &str| {
+            pairs
+                .chunks(2)
+                .find(|kv| text(&kv[0]).as_deref() == Some(name))
+                .and_then(|kv| kv.get(1).and_then(text))
+        };
+        let flags = field("flags").unwrap_or_default();
+        let down = flags
+            .split(',')
+            .any(|f| matches!(f, "s_down" | "o_down" | "disconnected"));
+        let link_up = field("master-link-status").as_deref() == Some("ok");
+        let port = field("port").and_then(|p| p.parse().ok());
+        if let (false, true, Some(host), Some(port)) = (down, link_up, field("ip"), port) {
+            healthy.push(Addr::Tcp { host, port });
+        }
+    }
+    if healthy.is_empty() {
+        return Ok(None);
+    }
+    let turn = TURN.fetch_add(1, Ordering::Relaxed);
+    Ok(Some(healthy.swap_remove(turn % healthy.len())))
 }
 
 /// Listens to the Sentinels' `+switch-master` announcements for our primary
@@ -206,5 +307,69 @@ async fn listen(
             Ok(_) => {}
             Err(e) => return Err(Error::io(format_args!("Sentinel {addr}"), e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replica(ip: &str, port: &str, flags: &str, link: &str) -> Frame {
+        let bulk = |s: &str| Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()));
+        Frame::Array(vec![
+            bulk("name"),
+            bulk(&format!("{ip}:{port}")),
+            bulk("ip"),
+            bulk(ip),
+            bulk("port"),
+            bulk(port),
+            bulk("flags"),
+            bulk(flags),
+            bulk("master-link-status"),
+            bulk(link),
+        ])
+    }
+
+    #[test]
+    fn only_a_replica_that_is_up_with_its_link_up_is_picked() {
+        let sentinel = Addr::Tcp {
+            host: "s".into(),
+            port: 26379,
+        };
+        let unfit = Frame::Array(vec![
+            replica("10.0.0.1", "6379", "slave,s_down", "ok"),
+            replica("10.0.0.2", "6379", "slave,disconnected", "ok"),
+            replica("10.0.0.3", "6379", "slave", "err"),
+            replica("10.0.0.4", "6379", "slave,o_down", "ok"),
+        ]);
+        assert_eq!(healthy_replica(unfit, &sentinel).unwrap(), None);
+        let one = Frame::Array(vec![
+            replica("10.0.0.1", "6379", "slave,s_down", "ok"),
+            replica("10.0.0.5", "6380", "slave", "ok"),
+        ]);
+        for _ in 0..3 {
+            assert_eq!(
+                healthy_replica(one.clone(), &sentinel).unwrap(),
+                Some(Addr::Tcp {
+                    host: "10.0.0.5".into(),
+                    port: 6380
+                })
+            );
+        }
+        // In turn when there are several.
+        let two = Frame::Array(vec![
+            replica("10.0.0.5", "1", "slave", "ok"),
+            replica("10.0.0.6", "2", "slave", "ok"),
+        ]);
+        let picked: std::collections::BTreeSet<String> = (0..4)
+            .map(|_| {
+                healthy_replica(two.clone(), &sentinel)
+                    .unwrap()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(picked.len(), 2, "{picked:?}");
+        assert!(healthy_replica(Frame::Null, &sentinel).is_err());
     }
 }

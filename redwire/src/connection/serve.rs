@@ -217,7 +217,7 @@ impl Actor {
         };
         let whole = confirms && matches!(frame, Frame::Error(_) | Frame::BulkError(_));
         // Found through Sentinel, and demoted since: follow the failover.
-        let demoted = self.config.sentinel.is_some()
+        let demoted = self.config.sentinel.as_ref().is_some_and(|s| !s.replica)
             && matches!(&frame, Frame::Error(e) if e.starts_with(b"READONLY"));
         let reply = if waiter.request.replies == 1 {
             Reply::One(frame)
