@@ -494,3 +494,37 @@ async fn a_watch_transaction_and_a_blocking_pop_run_on_their_slots_node() {
     let popped: Option<(String, String)> = conn.blpop(["{jobs}:q"], 1.0).await.unwrap();
     assert_eq!(popped, Some(("{jobs}:q".to_string(), "j1".to_string())));
 }
+
+#[tokio::test]
+async fn a_password_protected_cluster_is_reached_through_a_seed_list_url() {
+    let cluster = RedisCluster::builder().password("s3cret").start().unwrap();
+    let hosts: Vec<String> = cluster
+        .primaries()
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port()))
+        .collect();
+    // A dead seed first: the next one is tried.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let url = format!("redis://:s3cret@127.0.0.1:{dead_port},{}", hosts.join(","));
+    let c = ClusterClient::connect_url(&url).await.unwrap();
+    // Every node is reached with the password: one key per primary.
+    let keys: Vec<String> = (0..64).map(|i| format!("auth:{i}")).collect();
+    for k in &keys {
+        c.set(k.as_str(), k.as_str()).await.unwrap();
+    }
+    let owners: std::collections::BTreeSet<_> =
+        keys.iter().map(|k| cluster.node_for_key(k).id()).collect();
+    assert_eq!(owners.len(), 3);
+    for k in &keys {
+        assert_eq!(c.get::<String>(k.as_str()).await.unwrap(), *k);
+    }
+    let wrong = format!("redis://:nope@{}", hosts.join(","));
+    let err = ClusterClient::connect_url(&wrong).await.unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("pass"),
+        "not an authentication error: {err}"
+    );
+    assert!(ClusterClient::connect_url("redis://").await.is_err());
+}

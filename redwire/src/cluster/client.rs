@@ -169,6 +169,21 @@ impl ClusterClient {
         ClusterClient::connect_with(seeds, ReadFrom::Primary).await
     }
 
+    /// Connects with the seeds of a URL that lists several hosts, each with
+    /// the URL's credentials and options:
+    /// `redis://[user:password@]h1:7000,h2:7001[/db][?options]` (or
+    /// `rediss://` for TLS to every node).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redwire::Result<()> {
+    /// use redwire::cluster::ClusterClient;
+    /// let cluster = ClusterClient::connect_url("redis://:secret@10.0.0.1:7000,10.0.0.2:7000").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_url(url: &str) -> Result<ClusterClient> {
+        ClusterClient::connect(crate::config::parse_seeds(url)?).await
+    }
+
     /// Like [`connect`](Self::connect), reading from replicas as `read_from`
     /// says. A replica's connection asks it to serve reads (`READONLY`);
     /// after a failover the roles are read again with the map.

@@ -8,6 +8,7 @@
 //! nor logs can show it.
 
 mod url;
+pub(crate) use url::parse_seeds;
 
 use crate::error::{Error, Result};
 use redwire_resp::Limits;

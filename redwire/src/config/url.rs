@@ -96,6 +96,34 @@ pub(super) fn parse(input: &str) -> Result<Config> {
     Ok(config)
 }
 
+/// `redis://[user:password@]h1:7000,h2:7001[/db][?options]`: one
+/// configuration per host, each with the credentials and options of the
+/// URL (the seeds of a cluster client).
+pub(crate) fn parse_seeds(input: &str) -> Result<Vec<Config>> {
+    let bad = |why: &str| Error::config(format!("invalid seed URL: {why}"));
+    let (scheme, rest) = input
+        .split_once("://")
+        .ok_or_else(|| bad("it needs a scheme: redis://h1:7000,h2:7001"))?;
+    if scheme != "redis" && scheme != "rediss" {
+        return Err(bad("the scheme is redis:// or rediss://"));
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let auth = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+    let hosts: Vec<&str> = hosts.split(',').filter(|h| !h.is_empty()).collect();
+    if hosts.is_empty() {
+        return Err(bad("it names no host"));
+    }
+    hosts
+        .into_iter()
+        .map(|host| parse(&format!("{scheme}://{auth}{host}{tail}")))
+        .collect()
+}
+
 /// `redis+sentinel://[user:password@]s1:26379,s2:26379/mymaster[/db][?options]`:
 /// the Sentinels (port 26379 unless given), the monitored name, and the
 /// data nodes' credentials, database and options as in `redis://`; the
@@ -260,6 +288,31 @@ mod tests {
             .unwrap();
         assert_eq!(c.addr, Addr::Unix("/run/my redis/redis+1.sock".into()));
         assert_eq!(c.database, 2);
+    }
+
+    #[test]
+    fn a_seed_list_gives_one_configuration_per_host_with_the_same_credentials() {
+        let seeds = parse_seeds("redis://u:p%40w@a:7000,[::1]:7001,c/2?protocol=3").unwrap();
+        let addrs: Vec<String> = seeds.iter().map(|c| c.addr.to_string()).collect();
+        assert_eq!(addrs, ["a:7000", "[::1]:7001", "c:6379"]);
+        for c in &seeds {
+            assert_eq!(c.password, Some(Secret("p@w".into())));
+            assert_eq!(c.username.as_deref(), Some("u"));
+            assert_eq!((c.database, c.protocol), (2, Protocol::Resp3));
+        }
+        assert!(parse_seeds("rediss://a,b")
+            .unwrap()
+            .iter()
+            .all(|c| c.is_tls()));
+        for bad in [
+            "a:1,b:2",
+            "http://a",
+            "redis://",
+            "redis://,/0",
+            "redis://a:x,b:1",
+        ] {
+            assert!(parse_seeds(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
