@@ -302,3 +302,45 @@ async fn a_replica_reader_reads_from_a_replica_and_picks_again_after_a_failover(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sentinels_password_is_apart_from_the_data_nodes() {
+    let set = RedisSentinel::builder()
+        .password("data-pw")
+        .sentinel_password("watch-pw")
+        .start()
+        .unwrap();
+    let with = |data: &str, sentinel: &str| {
+        sentinel_config(&set)
+            .into_builder()
+            .password(data)
+            .sentinel_password(sentinel)
+            .build()
+    };
+    let client = Client::connect(with("data-pw", "watch-pw")).await.unwrap();
+    assert_eq!(client.incr("pw").await.unwrap(), 1);
+    // It hears +switch-master through the password too: it follows a
+    // failover even though it only reads.
+    let new_primary = set.failover().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(info) = client.query::<String>(&cmd("INFO").arg("server")).await {
+            if info.contains(&format!("tcp_port:{}\r", new_primary.port())) {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "never moved to the new primary");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A wrong Sentinel password says where it failed; so does the data one.
+    let err = Client::connect(with("data-pw", "wrong")).await.unwrap_err();
+    assert!(
+        err.message().contains("authenticating with Sentinel"),
+        "{err}"
+    );
+    let err = Client::connect(with("wrong", "watch-pw"))
+        .await
+        .unwrap_err();
+    assert!(!err.message().contains("Sentinel"), "{err}");
+    assert!(err.to_string().to_lowercase().contains("pass"), "{err}");
+}

@@ -106,6 +106,6 @@ pub use cluster::{key_slot, ClusterNode, Migration, NodeRole, RedisCluster, Redi
 pub use fake::{resp2_handshake, resp3_handshake, Action, FakeServer, Request};
 pub use proxy::FaultProxy;
 pub use redwire_resp::{Bytes, Frame};
-pub use sentinel::RedisSentinel;
+pub use sentinel::{RedisSentinel, RedisSentinelBuilder};
 pub use server::{RedisServer, RedisServerBuilder};
 pub use tls::{TestCa, TestCert};

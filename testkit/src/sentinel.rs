@@ -83,10 +83,25 @@ struct SentinelProcess {
     process: RedisProcess,
     port: u16,
     dir: TempDir,
+    /// Its own password (`requirepass`), if any.
+    password: Option<String>,
+}
+
+/// The passwords of a set-up: the data nodes' (`requirepass`, `masterauth`,
+/// and the Sentinels' `auth-pass`) and the Sentinels' own (`requirepass`
+/// and `sentinel-pass` of each Sentinel).
+#[derive(Debug, Clone, Default)]
+struct Passwords {
+    data: Option<String>,
+    sentinel: Option<String>,
 }
 
 impl SentinelProcess {
-    fn start(binary: &Path, primary_port: u16) -> io::Result<SentinelProcess> {
+    fn start(
+        binary: &Path,
+        primary_port: u16,
+        passwords: &Passwords,
+    ) -> io::Result<SentinelProcess> {
         let dir = tempfile::Builder::new()
             .prefix("redwire-sentinel-")
             .tempdir()?;
@@ -104,14 +119,21 @@ impl SentinelProcess {
             // file (its id, what it learned), so it must be writable.
             std::fs::write(
                 &config_path,
-                sentinel_config(port, primary_port, dir.path()),
+                sentinel_config(port, primary_port, dir.path(), passwords),
             )?;
             let probe = Probe {
                 addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-                password: None,
+                password: passwords.sentinel.clone(),
             };
             match process.start(&probe, Duration::from_secs(10)) {
-                Ok(()) => return Ok(SentinelProcess { process, port, dir }),
+                Ok(()) => {
+                    return Ok(SentinelProcess {
+                        process,
+                        port,
+                        dir,
+                        password: passwords.sentinel.clone(),
+                    })
+                }
                 Err(StartError::PortTaken) => continue,
                 Err(StartError::Failed(e)) => return Err(e),
             }
@@ -127,7 +149,11 @@ impl SentinelProcess {
     }
 
     fn command<A: AsRef<[u8]>>(&self, args: &[A]) -> io::Result<Frame> {
-        BlockingConn::connect(self.addr(), Duration::from_secs(5))?.command(args)
+        let mut conn = BlockingConn::connect(self.addr(), Duration::from_secs(5))?;
+        if let Some(password) = &self.password {
+            conn.auth(password)?;
+        }
+        conn.command(args)
     }
 
     /// `SENTINEL <sub> mymaster` as a list of field maps, one per instance.
@@ -155,11 +181,18 @@ impl SentinelProcess {
     }
 }
 
-fn sentinel_config(port: u16, primary_port: u16, dir: &Path) -> String {
+fn sentinel_config(port: u16, primary_port: u16, dir: &Path, passwords: &Passwords) -> String {
     let dir = dir
         .to_string_lossy()
         .replace('\\', "\\\\")
         .replace('"', "\\\"");
+    let mut auth = String::new();
+    if let Some(pw) = &passwords.data {
+        auth.push_str(&format!("sentinel auth-pass {MASTER_NAME} {pw}\n"));
+    }
+    if let Some(pw) = &passwords.sentinel {
+        auth.push_str(&format!("requirepass {pw}\nsentinel sentinel-pass {pw}\n"));
+    }
     format!(
         "# Written by redwire-testkit for one test; Sentinel adds to it.\n\
          bind 127.0.0.1\n\
@@ -169,8 +202,58 @@ fn sentinel_config(port: u16, primary_port: u16, dir: &Path) -> String {
          sentinel monitor {MASTER_NAME} 127.0.0.1 {primary_port} {QUORUM}\n\
          sentinel down-after-milliseconds {MASTER_NAME} {DOWN_AFTER_MS}\n\
          sentinel failover-timeout {MASTER_NAME} {FAILOVER_TIMEOUT_MS}\n\
-         sentinel parallel-syncs {MASTER_NAME} 1\n"
+         sentinel parallel-syncs {MASTER_NAME} 1\n\
+         {auth}"
     )
+}
+
+/// Builds a [`RedisSentinel`] with passwords: the data nodes' and the
+/// Sentinels' own, apart.
+///
+/// ```no_run
+/// let sentinel = redwire_testkit::RedisSentinel::builder().sentinel_password("watch").start()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RedisSentinelBuilder {
+    passwords: Passwords,
+}
+
+impl RedisSentinelBuilder {
+    /// The data nodes' password (`requirepass` and `masterauth` on both,
+    /// `auth-pass` on the Sentinels).
+    ///
+    /// ```no_run
+    /// let sentinel = redwire_testkit::RedisSentinel::builder().password("pw").start()?;
+    /// assert_eq!(sentinel.primary().password(), Some("pw"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.passwords.data = Some(password.into());
+        self
+    }
+
+    /// The Sentinels' own password (`requirepass`, and `sentinel-pass` for
+    /// talking to each other).
+    ///
+    /// ```no_run
+    /// let sentinel = redwire_testkit::RedisSentinel::builder().sentinel_password("watch").start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn sentinel_password(mut self, password: impl Into<String>) -> Self {
+        self.passwords.sentinel = Some(password.into());
+        self
+    }
+
+    /// Starts the set-up, as [`RedisSentinel::start`] does.
+    ///
+    /// ```no_run
+    /// let sentinel = redwire_testkit::RedisSentinel::builder().start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start(self) -> io::Result<RedisSentinel> {
+        RedisSentinel::start_with(self.passwords)
+    }
 }
 
 impl RedisSentinel {
@@ -188,12 +271,35 @@ impl RedisSentinel {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn start() -> io::Result<RedisSentinel> {
+        RedisSentinel::builder().start()
+    }
+
+    /// A builder, for passwords.
+    ///
+    /// ```no_run
+    /// let sentinel = redwire_testkit::RedisSentinel::builder()
+    ///     .password("data-pw")
+    ///     .sentinel_password("sentinel-pw")
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> RedisSentinelBuilder {
+        RedisSentinelBuilder::default()
+    }
+
+    fn start_with(passwords: Passwords) -> io::Result<RedisSentinel> {
         let binary = find_redis_server()?;
         let data_node = || {
-            RedisServer::builder()
+            let mut builder = RedisServer::builder()
                 .binary(&binary)
                 // Both nodes may serve a full sync; without this it waits 5 s.
-                .config("repl-diskless-sync-delay 0")
+                .config("repl-diskless-sync-delay 0");
+            if let Some(pw) = &passwords.data {
+                builder = builder
+                    .password(pw.clone())
+                    .config(format!("masterauth {pw}"));
+            }
+            builder
         };
         let primary = data_node().start()?;
         let replica = data_node()
@@ -207,7 +313,7 @@ impl RedisSentinel {
 
         let mut sentinels = Vec::with_capacity(SENTINELS);
         for _ in 0..SENTINELS {
-            sentinels.push(SentinelProcess::start(&binary, primary.port())?);
+            sentinels.push(SentinelProcess::start(&binary, primary.port(), &passwords)?);
         }
         let set_up = RedisSentinel {
             sentinels,
@@ -701,7 +807,7 @@ mod tests {
 
     #[test]
     fn the_sentinel_config_monitors_mymaster_with_quorum_two() {
-        let conf = sentinel_config(26379, 6379, Path::new("/tmp/x"));
+        let conf = sentinel_config(26379, 6379, Path::new("/tmp/x"), &Passwords::default());
         assert!(
             conf.contains("sentinel monitor mymaster 127.0.0.1 6379 2\n"),
             "{conf}"
