@@ -8,7 +8,8 @@ mod runner;
 mod workload;
 
 use crate::cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use crate::target::{connect, Target};
+use crate::server_args::ServerArgs;
+use crate::target::{connect, Target, TargetError};
 use runner::{Amount, Conn, Plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,15 +21,19 @@ use workload::{Test, Workload};
 /// Options of `redwire bench`.
 #[derive(clap::Args, Debug)]
 #[command(
+    disable_help_flag = true,
     after_help = "Tests: ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,mset \
 (the shapes of redis-benchmark's). Latency is from the send to the reply (for a pipeline, to \
 its last reply); with --rate it is from when the request was due.\n\n\
-With no -u and no REDIS_URL a throwaway redis-server is started from PATH."
+With no -h, -p, -s, -u, -a, --user, --dbnum, --tls (and no REDIS_URL) a throwaway \
+redis-server is started from PATH."
 )]
 pub struct BenchArgs {
-    /// Server URL: redis://user:password@host:port/db (user and password optional), rediss://…, unix:///path
-    #[arg(short = 'u', long = "url", env = "REDIS_URL", value_name = "URL")]
-    pub url: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Database number
+    #[arg(long, value_name = "DB")]
+    pub dbnum: Option<i64>,
     /// Connections to open
     #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     pub connections: u64,
@@ -67,13 +72,13 @@ pub struct BenchArgs {
     /// Draw latency percentiles and throughput over time into FILE.svg or FILE.png
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
-    /// Speak RESP2 instead of negotiating RESP3
-    #[arg(long)]
-    pub resp2: bool,
     /// The URL is one node of a Redis Cluster: each connection is a cluster
     /// client (one connection per node), routing every request by its key
     #[arg(long)]
     pub cluster: bool,
+    /// Print this help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// Runs `redwire bench`.
@@ -99,9 +104,10 @@ pub fn run(args: BenchArgs) -> ExitCode {
             return usage("--plot takes a file name ending in .svg or .png");
         }
     }
-    let (target, config) = match Target::resolve_with_config(args.url.clone(), args.resp2) {
+    let (target, config) = match Target::resolve(&args.server, args.dbnum) {
         Ok(both) => both,
-        Err(e) => return fail(&e),
+        Err(TargetError::Usage(e)) => return usage(&e),
+        Err(TargetError::Failure(e)) => return fail(&e),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
