@@ -505,10 +505,11 @@ pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
 
-    fn helper() -> Helper {
+    /// Docs for SET (with arguments), CLIENT (with subcommands) and ZADD.
+    pub fn helper() -> Helper {
         let bulk = |s: &str| Value::Bulk(s.to_string().into());
         let arg = |name: &str, kind: &str, flags: &[&str]| {
             Value::Map(vec![
@@ -527,6 +528,8 @@ mod tests {
         };
         let set = Value::Map(vec![
             (bulk("summary"), bulk("Sets the string value of a key.")),
+            (bulk("since"), bulk("1.0.0")),
+            (bulk("group"), bulk("string")),
             (
                 bulk("arguments"),
                 Value::Array(vec![
@@ -545,9 +548,46 @@ mod tests {
             ),
         ]);
         let mut docs = Docs::new();
-        add_docs(&mut docs, &Value::Map(vec![(bulk("set"), set)]));
+        let client = Value::Map(vec![
+            (
+                bulk("summary"),
+                bulk("A container for client connection commands."),
+            ),
+            (bulk("group"), bulk("connection")),
+            (
+                bulk("subcommands"),
+                Value::Map(vec![
+                    (
+                        bulk("client|kill"),
+                        Value::Map(vec![(bulk("group"), bulk("connection"))]),
+                    ),
+                    (
+                        bulk("client|list"),
+                        Value::Map(vec![(bulk("group"), bulk("connection"))]),
+                    ),
+                ]),
+            ),
+        ]);
+        let zadd = Value::Map(vec![
+            (bulk("summary"), bulk("Adds members to a sorted set.")),
+            (bulk("group"), bulk("sorted-set")),
+        ]);
+        add_docs(
+            &mut docs,
+            &Value::Map(vec![
+                (bulk("set"), set),
+                (bulk("client"), client),
+                (bulk("zadd"), zadd),
+            ]),
+        );
         Helper { docs, color: false }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::helper;
+    use super::*;
 
     #[test]
     fn hints_show_the_arguments_still_to_type() {
@@ -558,5 +598,70 @@ mod tests {
         assert_eq!(hint_for(&h, "SET k").as_deref(), Some(" value [GET]"));
         assert_eq!(hint_for(&h, "SET k v GET ").as_deref(), None);
         assert_eq!(hint_for(&h, "NOPE ").as_deref(), None);
+    }
+}
+
+#[cfg(test)]
+mod prompt_and_help {
+    use super::tests_support::helper;
+    use super::*;
+
+    #[test]
+    fn the_prompt_says_transaction_database_and_a_lost_connection() {
+        let config = Config::builder().host("127.0.0.1").port(6379).build();
+        assert_eq!(prompt(&config, false, true), "127.0.0.1:6379> ");
+        assert_eq!(prompt(&config, true, true), "127.0.0.1:6379(TX)> ");
+        let db = config.clone().into_builder().database(2).build();
+        assert_eq!(prompt(&db, true, true), "127.0.0.1:6379[2](TX)> ");
+        assert_eq!(prompt(&db, false, false), "not connected> ");
+    }
+
+    #[test]
+    fn help_for_a_command_and_for_a_group() {
+        let h = helper();
+        let one = help_text(&h.docs, &["help".into(), "set".into()]);
+        assert_eq!(
+            one,
+            "\n  SET key value [GET]\n  summary: Sets the string value of a key.\n  \
+             since: 1.0.0\n  group: string\n"
+        );
+        let group = help_text(&h.docs, &["help".into(), "@string".into()]);
+        assert!(group.contains("  SET key value [GET]\n"), "{group}");
+        assert!(
+            !group.contains("group:") && !group.contains("CLIENT"),
+            "{group}"
+        );
+        // redis-cli's spelling of the group, the server's, either case.
+        for name in ["@sorted_set", "@sorted-set", "@SORTED_SET"] {
+            let text = help_text(&h.docs, &["help".into(), name.into()]);
+            assert!(text.contains("ZADD"), "{name}: {text}");
+        }
+        let none = help_text(&h.docs, &["help".into(), "@nope".into()]);
+        assert_eq!(none, "no command in group @nope");
+        let intro = help_text(&h.docs, &["help".into()]);
+        assert!(intro.contains("@connection @sorted-set @string"), "{intro}");
+    }
+
+    #[test]
+    fn tab_completes_commands_subcommands_and_help_topics() {
+        let h = helper();
+        assert_eq!(complete_word(&h.docs, "se"), (0, vec!["set".to_string()]));
+        assert_eq!(
+            complete_word(&h.docs, "CLIENT KI"),
+            (7, vec!["KILL".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs, "client "),
+            (7, vec!["KILL".to_string(), "LIST".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs, "help @s"),
+            (5, vec!["@sorted-set".to_string(), "@string".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs, "help z"),
+            (5, vec!["zadd".to_string()])
+        );
+        assert_eq!(complete_word(&h.docs, "SET k "), (6, Vec::<String>::new()));
     }
 }
