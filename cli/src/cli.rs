@@ -38,7 +38,7 @@ const BATCH: usize = 1000;
     disable_help_flag = true,
     after_help = "Exit status: 0 success, 1 the server answered with an error reply, \
 2 usage error (an unknown option, a bad URL), 3 connection failure.\n\n\
-With no -h, -p, -s, -u, -a, --user, -n, --tls (and no REDIS_URL) a throwaway redis-server \
+With no -h, -p, -s, -u, -a, --user, -n, --tls (and no REDIS_URL or REDISCLI_AUTH) a throwaway redis-server \
 is started from PATH; with any of them, the default server is 127.0.0.1:6379 as with redis-cli."
 )]
 pub struct CliArgs {

@@ -26,7 +26,7 @@ use workload::{Test, Workload};
     after_help = "Tests: ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,mset \
 (the shapes of redis-benchmark's). Latency is from the send to the reply (for a pipeline, to \
 its last reply); with --rate it is from when the request was due.\n\n\
-With no -h, -p, -s, -u, -a, --user, --dbnum, --tls (and no REDIS_URL) a throwaway \
+With no -h, -p, -s, -u, -a, --user, --dbnum, --tls (and no REDIS_URL or REDISCLI_AUTH) a throwaway \
 redis-server is started from PATH."
 )]
 pub struct BenchArgs {
