@@ -263,8 +263,10 @@ pub async fn run(clients: &[Conn], plan: Plan) -> Result<TestResult, String> {
     }
     let done = shared.done.load(Ordering::Relaxed);
     let t = (end - start).as_secs_f64();
+    // A tick that came after the last worker ended covers idle time: out.
     // The stretch after the last tick is a sliver of an interval, its rate
-    // noise: it is left out, unless it is the whole test.
+    // noise: it is left out too, unless it is the whole test.
+    timeline.retain(|(at, _)| *at <= t);
     if timeline.is_empty() && done > 0 && t > 0.0 {
         timeline.push((t, done as f64 / t));
     }
