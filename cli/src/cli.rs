@@ -5,9 +5,10 @@
 //! server answered with an error reply, 2 for a usage error, 3 when the server
 //! could not be reached or the connection failed.
 
-use crate::format::{render, render_error, Mode};
+use crate::format::{is_text_command, print, render_error, Mode};
+use crate::server_args::ServerArgs;
 use crate::split::split_args;
-use crate::target::{connect, Target};
+use crate::target::{connect, Target, TargetError};
 use crate::{repl, stream};
 use redwire::{Client, Cmd, ErrorKind, Pipeline, Value};
 use redwire_resp::{BytesMut, Decoder, Frame};
@@ -15,6 +16,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Every reply was a success.
 pub const EXIT_OK: u8 = 0;
@@ -29,24 +31,35 @@ pub const EXIT_FAILURE: u8 = 3;
 /// not matter, small enough that replies do not pile up in memory.
 const BATCH: usize = 1000;
 
-/// Options of `redwire cli`.
+/// Options of `redwire cli`: redis-cli's connection flags, its output flags
+/// and the command.
 #[derive(clap::Args, Debug)]
 #[command(
+    disable_help_flag = true,
     after_help = "Exit status: 0 success, 1 the server answered with an error reply, \
-2 usage error, 3 connection failure.\n\n\
-With no -u and no REDIS_URL a throwaway redis-server is started from PATH."
+2 usage error (an unknown option, a bad URL), 3 connection failure.\n\n\
+With no -h, -p, -s, -u, -a, --user, -n, --tls (and no REDIS_URL or REDISCLI_AUTH) a throwaway redis-server \
+is started from PATH; with any of them, the default server is 127.0.0.1:6379 as with redis-cli."
 )]
 pub struct CliArgs {
-    /// Server URL: redis://user:password@host:port/db (user and password optional), rediss://…, unix:///path
-    #[arg(short = 'u', long = "url", env = "REDIS_URL", value_name = "URL")]
-    pub url: Option<String>,
-    /// Print values only, strings unquoted (the default when stdout is not a terminal, as with redis-cli)
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Database number
+    #[arg(short = 'n', value_name = "DB")]
+    pub db: Option<i64>,
+    /// Run the command this many times (-1: until interrupted)
+    #[arg(short = 'r', value_name = "REPEAT", allow_negative_numbers = true)]
+    pub repeat: Option<i64>,
+    /// With -r, wait this many seconds between runs (0.1 for 100 ms)
+    #[arg(short = 'i', value_name = "INTERVAL")]
+    pub interval: Option<f64>,
+    /// Print values only, strings unquoted and byte for byte (the default when stdout is not a terminal, as with redis-cli)
     #[arg(long, conflicts_with = "json")]
     pub raw: bool,
     /// Print the formatted output even when stdout is not a terminal
     #[arg(long, conflicts_with_all = ["raw", "json"])]
     pub no_raw: bool,
-    /// Print each reply as one JSON document
+    /// Print each reply as one JSON document (a string that is not UTF-8 as {"base64": "…"})
     #[arg(long)]
     pub json: bool,
     /// Read the last argument of the command from stdin
@@ -54,21 +67,17 @@ pub struct CliArgs {
     pub stdin_arg: bool,
     /// Run the commands in FILE ('-' for stdin), pipelined, and print a summary;
     /// one command per line (redis-cli syntax) or the RESP protocol
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "stdin_arg"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "stdin_arg", "repeat"])]
     pub pipe: Option<PathBuf>,
-    /// Speak RESP2 instead of negotiating RESP3
-    #[arg(long)]
-    pub resp2: bool,
-    /// The URL is one node of a Redis Cluster: route the command by its keys
+    /// The server is one node of a Redis Cluster: route the command by its keys
     /// (follows MOVED and ASK; `DBSIZE`, `KEYS`, `FLUSHALL`… go to every primary)
     #[arg(short = 'c', long)]
     pub cluster: bool,
+    /// Print this help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
     /// The command and its arguments; none starts the interactive prompt
-    #[arg(
-        value_name = "COMMAND",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
 
@@ -81,9 +90,13 @@ pub fn run(args: CliArgs) -> ExitCode {
     } else {
         Mode::Human
     };
-    let (target, config) = match Target::resolve_with_config(args.url.clone(), args.resp2) {
+    if let Err(e) = check_usage(&args) {
+        return usage(&e);
+    }
+    let (target, config) = match Target::resolve(&args.server, args.db) {
         Ok(both) => both,
-        Err(e) => return fail(&e),
+        Err(TargetError::Usage(e)) => return usage(&e),
+        Err(TargetError::Failure(e)) => return fail(&e),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -93,10 +106,6 @@ pub fn run(args: CliArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
-    if args.cluster && (args.pipe.is_some() || args.command.is_empty()) {
-        eprintln!("redwire: --cluster runs one command for now (redwire cli -c -u URL COMMAND …)");
-        return ExitCode::from(EXIT_USAGE);
-    }
     let code = if let Some(path) = &args.pipe {
         match read_input(path) {
             Ok(data) => rt.block_on(run_file(config, data, mode, false)),
@@ -114,18 +123,17 @@ pub fn run(args: CliArgs) -> ExitCode {
             }
             words.push(last);
         }
-        if words.is_empty() {
-            eprintln!("redwire: -x needs a command to add the argument to");
-            EXIT_USAGE
+        let repeat = Repeat {
+            times: args.repeat.unwrap_or(1),
+            interval: Duration::from_secs_f64(args.interval.unwrap_or(0.0)),
+        };
+        if args.cluster {
+            rt.block_on(one_shot_cluster(config, words, mode, repeat))
         } else {
-            if args.cluster {
-                rt.block_on(one_shot_cluster(config, words, mode))
-            } else {
-                rt.block_on(one_shot(config, &target, words, mode))
-            }
+            rt.block_on(one_shot(config, words, mode, repeat))
         }
     } else if std::io::stdin().is_terminal() {
-        repl::run(&rt, config, &target.url, mode)
+        repl::run(&rt, config, mode)
     } else {
         // Commands piped in (`echo PING | redwire cli`): run them all and print
         // every reply, as redis-cli does.
@@ -139,6 +147,57 @@ pub fn run(args: CliArgs) -> ExitCode {
     drop(rt);
     drop(target);
     ExitCode::from(code)
+}
+
+/// The combinations of flags that make no sense, found before anything
+/// connects.
+fn check_usage(args: &CliArgs) -> Result<(), String> {
+    if args.stdin_arg && args.command.is_empty() {
+        return Err("-x needs a command to add the argument to".into());
+    }
+    if args.cluster && (args.pipe.is_some() || args.command.is_empty()) {
+        return Err(
+            "-c runs one command for now (redwire cli -c -h HOST -p PORT COMMAND …)".into(),
+        );
+    }
+    if let Some(r) = args.repeat {
+        if r == 0 || r < -1 {
+            return Err("-r takes a number of runs of at least 1, or -1 for forever".into());
+        }
+        if args.command.is_empty() {
+            return Err("-r repeats a command: give one".into());
+        }
+    }
+    if let Some(i) = args.interval {
+        if !(i >= 0.0 && i.is_finite()) {
+            return Err("-i takes a number of seconds, 0 or more".into());
+        }
+    }
+    if args.db.is_some_and(|db| db < 0) {
+        return Err("-n takes a database number, 0 or more".into());
+    }
+    Ok(())
+}
+
+/// `-r N -i SECONDS`: how often to run a one-shot command and how long to
+/// wait between runs.
+#[derive(Debug, Clone, Copy)]
+struct Repeat {
+    /// Runs; -1 for until interrupted.
+    times: i64,
+    interval: Duration,
+}
+
+impl Repeat {
+    /// True when run `done` (from 0) is to happen.
+    fn more(&self, done: i64) -> bool {
+        self.times < 0 || done < self.times
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("redwire: {message}");
+    ExitCode::from(EXIT_USAGE)
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -181,9 +240,9 @@ pub fn command(words: &[Vec<u8>]) -> Cmd {
     c
 }
 
-async fn one_shot(config: redwire::Config, target: &Target, words: Vec<Vec<u8>>, mode: Mode) -> u8 {
+async fn one_shot(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mode, repeat: Repeat) -> u8 {
     if stream::is_streaming(&words[0]) {
-        return match stream::run(&config, &target.url, &words, mode).await {
+        return match stream::run(&config, &words, mode).await {
             Ok(true) => EXIT_OK,
             Ok(false) => EXIT_ERROR_REPLY,
             Err(e) => {
@@ -199,13 +258,30 @@ async fn one_shot(config: redwire::Config, target: &Target, words: Vec<Vec<u8>>,
             return EXIT_FAILURE;
         }
     };
-    let code = print_result(send(&client, &command(&words)).await, mode, None);
-    let _ = std::io::stdout().flush();
+    let (cmd, text) = (command(&words), is_text_command(&words));
+    let mut code = EXIT_OK;
+    let mut done = 0;
+    while repeat.more(done) {
+        if done > 0 && !repeat.interval.is_zero() {
+            tokio::time::sleep(repeat.interval).await;
+        }
+        let this = print_result(send(&client, &cmd).await, mode, text);
+        code = code.max(this);
+        done += 1;
+        if this == EXIT_FAILURE {
+            break;
+        }
+    }
     code
 }
 
 /// One command on a cluster, routed by its keys.
-async fn one_shot_cluster(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mode) -> u8 {
+async fn one_shot_cluster(
+    config: redwire::Config,
+    words: Vec<Vec<u8>>,
+    mode: Mode,
+    repeat: Repeat,
+) -> u8 {
     let shown = config.redacted_url();
     let cluster = match redwire::cluster::ClusterClient::connect(vec![config]).await {
         Ok(c) => c,
@@ -214,26 +290,37 @@ async fn one_shot_cluster(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mo
             return EXIT_FAILURE;
         }
     };
-    let code = print_result(cluster.send(&command(&words)).await, mode, None);
-    let _ = std::io::stdout().flush();
+    let (cmd, text) = (command(&words), is_text_command(&words));
+    let mut code = EXIT_OK;
+    let mut done = 0;
+    while repeat.more(done) {
+        if done > 0 && !repeat.interval.is_zero() {
+            tokio::time::sleep(repeat.interval).await;
+        }
+        let this = print_result(cluster.send(&cmd).await, mode, text);
+        code = code.max(this);
+        done += 1;
+        if this == EXIT_FAILURE {
+            break;
+        }
+    }
     code
 }
 
 /// Prints one reply: values on stdout, error replies on stderr (so stdout holds
 /// only data), and says which exit code it deserves.
-fn print_result(result: redwire::Result<Value>, mode: Mode, line: Option<usize>) -> u8 {
-    let at = line.map(|n| format!("line {n}: ")).unwrap_or_default();
+fn print_result(result: redwire::Result<Value>, mode: Mode, text_command: bool) -> u8 {
     match result {
         Ok(value) => {
-            println!("{}", render(&value, mode));
+            print(&value, mode, text_command);
             EXIT_OK
         }
         Err(e) if e.kind() == ErrorKind::Server => {
-            eprintln!("{at}{}", render_error(e.message(), mode));
+            eprintln!("{}", render_error(e.message(), mode));
             EXIT_ERROR_REPLY
         }
         Err(e) => {
-            eprintln!("redwire: {at}{e}");
+            eprintln!("redwire: {}", crate::words::failure(&e));
             EXIT_FAILURE
         }
     }
@@ -350,7 +437,7 @@ async fn run_file(config: redwire::Config, data: Vec<u8>, mode: Mode, print: boo
         for (l, result) in chunk.iter().zip(results) {
             replies += 1;
             let this = if print {
-                print_result(result, mode, None)
+                print_result(result, mode, is_text_command(&l.words))
             } else {
                 match result {
                     Ok(_) => EXIT_OK,

@@ -1,14 +1,18 @@
 //! The `redwire` command-line tool: `redwire cli` talks to a server like
-//! redis-cli, `redwire bench` loads it like redis-benchmark. With no `-u` and no
-//! `REDIS_URL`, both start a throwaway `redis-server` from the `PATH`.
+//! redis-cli, `redwire bench` loads it like redis-benchmark. With no
+//! connection flag (`-h`, `-p`, `-s`, `-u`…) and no `REDIS_URL`, both start a
+//! throwaway `redis-server` from the `PATH`.
 
 mod bench;
 mod cli;
 mod format;
+mod json;
 mod repl;
+mod server_args;
 mod split;
 mod stream;
 mod target;
+mod words;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;

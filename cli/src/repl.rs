@@ -1,13 +1,16 @@
-//! The interactive prompt: line editing and history (rustyline), command-name
-//! completion and hints of each command's arguments built from the server's
-//! `COMMAND DOCS`, so the hints match the server's version, modules included.
+//! The interactive prompt: line editing and history (rustyline), completion
+//! of command and subcommand names, hints of each command's arguments and
+//! `help` built from the server's `COMMAND DOCS`, so they match the server's
+//! version, modules included. The prompt says `(TX)` inside `MULTI` and
+//! `not connected` while the connection is down, as redis-cli's does.
 
 use crate::cli::{command, EXIT_FAILURE, EXIT_OK};
-use crate::format::{render, render_error, Mode};
+use crate::format::{is_text_command, print, render_error, Mode};
 use crate::split::split_args;
 use crate::stream;
 use crate::target::connect;
-use redwire::{cmd, Client, Config, ErrorKind, Pipeline, Value};
+use crate::words::failure;
+use redwire::{cmd, Client, Config, ConnectionState, ErrorKind, Pipeline, Value};
 use rustyline::completion::Completer;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -24,6 +27,8 @@ use tokio::runtime::Runtime;
 struct Doc {
     summary: String,
     group: String,
+    /// The server version that added the command.
+    since: String,
     /// The top-level arguments as redis-cli would show them, and whether each
     /// is required and single (so a typed word certainly fills it).
     args: Vec<(String, bool)>,
@@ -97,6 +102,7 @@ fn doc_of(body: &Value) -> Doc {
     Doc {
         summary: field(body, "summary").map(text).unwrap_or_default(),
         group: field(body, "group").map(text).unwrap_or_default(),
+        since: field(body, "since").map(text).unwrap_or_default(),
         args: field(body, "arguments")
             .and_then(|a| a.as_array())
             .map(|a| a.iter().map(arg_text).collect())
@@ -143,27 +149,24 @@ impl Helper {
     }
 }
 
-/// The hint after `line`: the arguments still to type.
+/// The hint after `line`: the arguments still to type. A word being typed
+/// counts as the argument it is filling, so the hint stays while typing.
 fn hint_for(helper: &Helper, line: &str) -> Option<String> {
     let words: Vec<String> = line.split_whitespace().map(String::from).collect();
     let ends_in_space = line.ends_with(char::is_whitespace);
     let (doc, after) = helper.lookup(&words)?;
-    // A word still being typed fills no argument yet.
-    let typed = if ends_in_space {
-        after
-    } else {
-        after.saturating_sub(1)
-    };
-    if !ends_in_space && after > 0 {
+    if after == 0 && !ends_in_space && words.len() > 1 {
+        // "CLIENT KI": the subcommand is still being typed.
         return None;
     }
     let filled = doc
         .args
         .iter()
-        .take(typed)
+        .take(after)
         .take_while(|(_, required)| *required)
         .count();
-    if filled < typed && doc.args.iter().skip(filled).all(|(_, r)| *r) {
+    if filled < after {
+        // Past the required arguments: the optional ones could be in any order.
         return None;
     }
     let rest: Vec<&str> = doc.args[filled..].iter().map(|(s, _)| s.as_str()).collect();
@@ -194,6 +197,53 @@ impl Highlighter for Helper {
     }
 }
 
+/// The candidates for the word at the end of `head`: a command name first, a
+/// subcommand after a command that has them, a command or `@group` after
+/// `help`.
+fn complete_word(docs: &Docs, head: &str) -> (usize, Vec<String>) {
+    let start = head.rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+    let word = &head[start..];
+    let before: Vec<String> = head[..start]
+        .split_whitespace()
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let upper = word.to_ascii_uppercase();
+    let lower = word.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    let case = |k: &str| {
+        if lower {
+            k.to_ascii_lowercase()
+        } else {
+            k.to_string()
+        }
+    };
+    let mut found: Vec<String> = match before.as_slice() {
+        [] => docs
+            .keys()
+            .filter(|k| !k.contains(' ') && k.starts_with(&upper))
+            .map(|k| case(k))
+            .collect(),
+        [help] if help == "HELP" => {
+            let mut topics: Vec<String> =
+                groups(docs).into_iter().map(|g| format!("@{g}")).collect();
+            topics.extend(docs.keys().filter(|k| !k.contains(' ')).cloned());
+            topics
+                .into_iter()
+                .filter(|t| t.to_ascii_uppercase().starts_with(&upper))
+                .map(|t| case(&t))
+                .collect()
+        }
+        [name] => docs
+            .keys()
+            .filter_map(|k| k.strip_prefix(&format!("{name} ")))
+            .filter(|sub| sub.starts_with(&upper))
+            .map(case)
+            .collect(),
+        _ => Vec::new(),
+    };
+    found.dedup();
+    (start, found)
+}
+
 impl Completer for Helper {
     type Candidate = String;
     fn complete(
@@ -202,25 +252,7 @@ impl Completer for Helper {
         pos: usize,
         _: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<String>)> {
-        let head = &line[..pos];
-        if head.contains(char::is_whitespace) {
-            return Ok((pos, Vec::new()));
-        }
-        let upper = head.to_ascii_uppercase();
-        let found = self
-            .docs
-            .keys()
-            .filter(|k| !k.contains(' ') && k.starts_with(&upper))
-            .map(|k| {
-                let lower = head.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-                if lower {
-                    k.to_ascii_lowercase()
-                } else {
-                    k.clone()
-                }
-            })
-            .collect();
-        Ok((0, found))
+        Ok(complete_word(&self.docs, &line[..pos]))
     }
 }
 
@@ -234,7 +266,12 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".redwire_history"))
 }
 
-fn prompt(config: &Config, in_tx: bool) -> String {
+/// redis-cli's prompt: `host:port[db](TX)> `, or `not connected> ` while
+/// the connection is down.
+fn prompt(config: &Config, in_tx: bool, connected: bool) -> String {
+    if !connected {
+        return "not connected> ".to_string();
+    }
     let tx = if in_tx { "(TX)" } else { "" };
     match config.database() {
         0 => format!("{}{tx}> ", config.addr()),
@@ -255,18 +292,19 @@ fn transaction_step(
     mode: Mode,
 ) -> bool {
     let error = |text: &str| println!("{}", render_error(text, mode));
+    let ok = |text: &'static str| print(&Value::Simple(text.into()), mode, false);
     match (name, tx.as_mut()) {
         ("MULTI", Some(_)) => error("ERR MULTI calls can not be nested"),
         ("MULTI", None) => {
             let mut p = Pipeline::new();
             p.atomic();
             *tx = Some(p);
-            println!("{}", render(&Value::Simple("OK".into()), mode));
+            ok("OK");
         }
         ("EXEC" | "DISCARD", None) => error(&format!("ERR {name} without MULTI")),
         ("DISCARD", Some(_)) => {
             *tx = None;
-            println!("{}", render(&Value::Simple("OK".into()), mode));
+            ok("OK");
         }
         ("EXEC", Some(_)) => {
             let p = tx.take().unwrap_or_default();
@@ -276,17 +314,17 @@ fn transaction_step(
                         .into_iter()
                         .map(|r| r.unwrap_or_else(Value::Error))
                         .collect();
-                    println!("{}", render(&Value::Array(items), mode));
+                    print(&Value::Array(items), mode, false);
                 }
                 Err(e) if e.kind() == ErrorKind::Server => error(e.message()),
-                Err(e) => println!("(error) {e}"),
+                Err(e) => println!("(error) {}", failure(&e)),
             }
         }
         (_, Some(p)) => {
             let c = command(words);
             if c.is_shareable() {
                 p.add(c);
-                println!("{}", render(&Value::Simple("QUEUED".into()), mode));
+                ok("QUEUED");
             } else {
                 error(&format!(
                     "ERR {name} is not allowed inside MULTI at this prompt"
@@ -298,26 +336,72 @@ fn transaction_step(
     true
 }
 
-fn help(docs: &Docs, words: &[String]) {
+/// The command groups the server's docs name, sorted.
+fn groups(docs: &Docs) -> Vec<String> {
+    let mut g: Vec<String> = docs
+        .values()
+        .map(|d| d.group.clone())
+        .filter(|g| !g.is_empty())
+        .collect();
+    g.sort();
+    g.dedup();
+    g
+}
+
+/// One entry of `help`, as redis-cli prints it.
+fn help_entry(name: &str, doc: &Doc, with_group: bool) -> String {
+    let args: Vec<&str> = doc.args.iter().map(|(s, _)| s.as_str()).collect();
+    let mut out = format!(
+        "\n  {name} {}\n  summary: {}\n",
+        args.join(" "),
+        doc.summary
+    );
+    if !doc.since.is_empty() {
+        out.push_str(&format!("  since: {}\n", doc.since));
+    }
+    if with_group {
+        out.push_str(&format!("  group: {}\n", doc.group));
+    }
+    out
+}
+
+/// `help`, `help COMMAND [SUBCOMMAND]` and `help @group`.
+fn help_text(docs: &Docs, words: &[String]) -> String {
     if words.len() < 2 {
-        println!("redwire cli: type a command and its arguments; hints show what comes next.");
-        println!("\"help COMMAND\" shows what a command does; \"quit\" or Ctrl-D leaves.");
-        return;
+        return format!(
+            "redwire cli: type a command and its arguments; hints show what comes next.\n\
+             \"help @<group>\" lists the commands of a group: {}\n\
+             \"help <command>\" shows what a command does; Tab completes; \"quit\" or Ctrl-D leaves.",
+            groups(docs)
+                .iter()
+                .map(|g| format!("@{g}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    if let Some(group) = words[1].strip_prefix('@') {
+        // redis-cli spells them sorted_set, the server sorted-set.
+        let want = group.to_ascii_lowercase().replace('_', "-");
+        let entries: String = docs
+            .iter()
+            .filter(|(_, d)| d.group.eq_ignore_ascii_case(&want))
+            .map(|(name, d)| help_entry(name, d, false))
+            .collect();
+        return if entries.is_empty() {
+            format!("no command in group @{group}")
+        } else {
+            entries.trim_end().to_string() + "\n"
+        };
     }
     let name = words[1..].join(" ").to_ascii_uppercase();
     match docs.get(&name) {
-        Some(doc) => {
-            let args: Vec<&str> = doc.args.iter().map(|(s, _)| s.as_str()).collect();
-            println!("\n  {name} {}", args.join(" "));
-            println!("  summary: {}", doc.summary);
-            println!("  group: {}\n", doc.group);
-        }
-        None => println!("no help for {name}"),
+        Some(doc) => help_entry(&name, doc, true),
+        None => format!("no help for {name}"),
     }
 }
 
 /// Runs the prompt until `quit`, Ctrl-D or Ctrl-C.
-pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
+pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
     let mut client = match rt.block_on(connect(config.clone())) {
         Ok(c) => c,
         Err(e) => {
@@ -341,7 +425,11 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
     }
     // Ctrl-C and Ctrl-D end the loop (an Err), as in redis-cli.
     let mut tx: Option<Pipeline> = None;
-    while let Ok(line) = editor.readline(&prompt(&config, tx.is_some())) {
+    loop {
+        let connected = client.state() == ConnectionState::Connected;
+        let Ok(line) = editor.readline(&prompt(&config, tx.is_some(), connected)) else {
+            break;
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -363,7 +451,7 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
                     .map(|w| String::from_utf8_lossy(w).into_owned())
                     .collect();
                 let docs = editor.helper().map(|h| &h.docs);
-                help(docs.unwrap_or(&Docs::new()), &strs);
+                println!("{}", help_text(docs.unwrap_or(&Docs::new()), &strs));
                 continue;
             }
             "CLEAR" => {
@@ -373,7 +461,7 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
             _ => {}
         }
         if stream::is_streaming(&words[0]) {
-            if let Err(e) = rt.block_on(stream::run(&config, url, &words, mode)) {
+            if let Err(e) = rt.block_on(stream::run(&config, &words, mode)) {
                 println!("{}", render_error(&e, mode));
             }
             continue;
@@ -390,7 +478,7 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
                     match rt.block_on(connect(next.clone())) {
                         Ok(c) => {
                             (client, config) = (c, next);
-                            println!("{}", render(&Value::Simple("OK".into()), mode));
+                            print(&Value::Simple("OK".into()), mode, false);
                         }
                         Err(e) => println!("(error) {e}"),
                     }
@@ -403,11 +491,11 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
             continue;
         }
         match rt.block_on(crate::cli::send(&client, &command(&words))) {
-            Ok(value) => println!("{}", render(&value, mode)),
+            Ok(value) => print(&value, mode, is_text_command(&words)),
             Err(e) if e.kind() == ErrorKind::Server => {
                 println!("{}", render_error(e.message(), mode))
             }
-            Err(e) => println!("(error) {e}"),
+            Err(e) => println!("(error) {}", failure(&e)),
         }
     }
     if let Some(h) = &history {
@@ -417,10 +505,11 @@ pub fn run(rt: &Runtime, mut config: Config, url: &str, mode: Mode) -> u8 {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
 
-    fn helper() -> Helper {
+    /// Docs for SET (with arguments), CLIENT (with subcommands) and ZADD.
+    pub fn helper() -> Helper {
         let bulk = |s: &str| Value::Bulk(s.to_string().into());
         let arg = |name: &str, kind: &str, flags: &[&str]| {
             Value::Map(vec![
@@ -439,6 +528,8 @@ mod tests {
         };
         let set = Value::Map(vec![
             (bulk("summary"), bulk("Sets the string value of a key.")),
+            (bulk("since"), bulk("1.0.0")),
+            (bulk("group"), bulk("string")),
             (
                 bulk("arguments"),
                 Value::Array(vec![
@@ -457,9 +548,46 @@ mod tests {
             ),
         ]);
         let mut docs = Docs::new();
-        add_docs(&mut docs, &Value::Map(vec![(bulk("set"), set)]));
+        let client = Value::Map(vec![
+            (
+                bulk("summary"),
+                bulk("A container for client connection commands."),
+            ),
+            (bulk("group"), bulk("connection")),
+            (
+                bulk("subcommands"),
+                Value::Map(vec![
+                    (
+                        bulk("client|kill"),
+                        Value::Map(vec![(bulk("group"), bulk("connection"))]),
+                    ),
+                    (
+                        bulk("client|list"),
+                        Value::Map(vec![(bulk("group"), bulk("connection"))]),
+                    ),
+                ]),
+            ),
+        ]);
+        let zadd = Value::Map(vec![
+            (bulk("summary"), bulk("Adds members to a sorted set.")),
+            (bulk("group"), bulk("sorted-set")),
+        ]);
+        add_docs(
+            &mut docs,
+            &Value::Map(vec![
+                (bulk("set"), set),
+                (bulk("client"), client),
+                (bulk("zadd"), zadd),
+            ]),
+        );
         Helper { docs, color: false }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::helper;
+    use super::*;
 
     #[test]
     fn hints_show_the_arguments_still_to_type() {
@@ -467,7 +595,73 @@ mod tests {
         assert_eq!(hint_for(&h, "set").as_deref(), Some(" key value [GET]"));
         assert_eq!(hint_for(&h, "SET k ").as_deref(), Some("value [GET]"));
         assert_eq!(hint_for(&h, "SET k v ").as_deref(), Some("[GET]"));
-        assert_eq!(hint_for(&h, "SET k").as_deref(), None);
+        assert_eq!(hint_for(&h, "SET k").as_deref(), Some(" value [GET]"));
+        assert_eq!(hint_for(&h, "SET k v GET ").as_deref(), None);
         assert_eq!(hint_for(&h, "NOPE ").as_deref(), None);
+    }
+}
+
+#[cfg(test)]
+mod prompt_and_help {
+    use super::tests_support::helper;
+    use super::*;
+
+    #[test]
+    fn the_prompt_says_transaction_database_and_a_lost_connection() {
+        let config = Config::builder().host("127.0.0.1").port(6379).build();
+        assert_eq!(prompt(&config, false, true), "127.0.0.1:6379> ");
+        assert_eq!(prompt(&config, true, true), "127.0.0.1:6379(TX)> ");
+        let db = config.clone().into_builder().database(2).build();
+        assert_eq!(prompt(&db, true, true), "127.0.0.1:6379[2](TX)> ");
+        assert_eq!(prompt(&db, false, false), "not connected> ");
+    }
+
+    #[test]
+    fn help_for_a_command_and_for_a_group() {
+        let h = helper();
+        let one = help_text(&h.docs, &["help".into(), "set".into()]);
+        assert_eq!(
+            one,
+            "\n  SET key value [GET]\n  summary: Sets the string value of a key.\n  \
+             since: 1.0.0\n  group: string\n"
+        );
+        let group = help_text(&h.docs, &["help".into(), "@string".into()]);
+        assert!(group.contains("  SET key value [GET]\n"), "{group}");
+        assert!(
+            !group.contains("group:") && !group.contains("CLIENT"),
+            "{group}"
+        );
+        // redis-cli's spelling of the group, the server's, either case.
+        for name in ["@sorted_set", "@sorted-set", "@SORTED_SET"] {
+            let text = help_text(&h.docs, &["help".into(), name.into()]);
+            assert!(text.contains("ZADD"), "{name}: {text}");
+        }
+        let none = help_text(&h.docs, &["help".into(), "@nope".into()]);
+        assert_eq!(none, "no command in group @nope");
+        let intro = help_text(&h.docs, &["help".into()]);
+        assert!(intro.contains("@connection @sorted-set @string"), "{intro}");
+    }
+
+    #[test]
+    fn tab_completes_commands_subcommands_and_help_topics() {
+        let h = helper();
+        assert_eq!(complete_word(&h.docs, "se"), (0, vec!["set".to_string()]));
+        assert_eq!(
+            complete_word(&h.docs, "CLIENT KI"),
+            (7, vec!["KILL".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs, "client "),
+            (7, vec!["KILL".to_string(), "LIST".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs, "help @s"),
+            (5, vec!["@sorted-set".to_string(), "@string".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs, "help z"),
+            (5, vec!["zadd".to_string()])
+        );
+        assert_eq!(complete_word(&h.docs, "SET k "), (6, Vec::<String>::new()));
     }
 }

@@ -6,7 +6,7 @@
 //! come with them), and print every confirmation and message as redis-cli
 //! does, until Ctrl-C.
 
-use crate::format::{render, render_error, Mode};
+use crate::format::{render_error, reply, Mode};
 use bytes::Bytes;
 use redwire::{Config, Event, Message, Monitor, Subscriber, SubscriptionKind, Value};
 use std::io::Write;
@@ -21,7 +21,7 @@ pub fn is_streaming(name: &[u8]) -> bool {
 /// Prints one value, flushed: whoever reads our stdout waits for each one.
 fn print(value: &Value, mode: Mode) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", render(value, mode));
+    let _ = stdout.write_all(&reply(value, mode, false));
     let _ = stdout.flush();
 }
 
@@ -52,12 +52,7 @@ fn as_value(message: Message) -> Value {
 
 /// Runs a streaming command until Ctrl-C (returns `Ok(true)`), the end of
 /// the stream (`Ok(true)`) or an error reply (`Ok(false)`).
-pub async fn run(
-    config: &Config,
-    _url: &str,
-    args: &[Vec<u8>],
-    mode: Mode,
-) -> Result<bool, String> {
+pub async fn run(config: &Config, args: &[Vec<u8>], mode: Mode) -> Result<bool, String> {
     let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
     if name == "MONITOR" {
         return monitor(config, mode).await;

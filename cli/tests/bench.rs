@@ -91,6 +91,10 @@ fn plots_are_written_as_svg_and_png() {
         if name.ends_with("svg") {
             let svg = text(&bytes);
             assert!(svg.contains("Latency by percentile") && svg.contains("99%"));
+            // The title names the server, the date and the version.
+            let title = format!("redwire bench of {}/0", server.url());
+            assert!(svg.contains(&title), "{title} in the title");
+            assert!(svg.contains(" UTC") && svg.contains(env!("CARGO_PKG_VERSION")));
         } else {
             assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
         }
@@ -169,4 +173,147 @@ fn cluster_mode_spreads_the_load_over_every_primary() {
     }
     let table = text(&out.stdout);
     assert!(table.contains("SET"), "{table}");
+}
+
+#[test]
+fn invalid_options_are_refused_before_anything_connects() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("redis://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let unwritable = dir.path().join("no such dir").join("p.png");
+    let unwritable = unwritable.to_str().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["-c", "0"],
+            "-c/--connections (connections to open) must be at least 1",
+        ),
+        (
+            &["--tasks", "0"],
+            "--tasks (tasks per connection) must be at least 1",
+        ),
+        (
+            &["-P", "0"],
+            "-P/--pipeline (requests per pipeline) must be at least 1",
+        ),
+        (
+            &["-r", "0"],
+            "-r/--keyspace (keys are drawn from this many) must be at least 1",
+        ),
+        (&["-n", "0"], "-n/--requests must be at least 1"),
+        (&["--plot", unwritable], "cannot write there"),
+        (&["-t", "set,nope"], "unknown test \"nope\""),
+    ];
+    for (args, want) in cases {
+        let out = bench(Some(&url), args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(err.starts_with("redwire bench: "), "redwire's words: {err}");
+    }
+    assert!(!std::path::Path::new(unwritable).exists());
+    assert_eq!(
+        listener.accept().unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "nothing connected"
+    );
+}
+
+#[test]
+fn the_throughput_timeline_holds_only_full_intervals() {
+    let server = RedisServer::start().unwrap();
+    let out = bench(
+        Some(&server.url()),
+        &["--duration", "0.6", "-c", "2", "-t", "ping", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let test = &doc["tests"][0];
+    let elapsed = test["elapsed_s"].as_f64().unwrap();
+    let times: Vec<f64> = test["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["t_s"].as_f64().unwrap())
+        .collect();
+    assert!(times.len() >= 2, "{times:?}");
+    // Every sample covers a sampling interval (100 ms; never under 50 ms)…
+    let mut before = 0.0;
+    for t in &times {
+        assert!(t - before >= 0.05, "a sliver of an interval: {times:?}");
+        before = *t;
+    }
+    // …and the stretch after the last tick, shorter than one, is not a sample.
+    assert!(*times.last().unwrap() < elapsed, "{times:?} vs {elapsed}");
+}
+
+#[test]
+fn a_rate_the_run_cannot_reach_is_warned_about_and_reported() {
+    let server = RedisServer::start().unwrap();
+    let out = bench(
+        Some(&server.url()),
+        &[
+            "--rate",
+            "100000000",
+            "--duration",
+            "0.3",
+            "-c",
+            "1",
+            "-t",
+            "ping",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: PING achieved") && err.contains("of the --rate 100000000"),
+        "{err}"
+    );
+    let table = text(&out.stdout);
+    let header = table.lines().find(|l| l.starts_with("test")).expect(&table);
+    assert!(header.ends_with("of rate"), "{header}");
+    let row = table.lines().find(|l| l.starts_with("PING")).expect(&table);
+    let pct: f64 = row
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(pct < 95.0, "{row}");
+}
+
+#[test]
+fn the_bench_takes_redis_benchmarks_connection_flags() {
+    let server = RedisServer::builder().password("pw").start().unwrap();
+    let port = server.port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_redwire"))
+        .env_remove("REDIS_URL")
+        .args([
+            "bench",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-a",
+            "pw",
+            "--no-auth-warning",
+        ])
+        .args([
+            "--dbnum", "2", "-n", "200", "-c", "1", "-t", "set", "-r", "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    server.command(&["SWAPDB", "0", "2"]).unwrap();
+    assert_eq!(
+        server.command(&["EXISTS", "key:000000000000"]).unwrap(),
+        Frame::Integer(1),
+        "the SETs went to database 2"
+    );
 }

@@ -104,8 +104,10 @@ fn one_shot_commands_print_like_redis_cli_for_each_reply_type() {
 fn raw_is_the_default_off_a_terminal_and_json_is_json() {
     let server = RedisServer::start().unwrap();
     server.command(&["HSET", "h", "f", "v"]).unwrap();
-    // stdout is a pipe here, so without a flag the output is raw, as redis-cli's.
-    assert_eq!(stdout(&cli(&server, &["HGETALL", "h"])), "f\nv\n");
+    // stdout is a pipe here, so without a flag the output is raw, as redis-cli's:
+    // a RESP3 map as `key value` lines (redis-cli -3), RESP2's flat array a line each.
+    assert_eq!(stdout(&cli(&server, &["HGETALL", "h"])), "f v\n");
+    assert_eq!(stdout(&cli(&server, &["-2", "HGETALL", "h"])), "f\nv\n");
     assert_eq!(stdout(&cli(&server, &["--raw", "GET", "nope"])), "\n");
     let json = stdout(&cli(&server, &["--json", "HGETALL", "h"]));
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -28,8 +28,10 @@
 //!   server sends. [`resp3_handshake`] and [`resp2_handshake`] answer the
 //!   connection handshake so the script only holds what the test is about;
 //!   [`send_all`](FakeServer::send_all) injects bytes nobody asked for.
-//! - [`TestCa`] makes throwaway certificates; `RedisServer::builder().tls(true)`
-//!   uses one, and a second CA is the "wrong CA" a client must refuse.
+//! - `TestCa` makes throwaway certificates; `RedisServer::builder().tls(true)`
+//!   uses one, and a second CA is the "wrong CA" a client must refuse. Both
+//!   need the `tls-certs` feature (rcgen), which tests enable and a binary
+//!   that only starts servers leaves off.
 //!
 //! The proxy and the fake server run on their own thread with their own tokio
 //! runtime and are driven by plain synchronous methods, so they work the same
@@ -99,7 +101,9 @@ mod proxy;
 mod sentinel;
 mod server;
 mod text;
+#[cfg(feature = "tls-certs")]
 mod tls;
+mod tls_files;
 
 pub use binary::{find_redis_server, REDIS_SERVER_ENV};
 pub use cluster::{key_slot, ClusterNode, Migration, NodeRole, RedisCluster, RedisClusterBuilder};
@@ -108,4 +112,5 @@ pub use proxy::FaultProxy;
 pub use redwire_resp::{Bytes, Frame};
 pub use sentinel::{RedisSentinel, RedisSentinelBuilder};
 pub use server::{RedisServer, RedisServerBuilder};
+#[cfg(feature = "tls-certs")]
 pub use tls::{TestCa, TestCert};

@@ -6,7 +6,9 @@ use crate::blocking::BlockingConn;
 use crate::ports::free_port;
 use crate::process::{Launch, Probe, RedisProcess, StartError};
 use crate::text::{percent_encode, quote};
-use crate::tls::{TestCa, TlsFiles};
+#[cfg(feature = "tls-certs")]
+use crate::tls::TestCa;
+use crate::tls_files::TlsFiles;
 use redwire_resp::Frame;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -167,6 +169,8 @@ impl RedisServerBuilder {
     /// Also listens for TLS on a second port, with a freshly generated test CA,
     /// server certificate (for `localhost` and `127.0.0.1`) and client
     /// certificate. Client certificates are optional (`tls-auth-clients optional`).
+    /// Needs the `tls-certs` feature, which generates the certificates: without
+    /// it, [`start`](Self::start) fails and says so.
     ///
     /// ```no_run
     /// let server = redwire_testkit::RedisServer::builder().tls(true).start()?;
@@ -496,6 +500,7 @@ impl RedisServer {
     /// let bob = server.tls_ca().unwrap().issue_client("bob")?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[cfg(feature = "tls-certs")]
     pub fn tls_ca(&self) -> Option<&TestCa> {
         Some(&self.settings.tls.as_ref()?.ca)
     }

@@ -1,5 +1,7 @@
 //! Throwaway certificates for TLS tests: a test CA, a server certificate for
-//! `localhost` / `127.0.0.1` and a client certificate, all made with rcgen.
+//! `localhost` / `127.0.0.1` and a client certificate, all made with rcgen
+//! (only with the `tls-certs` feature, so that a binary using the kit's
+//! process management does not ship test-only crypto).
 //!
 //! Every CA is freshly generated, so two of them never trust each other; a test
 //! that wants "the wrong CA" simply generates another one.
@@ -9,7 +11,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A certificate authority that exists only for one test run.
 ///
@@ -216,41 +218,6 @@ impl TestCert {
     pub fn write(&self, cert_path: &Path, key_path: &Path) -> io::Result<()> {
         std::fs::write(cert_path, &self.cert_pem)?;
         std::fs::write(key_path, &self.key_pem)
-    }
-}
-
-/// The PEM files a TLS-enabled server was started with, all inside its temp dir.
-pub(crate) struct TlsFiles {
-    pub(crate) ca: TestCa,
-    pub(crate) ca_cert: PathBuf,
-    pub(crate) server_cert: PathBuf,
-    pub(crate) server_key: PathBuf,
-    pub(crate) client_cert: PathBuf,
-    pub(crate) client_key: PathBuf,
-}
-
-impl TlsFiles {
-    /// Generates a CA, a server and a client certificate and writes them to `dir`.
-    pub(crate) fn create(dir: &Path) -> io::Result<TlsFiles> {
-        let ca = TestCa::generate()?;
-        let files = TlsFiles {
-            ca_cert: dir.join("ca.crt"),
-            server_cert: dir.join("server.crt"),
-            server_key: dir.join("server.key"),
-            client_cert: dir.join("client.crt"),
-            client_key: dir.join("client.key"),
-            ca,
-        };
-        files.ca.write_cert(&files.ca_cert)?;
-        files
-            .ca
-            .issue_server(&["localhost", "127.0.0.1"])?
-            .write(&files.server_cert, &files.server_key)?;
-        files
-            .ca
-            .issue_client("redwire test client")?
-            .write(&files.client_cert, &files.client_key)?;
-        Ok(files)
     }
 }
 

@@ -267,5 +267,6 @@ fn the_kit_can_be_shared_between_threads_and_tasks() {
     shareable::<RedisServer>();
     shareable::<redwire_testkit::FaultProxy>();
     shareable::<redwire_testkit::FakeServer>();
+    #[cfg(feature = "tls-certs")]
     shareable::<redwire_testkit::TestCa>();
 }

@@ -2,38 +2,44 @@
 //! memtier. Connections are `redwire::Client`s, so `--tasks` above 1 measures
 //! the client's automatic pipelining across callers of one connection.
 
+mod date;
 mod plot;
 mod report;
 mod runner;
+mod validate;
 mod workload;
 
 use crate::cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use crate::target::{connect, Target};
+use crate::server_args::ServerArgs;
+use crate::target::{connect, Target, TargetError};
 use runner::{Amount, Conn, Plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::task::JoinSet;
 use workload::{Test, Workload};
 
 /// Options of `redwire bench`.
 #[derive(clap::Args, Debug)]
 #[command(
+    disable_help_flag = true,
     after_help = "Tests: ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,mset \
 (the shapes of redis-benchmark's). Latency is from the send to the reply (for a pipeline, to \
 its last reply); with --rate it is from when the request was due.\n\n\
-With no -u and no REDIS_URL a throwaway redis-server is started from PATH."
+With no -h, -p, -s, -u, -a, --user, --dbnum, --tls (and no REDIS_URL or REDISCLI_AUTH) a throwaway \
+redis-server is started from PATH."
 )]
 pub struct BenchArgs {
-    /// Server URL: redis://user:password@host:port/db (user and password optional), rediss://…, unix:///path
-    #[arg(short = 'u', long = "url", env = "REDIS_URL", value_name = "URL")]
-    pub url: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Database number
+    #[arg(long, value_name = "DB")]
+    pub dbnum: Option<i64>,
     /// Connections to open
-    #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'c', long, default_value_t = 50)]
     pub connections: u64,
     /// Concurrent tasks per connection (each waits for its own replies)
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1)]
     pub tasks: u64,
     /// Requests per test
     #[arg(
@@ -50,7 +56,7 @@ pub struct BenchArgs {
     #[arg(short = 'd', long, default_value_t = 3)]
     pub data_size: usize,
     /// Requests per pipeline
-    #[arg(short = 'P', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'P', long, default_value_t = 1)]
     pub pipeline: u64,
     /// Keys are drawn at random from this many (key:000000000000 …)
     #[arg(short = 'r', long, default_value_t = 10_000)]
@@ -67,41 +73,25 @@ pub struct BenchArgs {
     /// Draw latency percentiles and throughput over time into FILE.svg or FILE.png
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
-    /// Speak RESP2 instead of negotiating RESP3
-    #[arg(long)]
-    pub resp2: bool,
     /// The URL is one node of a Redis Cluster: each connection is a cluster
     /// client (one connection per node), routing every request by its key
     #[arg(long)]
     pub cluster: bool,
+    /// Print this help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// Runs `redwire bench`.
 pub fn run(args: BenchArgs) -> ExitCode {
-    let tests: Result<Vec<Test>, String> = args.tests.iter().map(|t| t.parse()).collect();
-    let tests = match tests {
-        Ok(t) if !t.is_empty() => t,
-        Ok(_) => return usage("no test given"),
+    let validate::Checked { tests, amount } = match validate::check(&args) {
+        Ok(c) => c,
         Err(e) => return usage(&e),
     };
-    let amount = match args.duration {
-        Some(s) if s > 0.0 && s.is_finite() => Amount::Duration(Duration::from_secs_f64(s)),
-        Some(_) => return usage("--duration must be a positive number of seconds"),
-        None if args.requests == 0 => return usage("--requests must be at least 1"),
-        None => Amount::Requests(args.requests),
-    };
-    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
-        return usage("--rate must be a positive number of requests per second");
-    }
-    if let Some(p) = &args.plot {
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !ext.eq_ignore_ascii_case("svg") && !ext.eq_ignore_ascii_case("png") {
-            return usage("--plot takes a file name ending in .svg or .png");
-        }
-    }
-    let (target, config) = match Target::resolve_with_config(args.url.clone(), args.resp2) {
+    let (target, config) = match Target::resolve(&args.server, args.dbnum) {
         Ok(both) => both,
-        Err(e) => return fail(&e),
+        Err(TargetError::Usage(e)) => return usage(&e),
+        Err(TargetError::Failure(e)) => return fail(&e),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -175,7 +165,12 @@ async fn bench(
             workload: workload.clone(),
         };
         match runner::run(&clients, plan).await {
-            Ok(r) => results.push(r),
+            Ok(r) => {
+                if let Some(warning) = args.rate.and_then(|rate| report::shortfall(&r, rate)) {
+                    eprintln!("redwire bench: {warning}");
+                }
+                results.push(r)
+            }
             Err(e) => {
                 eprintln!("redwire bench: {e}");
                 return EXIT_FAILURE;
@@ -213,15 +208,24 @@ async fn bench(
             "duration_s_per_test": args.duration,
             "rate": args.rate,
         });
-        println!("{}", report::json(settings, &results));
+        println!("{}", report::json(settings, &results, args.rate));
     } else {
-        print!("{}", report::table(&header, &results));
+        print!("{}", report::table(&header, &results, args.rate));
     }
     if let Some(path) = &args.plot {
-        let title = format!(
-            "redwire bench: {} connections x {} task(s), pipeline {}, {} B{rate_text}",
-            args.connections, args.tasks, args.pipeline, args.data_size
-        );
+        let title = plot::Title {
+            main: format!(
+                "redwire bench of {server}{} · {} · redwire {}",
+                if embedded { " (throwaway server)" } else { "" },
+                date::now_utc(),
+                env!("CARGO_PKG_VERSION")
+            ),
+            settings: format!(
+                "{} connections x {} task(s), pipeline {}, {}-byte values, keyspace {}, \
+                 {amount_text}{rate_text}",
+                args.connections, args.tasks, args.pipeline, args.data_size, args.keyspace
+            ),
+        };
         if let Err(e) = plot::draw(path, &title, &results) {
             eprintln!("redwire bench: cannot draw {}: {e}", path.display());
             return EXIT_FAILURE;

@@ -46,7 +46,9 @@ pub struct TestResult {
     pub elapsed: Duration,
     /// Microseconds.
     pub latency: Histogram<u64>,
-    /// (seconds since the start, requests per second in the interval before).
+    /// (seconds since the start, requests per second in the interval before):
+    /// full sampling intervals only, or, for a test shorter than one, the
+    /// whole test as its single sample.
     pub timeline: Vec<(f64, f64)>,
 }
 
@@ -261,8 +263,12 @@ pub async fn run(clients: &[Conn], plan: Plan) -> Result<TestResult, String> {
     }
     let done = shared.done.load(Ordering::Relaxed);
     let t = (end - start).as_secs_f64();
-    if done > last_done && t > last_t {
-        timeline.push((t, (done - last_done) as f64 / (t - last_t)));
+    // A tick that came after the last worker ended covers idle time: out.
+    // The stretch after the last tick is a sliver of an interval, its rate
+    // noise: it is left out too, unless it is the whole test.
+    timeline.retain(|(at, _)| *at <= t);
+    if timeline.is_empty() && done > 0 && t > 0.0 {
+        timeline.push((t, done as f64 / t));
     }
     Ok(TestResult {
         test: plan.test,
@@ -283,7 +289,7 @@ fn progress_bar(test: Test, amount: Amount) -> ProgressBar {
     let bar = ProgressBar::new(len);
     let template = match amount {
         Amount::Requests(_) => "{prefix:>6} [{bar:40}] {pos}/{len} requests {msg}",
-        Amount::Duration(_) => "{prefix:>6} [{bar:40}] {elapsed} {msg}",
+        Amount::Duration(_) => "{prefix:>6} [{bar:40}] {msg}",
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
@@ -293,10 +299,46 @@ fn progress_bar(test: Test, amount: Amount) -> ProgressBar {
 }
 
 fn update_bar(bar: &ProgressBar, amount: Amount, start: Instant, done: u64) {
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    bar.set_message(bar_message(amount, start.elapsed(), done));
     match amount {
         Amount::Requests(n) => bar.set_position(done.min(n)),
         Amount::Duration(d) => bar.set_position(start.elapsed().min(d).as_millis() as u64),
     }
-    bar.set_message(format!("{:.0} ops/s", done as f64 / secs));
+}
+
+/// The text after the bar: the elapsed and total time of a timed test, and
+/// the rate so far.
+fn bar_message(amount: Amount, elapsed: Duration, done: u64) -> String {
+    let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
+    match amount {
+        Amount::Requests(_) => format!("{rate:.0} ops/s"),
+        Amount::Duration(d) => format!(
+            "{:.1}/{:.1} s {rate:.0} ops/s",
+            elapsed.min(d).as_secs_f64(),
+            d.as_secs_f64()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timed_bar_says_elapsed_of_total() {
+        let amount = Amount::Duration(Duration::from_secs(10));
+        assert_eq!(
+            bar_message(amount, Duration::from_millis(2500), 5000),
+            "2.5/10.0 s 2000 ops/s"
+        );
+        // Past the end (the last replies coming in), it stays at the total.
+        assert_eq!(
+            bar_message(amount, Duration::from_secs(11), 11),
+            "10.0/10.0 s 1 ops/s"
+        );
+        assert_eq!(
+            bar_message(Amount::Requests(10), Duration::from_secs(2), 10),
+            "5 ops/s"
+        );
+    }
 }
