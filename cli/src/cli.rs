@@ -6,11 +6,12 @@
 //! could not be reached or the connection failed.
 
 use crate::format::{is_text_command, print, render_error, Mode};
+use crate::remote::Remote;
 use crate::server_args::ServerArgs;
 use crate::split::split_args;
-use crate::target::{connect, Target, TargetError};
+use crate::target::{Target, TargetError};
 use crate::{repl, stream};
-use redwire::{Client, Cmd, ErrorKind, Pipeline, Value};
+use redwire::{Cmd, ErrorKind, Pipeline, Value};
 use redwire_resp::{BytesMut, Decoder, Frame};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -69,8 +70,9 @@ pub struct CliArgs {
     /// one command per line (redis-cli syntax) or the RESP protocol
     #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "stdin_arg", "repeat"])]
     pub pipe: Option<PathBuf>,
-    /// The server is one node of a Redis Cluster: route the command by its keys
-    /// (follows MOVED and ASK; `DBSIZE`, `KEYS`, `FLUSHALL`… go to every primary)
+    /// The server is one node of a Redis Cluster: route every command by its
+    /// keys, in every mode (one command, --pipe, piped lines, the prompt);
+    /// follows MOVED and ASK; `DBSIZE`, `KEYS`, `FLUSHALL`… go to every primary
     #[arg(short = 'c', long)]
     pub cluster: bool,
     /// Print this help
@@ -108,7 +110,7 @@ pub fn run(args: CliArgs) -> ExitCode {
     };
     let code = if let Some(path) = &args.pipe {
         match read_input(path) {
-            Ok(data) => rt.block_on(run_file(config, data, mode, false)),
+            Ok(data) => rt.block_on(run_file(config, args.cluster, data, mode, false)),
             Err(e) => {
                 eprintln!("redwire: cannot read {}: {e}", path.display());
                 EXIT_USAGE
@@ -127,19 +129,15 @@ pub fn run(args: CliArgs) -> ExitCode {
             times: args.repeat.unwrap_or(1),
             interval: Duration::from_secs_f64(args.interval.unwrap_or(0.0)),
         };
-        if args.cluster {
-            rt.block_on(one_shot_cluster(config, words, mode, repeat))
-        } else {
-            rt.block_on(one_shot(config, words, mode, repeat))
-        }
+        rt.block_on(one_shot(config, args.cluster, words, mode, repeat))
     } else if std::io::stdin().is_terminal() {
-        repl::run(&rt, config, mode)
+        repl::run(&rt, config, args.cluster, mode)
     } else {
         // Commands piped in (`echo PING | redwire cli`): run them all and print
         // every reply, as redis-cli does.
         let mut data = Vec::new();
         match std::io::stdin().read_to_end(&mut data) {
-            Ok(_) => rt.block_on(run_file(config, data, mode, true)),
+            Ok(_) => rt.block_on(run_file(config, args.cluster, data, mode, true)),
             Err(e) => return fail(&format!("cannot read stdin: {e}")),
         }
     };
@@ -154,11 +152,6 @@ pub fn run(args: CliArgs) -> ExitCode {
 fn check_usage(args: &CliArgs) -> Result<(), String> {
     if args.stdin_arg && args.command.is_empty() {
         return Err("-x needs a command to add the argument to".into());
-    }
-    if args.cluster && (args.pipe.is_some() || args.command.is_empty()) {
-        return Err(
-            "-c runs one command for now (redwire cli -c -h HOST -p PORT COMMAND …)".into(),
-        );
     }
     if let Some(r) = args.repeat {
         if r == 0 || r < -1 {
@@ -240,7 +233,13 @@ pub fn command(words: &[Vec<u8>]) -> Cmd {
     c
 }
 
-async fn one_shot(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mode, repeat: Repeat) -> u8 {
+async fn one_shot(
+    config: redwire::Config,
+    cluster: bool,
+    words: Vec<Vec<u8>>,
+    mode: Mode,
+    repeat: Repeat,
+) -> u8 {
     if stream::is_streaming(&words[0]) {
         return match stream::run(&config, &words, mode).await {
             Ok(true) => EXIT_OK,
@@ -251,8 +250,8 @@ async fn one_shot(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mode, repe
             }
         };
     }
-    let client = match connect(config).await {
-        Ok(c) => c,
+    let remote = match Remote::connect(config, cluster).await {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("redwire: {e}");
             return EXIT_FAILURE;
@@ -265,39 +264,7 @@ async fn one_shot(config: redwire::Config, words: Vec<Vec<u8>>, mode: Mode, repe
         if done > 0 && !repeat.interval.is_zero() {
             tokio::time::sleep(repeat.interval).await;
         }
-        let this = print_result(send(&client, &cmd).await, mode, text);
-        code = code.max(this);
-        done += 1;
-        if this == EXIT_FAILURE {
-            break;
-        }
-    }
-    code
-}
-
-/// One command on a cluster, routed by its keys.
-async fn one_shot_cluster(
-    config: redwire::Config,
-    words: Vec<Vec<u8>>,
-    mode: Mode,
-    repeat: Repeat,
-) -> u8 {
-    let shown = config.redacted_url();
-    let cluster = match redwire::cluster::ClusterClient::connect(vec![config]).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("redwire: cannot reach the cluster at {shown}: {e}");
-            return EXIT_FAILURE;
-        }
-    };
-    let (cmd, text) = (command(&words), is_text_command(&words));
-    let mut code = EXIT_OK;
-    let mut done = 0;
-    while repeat.more(done) {
-        if done > 0 && !repeat.interval.is_zero() {
-            tokio::time::sleep(repeat.interval).await;
-        }
-        let this = print_result(cluster.send(&cmd).await, mode, text);
+        let this = print_result(remote.send(&cmd).await, mode, text);
         code = code.max(this);
         done += 1;
         if this == EXIT_FAILURE {
@@ -386,7 +353,13 @@ fn parse_commands(data: Vec<u8>) -> Result<Vec<Line>, String> {
 /// Sends every command of `data` in pipelines of [`BATCH`]. With `print`, every
 /// reply is printed; without (`--pipe`), errors go to stderr with their line
 /// and a summary ends the run, as with `redis-cli --pipe`.
-async fn run_file(config: redwire::Config, data: Vec<u8>, mode: Mode, print: bool) -> u8 {
+async fn run_file(
+    config: redwire::Config,
+    cluster: bool,
+    data: Vec<u8>,
+    mode: Mode,
+    print: bool,
+) -> u8 {
     let lines = match parse_commands(data) {
         Ok(l) => l,
         Err(e) => {
@@ -411,8 +384,8 @@ async fn run_file(config: redwire::Config, data: Vec<u8>, mode: Mode, print: boo
         eprintln!("redwire: line {}: {}", l.number, e.message());
         return EXIT_USAGE;
     }
-    let client: Client = match connect(config).await {
-        Ok(c) => c,
+    let remote = match Remote::connect(config, cluster).await {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("redwire: {e}");
             return EXIT_FAILURE;
@@ -424,7 +397,7 @@ async fn run_file(config: redwire::Config, data: Vec<u8>, mode: Mode, print: boo
         for l in chunk {
             p.add(command(&l.words));
         }
-        let results = match client.pipeline(&p).await {
+        let results = match remote.pipeline(&p).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!(

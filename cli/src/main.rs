@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod format;
 mod json;
+mod remote;
 mod repl;
 mod server_args;
 mod split;

@@ -6,11 +6,11 @@
 
 use crate::cli::{command, EXIT_FAILURE, EXIT_OK};
 use crate::format::{is_text_command, print, render_error, Mode};
+use crate::remote::Remote;
 use crate::split::split_args;
 use crate::stream;
-use crate::target::connect;
 use crate::words::failure;
-use redwire::{cmd, Client, Config, ConnectionState, ErrorKind, Pipeline, Value};
+use redwire::{cmd, Config, ErrorKind, Pipeline, Value};
 use rustyline::completion::Completer;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -122,9 +122,9 @@ fn add_docs(docs: &mut Docs, reply: &Value) {
 
 /// The docs, or none on a server without `COMMAND DOCS` (before Redis 7):
 /// the prompt works the same, without hints.
-async fn load_docs(client: &Client) -> Docs {
+async fn load_docs(remote: &Remote) -> Docs {
     let mut docs = Docs::new();
-    if let Ok(reply) = client.send(&cmd("COMMAND").arg("DOCS")).await {
+    if let Ok(reply) = remote.send(&cmd("COMMAND").arg("DOCS")).await {
         add_docs(&mut docs, &reply);
     }
     docs
@@ -285,7 +285,7 @@ fn prompt(config: &Config, in_tx: bool, connected: bool) -> String {
 /// Returns true when `name` was a transaction command or was queued.
 fn transaction_step(
     rt: &Runtime,
-    client: &Client,
+    remote: &Remote,
     tx: &mut Option<Pipeline>,
     name: &str,
     words: &[Vec<u8>],
@@ -308,7 +308,7 @@ fn transaction_step(
         }
         ("EXEC", Some(_)) => {
             let p = tx.take().unwrap_or_default();
-            match rt.block_on(client.pipeline(&p)) {
+            match rt.block_on(remote.pipeline(&p)) {
                 Ok(results) => {
                     let items = results
                         .into_iter()
@@ -401,15 +401,15 @@ fn help_text(docs: &Docs, words: &[String]) -> String {
 }
 
 /// Runs the prompt until `quit`, Ctrl-D or Ctrl-C.
-pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
-    let mut client = match rt.block_on(connect(config.clone())) {
-        Ok(c) => c,
+pub fn run(rt: &Runtime, mut config: Config, cluster: bool, mode: Mode) -> u8 {
+    let mut remote = match rt.block_on(Remote::connect(config.clone(), cluster)) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("redwire: {e}");
             return EXIT_FAILURE;
         }
     };
-    let docs = rt.block_on(load_docs(&client));
+    let docs = rt.block_on(load_docs(&remote));
     let mut editor = match Editor::<Helper, DefaultHistory>::new() {
         Ok(e) => e,
         Err(e) => {
@@ -426,7 +426,7 @@ pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
     // Ctrl-C and Ctrl-D end the loop (an Err), as in redis-cli.
     let mut tx: Option<Pipeline> = None;
     loop {
-        let connected = client.state() == ConnectionState::Connected;
+        let connected = remote.connected();
         let Ok(line) = editor.readline(&prompt(&config, tx.is_some(), connected)) else {
             break;
         };
@@ -466,7 +466,14 @@ pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
             }
             continue;
         }
-        if transaction_step(rt, &client, &mut tx, &name, &words, mode) {
+        if transaction_step(rt, &remote, &mut tx, &name, &words, mode) {
+            continue;
+        }
+        if name == "SELECT" && remote.is_cluster() {
+            println!(
+                "{}",
+                render_error("ERR SELECT is not allowed in cluster mode", mode)
+            );
             continue;
         }
         if name == "SELECT" && words.len() == 2 {
@@ -475,9 +482,9 @@ pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
             match String::from_utf8_lossy(&words[1]).parse() {
                 Ok(db) => {
                     let next = config.clone().into_builder().database(db).build();
-                    match rt.block_on(connect(next.clone())) {
-                        Ok(c) => {
-                            (client, config) = (c, next);
+                    match rt.block_on(Remote::connect(next.clone(), false)) {
+                        Ok(r) => {
+                            (remote, config) = (r, next);
                             print(&Value::Simple("OK".into()), mode, false);
                         }
                         Err(e) => println!("(error) {e}"),
@@ -490,7 +497,7 @@ pub fn run(rt: &Runtime, mut config: Config, mode: Mode) -> u8 {
             }
             continue;
         }
-        match rt.block_on(crate::cli::send(&client, &command(&words))) {
+        match rt.block_on(remote.send(&command(&words))) {
             Ok(value) => print(&value, mode, is_text_command(&words)),
             Err(e) if e.kind() == ErrorKind::Server => {
                 println!("{}", render_error(e.message(), mode))

@@ -325,3 +325,46 @@ fn cluster_mode_routes_a_command_by_its_key() {
     let out = run(&["cli", "-c", "-u", &url, "GET", foreign], b"");
     assert_eq!(stdout(&out), format!("{foreign}\n"));
 }
+
+#[test]
+fn cluster_mode_routes_piped_lines_and_pipe_files_across_every_node() {
+    let cluster = redwire_testkit::RedisCluster::start().unwrap();
+    let url = cluster.url();
+    let keys: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    let owners: std::collections::BTreeSet<_> = keys
+        .iter()
+        .map(|k| cluster.node_for_key(k.as_bytes()).id())
+        .collect();
+    assert_eq!(owners.len(), 3, "the keys span every primary");
+    // --pipe: every line routed by its key, no error.
+    let file: String = keys.iter().map(|k| format!("SET {k} v-{k}\n")).collect();
+    let out = run(&["cli", "-c", "-u", &url, "--pipe", "-"], file.as_bytes());
+    assert_eq!(stdout(&out), "errors: 0, replies: 30\n", "{}", stderr(&out));
+    for k in &keys {
+        let node = cluster.node_for_key(k.as_bytes());
+        assert_eq!(
+            node.command(&["GET", k]).unwrap(),
+            Frame::Bulk(format!("v-{k}").into())
+        );
+    }
+    // A file refuses MULTI with -c as without it (the prompt queues it).
+    let lines: String = keys
+        .iter()
+        .map(|k| format!("GET {k}\n"))
+        .chain(["MULTI\nINCR {t}a\nINCR {t}b\nEXEC\n".to_string()])
+        .collect();
+    let out = run(&["cli", "-c", "-u", &url, "--pipe", "-"], lines.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "MULTI is refused in a file as without -c"
+    );
+    let lines: String = keys.iter().map(|k| format!("GET {k}\n")).collect();
+    // Piped lines: each reply printed, in order, from whichever node.
+    let out = run(&["cli", "-c", "-u", &url], lines.as_bytes());
+    let want: String = keys.iter().map(|k| format!("v-{k}\n")).collect();
+    assert_eq!(stdout(&out), want, "{}", stderr(&out));
+    // DBSIZE sums every primary.
+    let out = run(&["cli", "-c", "-u", &url, "DBSIZE"], b"");
+    assert_eq!(stdout(&out), "30\n");
+}
