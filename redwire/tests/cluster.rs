@@ -528,3 +528,69 @@ async fn a_password_protected_cluster_is_reached_through_a_seed_list_url() {
     );
     assert!(ClusterClient::connect_url("redis://").await.is_err());
 }
+
+#[cfg(feature = "tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_cluster_is_served_on_its_tls_ports_through_a_moved_slot() {
+    let cluster = RedisCluster::builder().tls(true).start().unwrap();
+    let ca = cluster.tls_ca_cert_path().unwrap().to_path_buf();
+    let seeds = cluster
+        .tls_seed_urls()
+        .iter()
+        .map(|u| {
+            config(u)
+                .into_builder()
+                .tls(redwire::TlsConfig::default().ca_file(&ca))
+                .client_name("tls-test")
+                .build()
+        })
+        .collect();
+    let c = ClusterClient::connect(seeds).await.unwrap();
+    let keys: Vec<String> = (0..64).map(|i| format!("tls:{i}")).collect();
+    for k in &keys {
+        c.set(k.as_str(), k.as_str()).await.unwrap();
+    }
+    // Each key on its owner, read back through the kit's plain port.
+    for k in &keys {
+        let owner = cluster.node_for_key(k);
+        assert_eq!(
+            owner.command(&["GET", k]).unwrap(),
+            redwire_testkit::Frame::Bulk(k.clone().into())
+        );
+    }
+    // A moved slot: the MOVED names the new owner's TLS port.
+    let slot = redwire::cluster::key_slot(keys[0].as_bytes());
+    cluster
+        .migrate_slot(slot, other_primary(&cluster, slot))
+        .unwrap();
+    assert_eq!(c.get::<String>(keys[0].as_str()).await.unwrap(), keys[0]);
+    // Nothing of it went over a plain port: every connection of the client
+    // (named `tls-test`) came in on its node's TLS port.
+    let mut seen = 0;
+    for node in cluster.nodes() {
+        let tls_port = node
+            .tls_url()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .to_string();
+        let redwire_testkit::Frame::Bulk(list) = node.command(&["CLIENT", "LIST"]).unwrap() else {
+            panic!("CLIENT LIST")
+        };
+        for line in String::from_utf8_lossy(&list).lines() {
+            if !line.contains(" name=tls-test ") {
+                continue;
+            }
+            seen += 1;
+            assert!(
+                line.contains(&format!("laddr=127.0.0.1:{tls_port} ")),
+                "a client on another port: {line}"
+            );
+        }
+    }
+    assert!(
+        seen >= 3,
+        "the client's connections were not found ({seen})"
+    );
+}

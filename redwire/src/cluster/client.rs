@@ -244,10 +244,11 @@ impl ClusterClient {
                 Addr::Tcp { host, .. } => host.clone(),
                 Addr::Unix(_) => String::new(),
             };
+            let tls = source.is_tls();
             let attempt = async {
                 let client = Client::connect(source).await?;
                 let map = match client.send(&cmd("CLUSTER").arg("SHARDS")).await {
-                    Ok(reply) => SlotMap::from_shards(reply, &host)?,
+                    Ok(reply) => SlotMap::from_shards(reply, &host, tls)?,
                     Err(e) if e.kind() == ErrorKind::Server => {
                         // Before Redis 7.
                         SlotMap::from_slots(

@@ -117,8 +117,10 @@ impl SlotMap {
         self.owner[slot as usize] = Some(self.ranges.len() as u32 - 1);
     }
 
-    /// The reply of `CLUSTER SHARDS`, read from `from_host`.
-    pub(crate) fn from_shards(reply: Value, from_host: &str) -> Result<SlotMap> {
+    /// The reply of `CLUSTER SHARDS`, read from `from_host`; `tls`: the
+    /// client speaks TLS, so a node's `tls-port` is the one to use (a node
+    /// that serves both lists both).
+    pub(crate) fn from_shards(reply: Value, from_host: &str, tls: bool) -> Result<SlotMap> {
         let mut ranges = Vec::new();
         for shard in Vec::<Value>::from_value(reply)? {
             let shard = fields(shard)?;
@@ -137,9 +139,14 @@ impl SlotMap {
                 if text("health") == "fail" {
                     continue;
                 }
+                let (first, second) = if tls {
+                    ("tls-port", "port")
+                } else {
+                    ("port", "tls-port")
+                };
                 let port = node
-                    .get("port")
-                    .or_else(|| node.get("tls-port"))
+                    .get(first)
+                    .or_else(|| node.get(second))
                     .cloned()
                     .map(u16::from_value)
                     .transpose()?;
@@ -245,6 +252,42 @@ mod tests {
     }
 
     #[test]
+    fn a_tls_client_takes_the_tls_port_of_a_node_that_serves_both() {
+        let both = |role: &str| {
+            Value::Map(vec![
+                (bulk("port"), Value::Int(7000)),
+                (bulk("tls-port"), Value::Int(7443)),
+                (bulk("endpoint"), bulk("10.0.0.1")),
+                (bulk("role"), bulk(role)),
+            ])
+        };
+        let tls_only = Value::Map(vec![
+            (bulk("tls-port"), Value::Int(8443)),
+            (bulk("endpoint"), bulk("10.0.0.2")),
+            (bulk("role"), bulk("replica")),
+        ]);
+        let shards = || {
+            Value::Array(vec![Value::Map(vec![
+                (
+                    bulk("slots"),
+                    Value::Array(vec![Value::Int(0), Value::Int(16383)]),
+                ),
+                (
+                    bulk("nodes"),
+                    Value::Array(vec![both("master"), tls_only.clone()]),
+                ),
+            ])])
+        };
+        let plain = SlotMap::from_shards(shards(), "seed", false).unwrap();
+        assert_eq!(plain.primary(0).unwrap().to_string(), "10.0.0.1:7000");
+        let tls = SlotMap::from_shards(shards(), "seed", true).unwrap();
+        assert_eq!(tls.primary(0).unwrap().to_string(), "10.0.0.1:7443");
+        // A node with one port is reached there either way.
+        assert_eq!(plain.replicas(0)[0].to_string(), "10.0.0.2:8443");
+        assert_eq!(tls.replicas(0)[0].to_string(), "10.0.0.2:8443");
+    }
+
+    #[test]
     fn shards_and_slots_give_the_same_map() {
         let shards = Value::Array(vec![
             Value::Map(vec![
@@ -268,7 +311,7 @@ mod tests {
                 (bulk("nodes"), Value::Array(vec![node("?", 7002, "master")])),
             ]),
         ]);
-        let from_shards = SlotMap::from_shards(shards, "seed").unwrap();
+        let from_shards = SlotMap::from_shards(shards, "seed", false).unwrap();
         let slots = Value::Array(vec![
             Value::Array(vec![
                 Value::Int(0),

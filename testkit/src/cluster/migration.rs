@@ -148,7 +148,8 @@ impl<'a> Migration<'a> {
         let mut args: Vec<Bytes> = [
             "MIGRATE",
             "127.0.0.1",
-            &self.target.port().to_string(),
+            // A TLS cluster migrates over TLS (`tls-cluster yes`).
+            &self.target.client_port_for_nodes().to_string(),
             "",
             "0",
             MIGRATE_TIMEOUT_MS,

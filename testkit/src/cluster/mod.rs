@@ -39,6 +39,9 @@ pub(crate) struct ClusterSettings {
     pub(crate) startup_timeout: Duration,
     /// How long each wait for the cluster to settle may take.
     pub(crate) settle_timeout: Duration,
+    /// The certificates every node serves TLS with (one CA for all), in
+    /// their own temp dir; `None` without TLS.
+    pub(crate) tls: Option<std::sync::Arc<(crate::tls_files::TlsFiles, tempfile::TempDir)>>,
 }
 
 /// A Redis Cluster started for one test; every node is killed when it is
@@ -98,6 +101,7 @@ pub struct RedisClusterBuilder {
     node_timeout: Duration,
     startup_timeout: Duration,
     settle_timeout: Duration,
+    tls: bool,
 }
 
 impl Default for RedisClusterBuilder {
@@ -111,11 +115,30 @@ impl Default for RedisClusterBuilder {
             node_timeout: Duration::from_millis(2000),
             startup_timeout: Duration::from_secs(10),
             settle_timeout: Duration::from_secs(15),
+            tls: false,
         }
     }
 }
 
 impl RedisClusterBuilder {
+    /// Serves TLS too: each node gets a `tls-port` beside its plain port
+    /// (which the kit itself uses), and the nodes talk TLS to each other
+    /// (`tls-cluster yes`, `tls-replication yes`), so a client on TLS is
+    /// told TLS ports in `CLUSTER SLOTS`, `MOVED` and `ASK`. One test CA
+    /// signs every node's certificate. Needs the `tls-certs` feature.
+    ///
+    /// ```no_run
+    /// let cluster = redwire_testkit::RedisCluster::builder().tls(true).start()?;
+    /// let url = cluster.nodes()[0].tls_url().unwrap();
+    /// assert!(url.starts_with("rediss://127.0.0.1:"));
+    /// println!("trust {}", cluster.tls_ca_cert_path().unwrap().display());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = enabled;
+        self
+    }
+
     /// How many primaries share the 16384 slots (default 3, at least 1).
     ///
     /// ```no_run
@@ -252,6 +275,17 @@ impl RedisClusterBuilder {
             Some(path) => check_explicit(path, "RedisClusterBuilder::binary")?,
             None => find_redis_server()?,
         };
+        let tls = if self.tls {
+            let dir = tempfile::Builder::new()
+                .prefix("redwire-cluster-tls-")
+                .tempdir()?;
+            Some(std::sync::Arc::new((
+                crate::tls_files::TlsFiles::create(dir.path())?,
+                dir,
+            )))
+        } else {
+            None
+        };
         let settings = ClusterSettings {
             binary,
             password: self.password,
@@ -259,6 +293,7 @@ impl RedisClusterBuilder {
             node_timeout: self.node_timeout,
             startup_timeout: self.startup_timeout,
             settle_timeout: self.settle_timeout,
+            tls,
         };
         let count = self.primaries * (1 + self.replicas);
         let nodes = launch_all(&settings, count)?;
@@ -379,6 +414,33 @@ impl RedisCluster {
     /// ```
     pub fn seed_urls(&self) -> Vec<String> {
         self.nodes.iter().map(ClusterNode::url).collect()
+    }
+
+    /// Every node's `rediss://` URL, when the cluster serves TLS
+    /// ([`RedisClusterBuilder::tls`]); empty otherwise.
+    ///
+    /// ```no_run
+    /// let cluster = redwire_testkit::RedisCluster::builder().tls(true).start()?;
+    /// assert_eq!(cluster.tls_seed_urls().len(), 6);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tls_seed_urls(&self) -> Vec<String> {
+        self.nodes.iter().filter_map(ClusterNode::tls_url).collect()
+    }
+
+    /// The CA certificate (PEM) that signed every node's, when the cluster
+    /// serves TLS.
+    ///
+    /// ```no_run
+    /// let cluster = redwire_testkit::RedisCluster::builder().tls(true).start()?;
+    /// assert!(cluster.tls_ca_cert_path().unwrap().exists());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tls_ca_cert_path(&self) -> Option<&std::path::Path> {
+        self.settings
+            .tls
+            .as_ref()
+            .map(|tls| tls.0.ca_cert.as_path())
     }
 
     /// One seed URL: the first running primary's (any node will do for a client

@@ -64,6 +64,8 @@ pub struct ClusterNode {
     process: RedisProcess,
     port: u16,
     bus_port: u16,
+    /// The TLS port, when the cluster serves TLS.
+    tls_port: Option<u16>,
     id: String,
     password: Option<String>,
     startup_timeout: Duration,
@@ -92,9 +94,19 @@ impl ClusterNode {
             while bus_port == port {
                 bus_port = free_port()?;
             }
+            let tls_port = match settings.tls {
+                Some(_) => {
+                    let mut tls_port = free_port()?;
+                    while tls_port == port || tls_port == bus_port {
+                        tls_port = free_port()?;
+                    }
+                    Some(tls_port)
+                }
+                None => None,
+            };
             std::fs::write(
                 &config_path,
-                render_config(settings, dir.path(), port, bus_port),
+                render_config(settings, dir.path(), port, bus_port, tls_port),
             )?;
             let probe = Probe {
                 addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
@@ -106,6 +118,7 @@ impl ClusterNode {
                         process,
                         port,
                         bus_port,
+                        tls_port,
                         id: String::new(),
                         password: settings.password.clone(),
                         startup_timeout: settings.startup_timeout,
@@ -185,6 +198,28 @@ impl ClusterNode {
             Some(pw) => format!("redis://:{}@127.0.0.1:{}", percent_encode(pw), self.port),
             None => format!("redis://127.0.0.1:{}", self.port),
         }
+    }
+
+    /// The port the other nodes reach this one's clients on (`MIGRATE`):
+    /// the TLS port in a TLS cluster, else the plain one.
+    pub(crate) fn client_port_for_nodes(&self) -> u16 {
+        self.tls_port.unwrap_or(self.port)
+    }
+
+    /// `rediss://127.0.0.1:TLS_PORT` (with the password, if any) when the
+    /// cluster serves TLS ([`tls`](super::RedisClusterBuilder::tls)).
+    ///
+    /// ```no_run
+    /// let cluster = redwire_testkit::RedisCluster::builder().tls(true).start()?;
+    /// assert!(cluster.nodes()[0].tls_url().is_some());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tls_url(&self) -> Option<String> {
+        let port = self.tls_port?;
+        Some(match &self.password {
+            Some(pw) => format!("rediss://:{}@127.0.0.1:{port}", percent_encode(pw)),
+            None => format!("rediss://127.0.0.1:{port}"),
+        })
     }
 
     /// The node's cluster id (`CLUSTER MYID`), 40 hex digits; kept across
@@ -386,7 +421,13 @@ impl std::fmt::Debug for ClusterNode {
 }
 
 /// The config file of one cluster node.
-fn render_config(settings: &ClusterSettings, dir: &Path, port: u16, bus_port: u16) -> String {
+fn render_config(
+    settings: &ClusterSettings,
+    dir: &Path,
+    port: u16,
+    bus_port: u16,
+    tls_port: Option<u16>,
+) -> String {
     let nodes_file: PathBuf = dir.join(format!("nodes-{port}.conf"));
     let mut conf = String::new();
     let mut line = |text: String| {
@@ -421,6 +462,18 @@ fn render_config(settings: &ClusterSettings, dir: &Path, port: u16, bus_port: u1
     if let Some(password) = &settings.password {
         line(format!("requirepass {}", quote(password)));
         line(format!("masterauth {}", quote(password)));
+    }
+    if let (Some(tls), Some(tls_port)) = (&settings.tls, tls_port) {
+        let files = &tls.0;
+        let path = |p: &Path| quote(&p.to_string_lossy());
+        line(format!("tls-port {tls_port}"));
+        line(format!("tls-cert-file {}", path(&files.server_cert)));
+        line(format!("tls-key-file {}", path(&files.server_key)));
+        line(format!("tls-ca-cert-file {}", path(&files.ca_cert)));
+        line("tls-auth-clients optional".into());
+        // The bus and replication on TLS: a TLS client is told TLS ports.
+        line("tls-cluster yes".into());
+        line("tls-replication yes".into());
     }
     for extra in &settings.config {
         line(extra.clone());
