@@ -1,29 +1,13 @@
 //! `redwire cli` run as a user runs it: the built binary spawned as a process
 //! against a real redis-server, its stdout, stderr and exit code checked.
 
+mod support;
+
 use redwire_testkit::{Frame, RedisServer};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn redwire() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_redwire"));
-    // The embedded default must only start when a test means it.
-    c.env_remove("REDIS_URL");
-    c
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = redwire()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn redwire");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
+use support::{redwire, run, stderr, stdout};
 
 fn cli(server: &RedisServer, args: &[&str]) -> Output {
     let url = server.url();
@@ -59,14 +43,6 @@ fn interrupt(mut child: std::process::Child) -> Option<i32> {
         .unwrap()
         .success());
     child.wait().unwrap().code()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -26,6 +26,16 @@ fn sentinel_config(set: &RedisSentinel) -> Config {
         .build()
 }
 
+/// The port a server says it listens on, from its `INFO server`.
+fn tcp_port(info: String) -> u16 {
+    info.lines()
+        .find_map(|l| l.strip_prefix("tcp_port:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// INCR until one is acknowledged, counting the failures; within 30 s.
 async fn incr_until_acknowledged(client: &Client, key: &str, failures: &mut u64) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -110,22 +120,14 @@ async fn a_sentinel_url_works_and_an_unknown_master_name_is_a_clear_error() {
 async fn a_client_that_only_reads_moves_to_the_new_primary_when_the_sentinels_say_so() {
     let set = RedisSentinel::start().unwrap();
     let client = Client::connect(sentinel_config(&set)).await.unwrap();
-    let port = |info: String| -> u16 {
-        info.lines()
-            .find_map(|l| l.strip_prefix("tcp_port:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    let old = port(client.query(&cmd("INFO").arg("server")).await.unwrap());
+    let old = tcp_port(client.query(&cmd("INFO").arg("server")).await.unwrap());
     assert_eq!(old, set.primary().port());
     let new_primary = set.failover().unwrap();
     // Reads alone get no READONLY: only +switch-master moves the client.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(info) = client.query::<String>(&cmd("INFO").arg("server")).await {
-            if port(info) == new_primary.port() {
+            if tcp_port(info) == new_primary.port() {
                 break;
             }
         }
@@ -262,15 +264,7 @@ async fn a_replica_reader_reads_from_a_replica_and_picks_again_after_a_failover(
         set.master_name()
     );
     let reader = Client::connect(url.parse().unwrap()).await.unwrap();
-    let port = |info: String| -> u16 {
-        info.lines()
-            .find_map(|l| l.strip_prefix("tcp_port:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    let on = port(reader.query(&cmd("INFO").arg("server")).await.unwrap());
+    let on = tcp_port(reader.query(&cmd("INFO").arg("server")).await.unwrap());
     assert_eq!(on, set.replica().port(), "not on the replica");
     // Replication is asynchronous: the write shows up shortly.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -282,7 +276,7 @@ async fn a_replica_reader_reads_from_a_replica_and_picks_again_after_a_failover(
     // primary.
     let err = reader.set("r", "w").await.unwrap_err();
     assert_eq!(err.code(), Some("READONLY"), "{err}");
-    let on = port(reader.query(&cmd("INFO").arg("server")).await.unwrap());
+    let on = tcp_port(reader.query(&cmd("INFO").arg("server")).await.unwrap());
     assert_eq!(on, set.replica().port());
 
     // After a failover the old primary is the replica: the reader moves to it.
@@ -291,7 +285,7 @@ async fn a_replica_reader_reads_from_a_replica_and_picks_again_after_a_failover(
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(info) = reader.query::<String>(&cmd("INFO").arg("server")).await {
-            if port(info) == old_primary {
+            if tcp_port(info) == old_primary {
                 break;
             }
         }
