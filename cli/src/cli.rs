@@ -6,12 +6,12 @@
 //! could not be reached or the connection failed.
 
 use crate::format::{is_text_command, print, render_error, Mode};
-use crate::remote::Remote;
+use crate::remote::{command, Remote};
 use crate::server_args::ServerArgs;
 use crate::split::split_args;
 use crate::target::{Target, TargetError};
 use crate::{repl, stream};
-use redwire::{Cmd, ErrorKind, Pipeline, Value};
+use redwire::{ErrorKind, Pipeline, Value};
 use redwire_resp::{BytesMut, Decoder, Frame};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -19,14 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Every reply was a success.
-pub const EXIT_OK: u8 = 0;
-/// The server answered (at least one command) with an error reply.
-pub const EXIT_ERROR_REPLY: u8 = 1;
-/// The command line was wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// No server, or the connection failed.
-pub const EXIT_FAILURE: u8 = 3;
+pub use crate::exit::{EXIT_ERROR_REPLY, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 /// Commands per pipeline in the file mode: large enough that round trips do
 /// not matter, small enough that replies do not pile up in memory.
@@ -211,26 +204,6 @@ fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
     } else {
         std::fs::read(path)
     }
-}
-
-/// A command from its words, the name first.
-/// Sends a command as the user typed it: on the shared client, or, for a
-/// blocking one (which a shared client refuses), on a connection of its own
-/// made for it.
-pub async fn send(client: &redwire::Client, cmd: &Cmd) -> redwire::Result<redwire::Value> {
-    if !cmd.is_blocking() {
-        return client.send(cmd).await;
-    }
-    let mut conn = redwire::Connection::connect(client.config().clone()).await?;
-    conn.send(cmd).await
-}
-
-pub fn command(words: &[Vec<u8>]) -> Cmd {
-    let mut c = Cmd::new();
-    for w in words {
-        c.write_arg(w);
-    }
-    c
 }
 
 async fn one_shot(

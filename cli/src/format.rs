@@ -6,6 +6,7 @@
 //! Output is bytes, not text: a value that is not UTF-8 is printed as the
 //! server stored it (`--raw`) or escaped (`"\xff"`), never replaced.
 
+use crate::double::double;
 use redwire::Value;
 
 /// How replies are printed.
@@ -216,15 +217,6 @@ fn quote(bytes: &[u8], out: &mut Vec<u8>) {
         }
     }
     out.push(b'"');
-}
-
-/// A double as redis-cli shows it.
-pub fn double(d: f64) -> String {
-    if d.is_infinite() {
-        if d > 0.0 { "inf" } else { "-inf" }.to_string()
-    } else {
-        d.to_string()
-    }
 }
 
 /// redis-cli's `cliFormatReplyRaw`: strings as their bytes, aggregates one

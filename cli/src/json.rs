@@ -27,7 +27,7 @@ fn key_text(key: &Value) -> Option<String> {
         | Value::BigNumber(b)
         | Value::Verbatim { text: b, .. } => std::str::from_utf8(b).ok().map(str::to_string),
         Value::Int(i) => Some(i.to_string()),
-        Value::Double(d) => Some(crate::format::double(*d)),
+        Value::Double(d) => Some(crate::double::double(*d)),
         Value::Boolean(b) => Some(b.to_string()),
         Value::Nil => Some("null".into()),
         _ => None,
@@ -42,7 +42,7 @@ pub fn to_json(value: &Value) -> serde_json::Value {
         Value::Bulk(b) | Value::Simple(b) | Value::BigNumber(b) => string(b),
         Value::Verbatim { text, .. } => string(text),
         Value::Double(d) if d.is_finite() => json!(d),
-        Value::Double(d) => json!(crate::format::double(*d)),
+        Value::Double(d) => json!(crate::double::double(*d)),
         Value::Boolean(b) => json!(b),
         Value::Error(e) => json!({ "error": e.message() }),
         Value::Array(items) | Value::Set(items) | Value::Push(items) => {

@@ -5,6 +5,8 @@
 
 mod bench;
 mod cli;
+mod double;
+mod exit;
 mod format;
 mod json;
 mod remote;
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(a)) => bench::run(a),
         None => {
             let _ = Args::command().print_help();
-            ExitCode::from(cli::EXIT_USAGE)
+            ExitCode::from(exit::EXIT_USAGE)
         }
     }
 }

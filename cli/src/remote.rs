@@ -29,7 +29,7 @@ impl Remote {
     /// connection of its own).
     pub async fn send(&self, cmd: &Cmd) -> redwire::Result<Value> {
         match self {
-            Remote::Single(client) => crate::cli::send(client, cmd).await,
+            Remote::Single(client) => send(client, cmd).await,
             Remote::Cluster(cluster) => cluster.send(cmd).await,
         }
     }
@@ -54,4 +54,24 @@ impl Remote {
     pub fn is_cluster(&self) -> bool {
         matches!(self, Remote::Cluster(_))
     }
+}
+
+/// Sends a command as the user typed it: on the shared client, or, for a
+/// blocking one (which a shared client refuses), on a connection of its own
+/// made for it.
+async fn send(client: &Client, cmd: &Cmd) -> redwire::Result<Value> {
+    if !cmd.is_blocking() {
+        return client.send(cmd).await;
+    }
+    let mut conn = redwire::Connection::connect(client.config().clone()).await?;
+    conn.send(cmd).await
+}
+
+/// A command from its words, the name first.
+pub fn command(words: &[Vec<u8>]) -> Cmd {
+    let mut c = Cmd::new();
+    for w in words {
+        c.write_arg(w);
+    }
+    c
 }

@@ -4,9 +4,9 @@
 //! version, modules included. The prompt says `(TX)` inside `MULTI` and
 //! `not connected` while the connection is down, as redis-cli's does.
 
-use crate::cli::{command, EXIT_FAILURE, EXIT_OK};
+use crate::exit::{EXIT_FAILURE, EXIT_OK};
 use crate::format::{is_text_command, print, render_error, Mode};
-use crate::remote::Remote;
+use crate::remote::{command, Remote};
 use crate::split::split_args;
 use crate::stream;
 use crate::words::failure;

@@ -9,7 +9,7 @@ mod runner;
 mod validate;
 mod workload;
 
-use crate::cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::server_args::ServerArgs;
 use crate::target::{connect, Target, TargetError};
 use runner::{Amount, Conn, Plan};
@@ -235,7 +235,7 @@ async fn bench(
     let errors: u64 = results.iter().map(|r| r.errors).sum();
     if errors > 0 {
         eprintln!("redwire bench: {errors} requests got an error reply");
-        return crate::cli::EXIT_ERROR_REPLY;
+        return crate::exit::EXIT_ERROR_REPLY;
     }
     EXIT_OK
 }
