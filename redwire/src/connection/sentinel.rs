@@ -278,19 +278,8 @@ async fn listen(
     let mut decoder = Decoder::new();
     loop {
         while let Some(frame) = decoder.decode(&mut buf)? {
-            // ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
-            if let Frame::Array(items) | Frame::Push(items) = frame {
-                let is_switch =
-                    matches!(items.first(), Some(Frame::Bulk(k)) if k.as_ref() == b"message");
-                let ours = match items.get(2) {
-                    Some(Frame::Bulk(text)) => {
-                        text.split(|&b| b == b' ').next() == Some(name.as_bytes())
-                    }
-                    _ => false,
-                };
-                if is_switch && ours {
-                    switched.send_modify(|n| *n += 1);
-                }
+            if is_switch_of(&frame, name) {
+                switched.send_modify(|n| *n += 1);
             }
         }
         let read = tokio::select! {
@@ -308,6 +297,22 @@ async fn listen(
             Err(e) => return Err(Error::io(format_args!("Sentinel {addr}"), e)),
         }
     }
+}
+
+/// True for a `+switch-master` message about `name`:
+/// `["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]`
+/// (not its subscription's confirmation, nor a switch of another name the
+/// Sentinels watch).
+fn is_switch_of(frame: &Frame, name: &str) -> bool {
+    let (Frame::Array(items) | Frame::Push(items)) = frame else {
+        return false;
+    };
+    let is_message = matches!(items.first(), Some(Frame::Bulk(k)) if k.as_ref() == b"message");
+    let ours = match items.get(2) {
+        Some(Frame::Bulk(text)) => text.split(|&b| b == b' ').next() == Some(name.as_bytes()),
+        _ => false,
+    };
+    is_message && ours
 }
 
 #[cfg(test)]
@@ -328,6 +333,42 @@ mod tests {
             bulk("master-link-status"),
             bulk(link),
         ])
+    }
+
+    #[test]
+    fn only_a_switch_of_our_name_counts() {
+        let bulk = |s: &str| Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()));
+        let switch =
+            |text: &str| Frame::Array(vec![bulk("message"), bulk("+switch-master"), bulk(text)]);
+        assert!(is_switch_of(
+            &switch("mymaster 10.0.0.1 6379 10.0.0.2 6379"),
+            "mymaster"
+        ));
+        assert!(is_switch_of(
+            &Frame::Push(vec![
+                bulk("message"),
+                bulk("+switch-master"),
+                bulk("mymaster 10.0.0.1 6379 10.0.0.2 6379")
+            ]),
+            "mymaster"
+        ));
+        // Another name the Sentinels watch, and one that only starts alike.
+        assert!(!is_switch_of(
+            &switch("other 10.0.0.1 6379 10.0.0.2 6379"),
+            "mymaster"
+        ));
+        assert!(!is_switch_of(
+            &switch("mymaster2 10.0.0.1 6379 10.0.0.2 6379"),
+            "mymaster"
+        ));
+        // The subscription's confirmation.
+        let confirmation = Frame::Array(vec![
+            bulk("subscribe"),
+            bulk("+switch-master"),
+            Frame::Integer(1),
+        ]);
+        assert!(!is_switch_of(&confirmation, "mymaster"));
+        assert!(!is_switch_of(&Frame::Null, "mymaster"));
     }
 
     #[test]
