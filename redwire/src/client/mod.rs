@@ -193,7 +193,7 @@ impl Client {
         timeout: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
-        let bytes = cmd.check_shared(false).map(|()| cmd.to_bytes());
+        let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         Sending::new(&self.inner, bytes, timeout, fallback)
     }
 
@@ -219,7 +219,7 @@ impl Client {
     pub async fn send_and_forget(&self, cmd: &Cmd) -> Result<()> {
         cmd.check_shared(false)?;
         let req = Request {
-            bytes: cmd.to_bytes(),
+            bytes: cmd.to_wire(),
             replies: 1,
             tx: None,
             patience: Duration::ZERO,
@@ -337,7 +337,7 @@ impl<'a> Commands for &'a Client {
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
         // Owned: it goes out of its own buffer, not copied.
-        let bytes = cmd.check_shared(false).map(|()| cmd.into_bytes());
+        let bytes = cmd.check_shared(false).map(|()| cmd.into_wire());
         Sending::new(&self.inner, bytes, self.inner.config.command_timeout, None)
     }
 

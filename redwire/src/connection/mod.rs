@@ -86,7 +86,10 @@ mod serve;
 pub(crate) mod state;
 pub(crate) mod subscriptions;
 mod watchdog;
+mod wire;
 mod write_queue;
+
+pub(crate) use wire::Wire;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -136,7 +139,7 @@ pub(crate) enum Msg {
 /// One command, or a pipeline's commands, and where its answer goes.
 pub(crate) struct Request {
     /// One command, or a pipeline's commands back to back.
-    pub(crate) bytes: Bytes,
+    pub(crate) bytes: Wire,
     /// How many replies the bytes produce.
     pub(crate) replies: usize,
     /// Where the answer goes; `None` when the caller does not want it.
@@ -156,7 +159,7 @@ impl Request {
     /// An internal request whose reply nobody reads (the health check).
     fn internal(bytes: Bytes) -> Request {
         Request {
-            bytes,
+            bytes: bytes.into(),
             replies: 1,
             tx: None,
             patience: Duration::ZERO,
