@@ -16,7 +16,7 @@ use bytes::Bytes;
 /// The largest request carried inline: a `GET` or a `SET` of a short key
 /// and value fits. Larger makes every request (and the channel's slots)
 /// larger; a 16-byte value with a 40-byte key still fits.
-pub(crate) const INLINE: usize = 80;
+pub(crate) const INLINE: usize = 56;
 
 /// The bytes of one request.
 #[derive(Clone)]
