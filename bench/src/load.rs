@@ -41,10 +41,13 @@ impl Load {
             "redwire-typed" => Load::RedwireTyped(redwire().await),
             "redwire-prebuilt" => Load::RedwirePrebuilt(redwire().await),
             "redis-rs" => {
+                // No response timeout, as redwire's and fred's defaults: a
+                // run under valgrind is slow enough to trip redis-rs's.
                 let client = redis::Client::open(url).expect("url");
+                let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
                 Load::RedisRs(
                     client
-                        .get_multiplexed_async_connection()
+                        .get_multiplexed_async_connection_with_config(&config)
                         .await
                         .expect("connect"),
                 )

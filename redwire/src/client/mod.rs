@@ -12,7 +12,7 @@ use link::Link;
 pub use link::Pushes;
 pub use sending::Sending;
 
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, IntoCmd};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event};
@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use sending::Exchange;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -168,7 +169,8 @@ impl Client {
     /// assert!(matches!(reply, redwire::Value::Int(_)));
     /// # Ok(()) }
     /// ```
-    pub fn send(&self, cmd: &Cmd) -> Sending<'_, Value> {
+    /// The command may be given by reference or by value (see [`IntoCmd`]).
+    pub fn send(&self, cmd: impl IntoCmd) -> Sending<'_, Value> {
         self.send_timeout(cmd, self.inner.config.command_timeout)
     }
 
@@ -181,7 +183,7 @@ impl Client {
     /// let r = client.send_timeout(&redwire::cmd("PING"), Some(Duration::from_millis(50))).await;
     /// # }
     /// ```
-    pub fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Sending<'_, Value> {
+    pub fn send_timeout(&self, cmd: impl IntoCmd, timeout: Option<Duration>) -> Sending<'_, Value> {
         self.sending(cmd, timeout, None)
     }
 
@@ -189,11 +191,14 @@ impl Client {
     /// carry it), with a fallback for a script's `NOSCRIPT`.
     fn sending<T>(
         &self,
-        cmd: &Cmd,
+        cmd: impl IntoCmd,
         timeout: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
-        let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
+        let bytes = match cmd.into_cow() {
+            Cow::Borrowed(cmd) => cmd.check_shared(false).map(|()| cmd.to_wire()),
+            Cow::Owned(cmd) => cmd.check_shared(false).map(|()| cmd.into_wire()),
+        };
         Sending::new(&self.inner, bytes, timeout, fallback)
     }
 
@@ -204,7 +209,7 @@ impl Client {
     /// let value: Option<String> = client.query(&redwire::cmd("GET").arg("maybe")).await?;
     /// # Ok(()) }
     /// ```
-    pub fn query<T: FromValue>(&self, cmd: &Cmd) -> Sending<'_, T> {
+    pub fn query<T: FromValue>(&self, cmd: impl IntoCmd) -> Sending<'_, T> {
         self.sending(cmd, self.inner.config.command_timeout, None)
     }
 
@@ -337,8 +342,7 @@ impl<'a> Commands for &'a Client {
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
         // Owned: it goes out of its own buffer, not copied.
-        let bytes = cmd.check_shared(false).map(|()| cmd.into_wire());
-        Sending::new(&self.inner, bytes, self.inner.config.command_timeout, None)
+        self.sending(cmd, self.inner.config.command_timeout, None)
     }
 
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
