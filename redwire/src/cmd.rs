@@ -427,58 +427,6 @@ pub trait ToArg {
     fn write_args(&self, cmd: &mut Cmd);
 }
 
-/// A command as a shared [`Client`](crate::Client) takes it: by reference
-/// (`client.send(&cmd)`: its bytes are copied, or carried inline when
-/// small, and the command can be sent again) or by value
-/// (`client.send(cmd)`: a large command goes out of its own buffer, so a
-/// large value is copied once, when it is added, and never again).
-///
-/// ```no_run
-/// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
-/// let big = vec![0u8; 1 << 20];
-/// // By value: the megabyte is copied into the command, and written from there.
-/// client.send(redwire::cmd("SET").arg("blob").arg(&big)).await?;
-/// // By reference: the same command can be sent again.
-/// let get = redwire::cmd("GET").arg("blob");
-/// let a: Vec<u8> = client.query(&get).await?;
-/// let b: Vec<u8> = client.query(&get).await?;
-/// # Ok(()) }
-/// ```
-pub trait IntoCmd: sealed::Sealed {}
-
-impl IntoCmd for Cmd {}
-impl IntoCmd for &Cmd {}
-
-pub(crate) mod sealed {
-    use super::Cmd;
-    use std::borrow::Cow;
-
-    /// What a shared client needs of an [`IntoCmd`](super::IntoCmd): the
-    /// command, borrowed or owned.
-    pub trait Sealed {
-        fn into_cow<'a>(self) -> Cow<'a, Cmd>
-        where
-            Self: 'a;
-    }
-
-    impl Sealed for Cmd {
-        #[inline]
-        fn into_cow<'a>(self) -> Cow<'a, Cmd> {
-            Cow::Owned(self)
-        }
-    }
-
-    impl Sealed for &Cmd {
-        #[inline]
-        fn into_cow<'a>(self) -> Cow<'a, Cmd>
-        where
-            Self: 'a,
-        {
-            Cow::Borrowed(self)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,7 +115,7 @@ pub mod rules;
 mod value;
 
 pub use client::{Client, Pushes, Sending};
-pub use cmd::{cmd, Cmd, IntoCmd, ToArg};
+pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, Sentinel, TlsConfig};
 pub use connection::state::{ConnectionState, Event};

@@ -118,16 +118,18 @@ fn a_request_allocates_its_reply_slot_and_its_command_and_nothing_else() {
             "prebuilt: {bytes} bytes allocated per request"
         );
 
-        // A large value handed over by value is copied once, into the
-        // command, and written from there: about its size is allocated per
+        // A large command handed over by value (`Commands::command`, as the
+        // typed methods do) is written from its own buffer: its value is
+        // copied once, into the command, so about its size is allocated per
         // request, not twice its size.
         const LARGE: usize = 256 * 1024;
         let value = vec![b'v'; LARGE];
         let (_, bytes) = per_request(|| async {
-            client
-                .send(cmd("SET").arg("big").arg(&value))
+            let ok: redwire::Value = (&client)
+                .command(cmd("SET").arg("big").arg(&value))
                 .await
                 .unwrap();
+            assert!(ok.is_ok());
         })
         .await;
         assert!(

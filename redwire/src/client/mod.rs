@@ -12,7 +12,7 @@ use link::Link;
 pub use link::Pushes;
 pub use sending::Sending;
 
-use crate::cmd::{Cmd, IntoCmd};
+use crate::cmd::Cmd;
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event};
@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use sending::Exchange;
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -169,8 +168,13 @@ impl Client {
     /// assert!(matches!(reply, redwire::Value::Int(_)));
     /// # Ok(()) }
     /// ```
-    /// The command may be given by reference or by value (see [`IntoCmd`]).
-    pub fn send(&self, cmd: impl IntoCmd) -> Sending<'_, Value> {
+    ///
+    /// The command is borrowed, so it can be sent again; a small one travels
+    /// inline, a large one is copied. To hand a large command over by value,
+    /// so that it is written from its own buffer uncopied, send it with
+    /// [`Commands::command`] (what the typed methods do):
+    /// `(&client).command::<Value>(cmd)`.
+    pub fn send(&self, cmd: &Cmd) -> Sending<'_, Value> {
         self.send_timeout(cmd, self.inner.config.command_timeout)
     }
 
@@ -183,7 +187,7 @@ impl Client {
     /// let r = client.send_timeout(&redwire::cmd("PING"), Some(Duration::from_millis(50))).await;
     /// # }
     /// ```
-    pub fn send_timeout(&self, cmd: impl IntoCmd, timeout: Option<Duration>) -> Sending<'_, Value> {
+    pub fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Sending<'_, Value> {
         self.sending(cmd, timeout, None)
     }
 
@@ -191,14 +195,11 @@ impl Client {
     /// carry it), with a fallback for a script's `NOSCRIPT`.
     fn sending<T>(
         &self,
-        cmd: impl IntoCmd,
+        cmd: &Cmd,
         timeout: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
-        let bytes = match cmd.into_cow() {
-            Cow::Borrowed(cmd) => cmd.check_shared(false).map(|()| cmd.to_wire()),
-            Cow::Owned(cmd) => cmd.check_shared(false).map(|()| cmd.into_wire()),
-        };
+        let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         Sending::new(&self.inner, bytes, timeout, fallback)
     }
 
@@ -209,7 +210,7 @@ impl Client {
     /// let value: Option<String> = client.query(&redwire::cmd("GET").arg("maybe")).await?;
     /// # Ok(()) }
     /// ```
-    pub fn query<T: FromValue>(&self, cmd: impl IntoCmd) -> Sending<'_, T> {
+    pub fn query<T: FromValue>(&self, cmd: &Cmd) -> Sending<'_, T> {
         self.sending(cmd, self.inner.config.command_timeout, None)
     }
 
@@ -341,8 +342,9 @@ impl<'a> Commands for &'a Client {
     type Reply<T: FromValue> = Sending<'a, T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
-        // Owned: it goes out of its own buffer, not copied.
-        self.sending(cmd, self.inner.config.command_timeout, None)
+        // Owned: a large one goes out of its own buffer, not copied.
+        let bytes = cmd.check_shared(false).map(|()| cmd.into_wire());
+        Sending::new(&self.inner, bytes, self.inner.config.command_timeout, None)
     }
 
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
