@@ -15,6 +15,7 @@
 //! |---|---|
 //! | `lifecycle` | connect, reconnect with backoff, what a drop does to requests, closing |
 //! | `serve` | the poll loop of a live connection: intake, write, read, hand out replies |
+//! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
 //! | `watchdog` | dead-server detection and idle health checks |
