@@ -4,6 +4,9 @@
 //! cell runs in a process of its own, and the `median (min–max)` of a figure
 //! over repeated runs.
 
+pub mod counting_alloc;
+pub mod load;
+
 use hdrhistogram::Histogram;
 use std::process::Command;
 use std::sync::atomic::{AtomicU8, Ordering};

@@ -6,6 +6,7 @@
 //! sending it is one copy of finished bytes. Whether a shared connection may
 //! carry it is decided here too, from its first words (see [`rules`]).
 
+use crate::connection::Wire;
 use crate::error::{Error, Result};
 use crate::rules::{self, Rule, Why};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -282,9 +283,51 @@ impl Cmd {
     /// The command as it goes on the wire (a copy; see
     /// [`into_bytes`](Self::into_bytes)).
     pub fn to_bytes(&self) -> Bytes {
-        let mut buf = BytesMut::with_capacity(self.args.len());
-        self.encode(&mut buf);
-        buf.freeze()
+        let mut header = [0u8; HEADER];
+        let header = self.header(&mut header);
+        // Exactly as large as the command: a full buffer becomes `Bytes`
+        // without the extra shared header a partly used one needs.
+        let mut buf = Vec::with_capacity(header.len() + self.args.len() - HEADER);
+        buf.extend_from_slice(header);
+        buf.extend_from_slice(&self.args[HEADER..]);
+        Bytes::from(buf)
+    }
+
+    /// The array header (`*<argc>\r\n`), written into `room`.
+    #[inline]
+    fn header<'a>(&self, room: &'a mut [u8; HEADER]) -> &'a [u8] {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(self.argc).as_bytes();
+        room[0] = b'*';
+        room[1..1 + digits.len()].copy_from_slice(digits);
+        room[1 + digits.len()..3 + digits.len()].copy_from_slice(b"\r\n");
+        &room[..3 + digits.len()]
+    }
+
+    /// The request of a command sent by reference: inline when small (no
+    /// allocation), else a copy of its bytes.
+    #[inline]
+    pub(crate) fn to_wire(&self) -> Wire {
+        self.inline_wire()
+            .unwrap_or_else(|| Wire::Shared(self.to_bytes()))
+    }
+
+    /// The request of a command handed over by value: inline when small,
+    /// else its own buffer (no copy).
+    #[inline]
+    pub(crate) fn into_wire(self) -> Wire {
+        match self.inline_wire() {
+            Some(wire) => wire,
+            None => Wire::Shared(self.into_bytes()),
+        }
+    }
+
+    /// The command as an inline request, if it fits.
+    #[inline]
+    fn inline_wire(&self) -> Option<Wire> {
+        let mut header = [0u8; HEADER];
+        let header = self.header(&mut header);
+        Wire::inline(&[header, &self.args[HEADER..]])
     }
 
     /// The command as it goes on the wire, in its own buffer: the header is
@@ -296,12 +339,10 @@ impl Cmd {
     /// assert_eq!(c.into_bytes(), &b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
     /// ```
     pub fn into_bytes(mut self) -> Bytes {
-        let mut digits = itoa::Buffer::new();
-        let digits = digits.format(self.argc).as_bytes();
-        let start = HEADER - (digits.len() + 3);
-        self.args[start] = b'*';
-        self.args[start + 1..HEADER - 2].copy_from_slice(digits);
-        self.args[HEADER - 2..HEADER].copy_from_slice(b"\r\n");
+        let mut header = [0u8; HEADER];
+        let header = self.header(&mut header);
+        let start = HEADER - header.len();
+        self.args[start..HEADER].copy_from_slice(header);
         bytes::Buf::advance(&mut self.args, start);
         self.args.freeze()
     }
@@ -384,4 +425,29 @@ impl std::fmt::Debug for Cmd {
 pub trait ToArg {
     /// Writes this value as zero or more arguments.
     fn write_args(&self, cmd: &mut Cmd);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_command_handed_over_is_not_copied_and_a_small_one_is_inline() {
+        let c = cmd("SET").arg("k").arg(vec![7u8; 100_000]);
+        let value = c.args_iter().nth(2).unwrap().as_ptr() as usize;
+        let expected = c.to_bytes();
+        let Wire::Shared(b) = c.into_wire() else {
+            panic!("a large command is not inline")
+        };
+        assert_eq!(b, expected);
+        let start = b.as_ptr() as usize;
+        assert!(
+            (start..start + b.len()).contains(&value),
+            "the request is the command's own buffer"
+        );
+        let c = cmd("GET").arg("k");
+        assert!(matches!(c.to_wire(), Wire::Inline { .. }));
+        assert_eq!(c.to_wire().as_slice(), &c.to_bytes()[..]);
+        assert_eq!(c.clone().into_wire().as_slice(), &c.to_bytes()[..]);
+    }
 }

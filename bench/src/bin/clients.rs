@@ -21,6 +21,7 @@
 //! ```
 
 use clap::Parser;
+use redwire_bench::load::Load;
 use redwire_bench::{child_command, cpu_time, peak_rss_kib, run_cell, Figures, Phases};
 use std::process::Command;
 use std::sync::atomic::Ordering;
@@ -46,7 +47,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "ct,mt1,mt2")]
     runtimes: Vec<String>,
     /// Clients: redwire, redwire-typed (the typed methods, `client.get(k)`,
-    /// instead of `client.query(&cmd("GET").arg(k))`), redis-rs, fred.
+    /// instead of `client.query(&cmd("GET").arg(k))`), redwire-prebuilt (one
+    /// GET command per task, sent again and again), redis-rs, fred.
     #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
     clients: Vec<String>,
     /// Runs of each cell; the median by ops/s is reported.
@@ -349,15 +351,16 @@ async fn measure(
             let (load, mut rec) = (load.clone(), phases.recorder());
             tokio::spawn(async move {
                 let key = format!("bench:{}", t % 1000);
+                let prebuilt = Load::prebuilt_get(&key);
                 if get_only {
-                    load.set(&key).await;
+                    load.set(&key, VALUE).await;
                 }
                 let mut n = u64::from(get_only);
                 while let Some(op) = rec.start() {
                     if n % 2 == 0 && !get_only {
-                        load.set(&key).await;
+                        load.set(&key, VALUE).await;
                     } else {
-                        load.get(&key).await;
+                        load.get(&key, &prebuilt).await;
                     }
                     n += 1;
                     rec.record(op);
@@ -527,101 +530,3 @@ pub unsafe extern "C" fn sendmsg(
 }
 
 const VALUE: &[u8; 16] = b"0123456789abcdef";
-
-/// One client under test: GET and SET on its single shared connection. An enum
-/// rather than trait objects, so the harness adds no allocation per request.
-enum Load {
-    Redwire(redwire::Client),
-    RedwireTyped(redwire::Client),
-    RedisRs(redis::aio::MultiplexedConnection),
-    Fred(fred::clients::Client),
-}
-
-impl Load {
-    async fn connect(client: &str, url: &str) -> Load {
-        match client {
-            "redwire" => {
-                let config = redwire::Config::from_url(url).expect("url");
-                Load::Redwire(redwire::Client::connect(config).await.expect("connect"))
-            }
-            "redwire-typed" => {
-                let config = redwire::Config::from_url(url).expect("url");
-                Load::RedwireTyped(redwire::Client::connect(config).await.expect("connect"))
-            }
-            "redis-rs" => {
-                let client = redis::Client::open(url).expect("url");
-                Load::RedisRs(
-                    client
-                        .get_multiplexed_async_connection()
-                        .await
-                        .expect("connect"),
-                )
-            }
-            "fred" => {
-                use fred::prelude::*;
-                let config = Config::from_url(url).expect("url");
-                let client = Builder::from_config(config).build().expect("build");
-                client.init().await.expect("connect");
-                Load::Fred(client)
-            }
-            other => panic!("unknown client {other}"),
-        }
-    }
-
-    async fn get(&self, key: &str) {
-        match self {
-            Load::Redwire(c) => {
-                let v: Option<bytes::Bytes> =
-                    c.query(&redwire::cmd("GET").arg(key)).await.expect("GET");
-                std::hint::black_box(v);
-            }
-            Load::RedwireTyped(c) => {
-                use redwire::prelude::*;
-                let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
-                std::hint::black_box(v);
-            }
-            Load::RedisRs(c) => {
-                let v: Option<Vec<u8>> = redis::cmd("GET")
-                    .arg(key)
-                    .query_async(&mut c.clone())
-                    .await
-                    .expect("GET");
-                std::hint::black_box(v);
-            }
-            Load::Fred(c) => {
-                use fred::prelude::*;
-                let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
-                std::hint::black_box(v);
-            }
-        }
-    }
-
-    async fn set(&self, key: &str) {
-        match self {
-            Load::Redwire(c) => {
-                c.send(&redwire::cmd("SET").arg(key).arg(VALUE))
-                    .await
-                    .expect("SET");
-            }
-            Load::RedwireTyped(c) => {
-                use redwire::prelude::*;
-                c.set(key, VALUE).await.expect("SET");
-            }
-            Load::RedisRs(c) => {
-                let _: () = redis::cmd("SET")
-                    .arg(key)
-                    .arg(&VALUE[..])
-                    .query_async(&mut c.clone())
-                    .await
-                    .expect("SET");
-            }
-            Load::Fred(c) => {
-                use fred::prelude::*;
-                let _: () = c
-                    .set(key, &VALUE[..], None, None, false)
-                    .await
-                    .expect("SET");
-            }
-        }
-    }
-}

@@ -168,6 +168,12 @@ impl Client {
     /// assert!(matches!(reply, redwire::Value::Int(_)));
     /// # Ok(()) }
     /// ```
+    ///
+    /// The command is borrowed, so it can be sent again; a small one travels
+    /// inline, a large one is copied. To hand a large command over by value,
+    /// so that it is written from its own buffer uncopied, send it with
+    /// [`Commands::command`] (what the typed methods do):
+    /// `(&client).command::<Value>(cmd)`.
     pub fn send(&self, cmd: &Cmd) -> Sending<'_, Value> {
         self.send_timeout(cmd, self.inner.config.command_timeout)
     }
@@ -193,7 +199,7 @@ impl Client {
         timeout: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
-        let bytes = cmd.check_shared(false).map(|()| cmd.to_bytes());
+        let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         Sending::new(&self.inner, bytes, timeout, fallback)
     }
 
@@ -219,7 +225,7 @@ impl Client {
     pub async fn send_and_forget(&self, cmd: &Cmd) -> Result<()> {
         cmd.check_shared(false)?;
         let req = Request {
-            bytes: cmd.to_bytes(),
+            bytes: cmd.to_wire(),
             replies: 1,
             tx: None,
             patience: Duration::ZERO,
@@ -336,8 +342,8 @@ impl<'a> Commands for &'a Client {
     type Reply<T: FromValue> = Sending<'a, T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
-        // Owned: it goes out of its own buffer, not copied.
-        let bytes = cmd.check_shared(false).map(|()| cmd.into_bytes());
+        // Owned: a large one goes out of its own buffer, not copied.
+        let bytes = cmd.check_shared(false).map(|()| cmd.into_wire());
         Sending::new(&self.inner, bytes, self.inner.config.command_timeout, None)
     }
 

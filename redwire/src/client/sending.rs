@@ -19,10 +19,9 @@
 
 use super::link::Link;
 use crate::commands::ScriptCall;
-use crate::connection::{Msg, Reply, Request};
+use crate::connection::{Msg, Reply, Request, Wire};
 use crate::error::{Error, Result};
 use crate::value::{FromValue, Value};
-use bytes::Bytes;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -36,7 +35,7 @@ type Answer = oneshot::Receiver<Result<Reply>>;
 /// Where a request is in its round trip.
 enum State {
     /// Not yet handed to the actor (or refused before that).
-    Ready(Result<(Bytes, usize)>),
+    Ready(Result<(Wire, usize)>),
     /// The actor's channel was full: waiting for room (rare, so boxed).
     Queueing(Pin<Box<dyn Future<Output = bool> + Send>>, Answer),
     /// Handed over: waiting for the answer.
@@ -64,12 +63,12 @@ impl<'a> Exchange<'a> {
     #[inline]
     pub(crate) fn new(
         link: &'a Link,
-        request: Result<(Bytes, usize)>,
+        request: Result<(impl Into<Wire>, usize)>,
         limit: Option<Duration>,
     ) -> Self {
         Exchange {
             link,
-            state: State::Ready(request),
+            state: State::Ready(request.map(|(bytes, n)| (bytes.into(), n))),
             limit,
             deadline: None,
             patience: Duration::ZERO,
@@ -93,7 +92,7 @@ impl<'a> Exchange<'a> {
     }
 
     /// Starts another request within the deadline already running.
-    fn resend(&mut self, bytes: Bytes) {
+    fn resend(&mut self, bytes: Wire) {
         self.state = State::Ready(Ok((bytes, 1)));
     }
 }
@@ -210,7 +209,7 @@ impl<'a, T> Sending<'a, T> {
     #[inline]
     pub(crate) fn new(
         link: &'a Link,
-        request: Result<Bytes>,
+        request: Result<impl Into<Wire>>,
         limit: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Self {
@@ -243,7 +242,7 @@ impl<T: FromValue> Future for Sending<'_, T> {
             match Value::from_reply(frame) {
                 Err(e) if e.code() == Some("NOSCRIPT") && this.fallback.is_some() => {
                     let call = this.fallback.take().expect("checked above");
-                    this.exchange.resend(call.eval().to_bytes());
+                    this.exchange.resend(call.eval().into_wire());
                 }
                 reply => return Poll::Ready(reply.and_then(T::from_value)),
             }

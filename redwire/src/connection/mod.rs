@@ -15,6 +15,7 @@
 //! |---|---|
 //! | `lifecycle` | connect, reconnect with backoff, what a drop does to requests, closing |
 //! | `serve` | the poll loop of a live connection: intake, write, read, hand out replies |
+//! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
 //! | `watchdog` | dead-server detection and idle health checks |
@@ -86,7 +87,10 @@ mod serve;
 pub(crate) mod state;
 pub(crate) mod subscriptions;
 mod watchdog;
+mod wire;
 mod write_queue;
+
+pub(crate) use wire::Wire;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -136,7 +140,7 @@ pub(crate) enum Msg {
 /// One command, or a pipeline's commands, and where its answer goes.
 pub(crate) struct Request {
     /// One command, or a pipeline's commands back to back.
-    pub(crate) bytes: Bytes,
+    pub(crate) bytes: Wire,
     /// How many replies the bytes produce.
     pub(crate) replies: usize,
     /// Where the answer goes; `None` when the caller does not want it.
@@ -156,7 +160,7 @@ impl Request {
     /// An internal request whose reply nobody reads (the health check).
     fn internal(bytes: Bytes) -> Request {
         Request {
-            bytes,
+            bytes: bytes.into(),
             replies: 1,
             tx: None,
             patience: Duration::ZERO,

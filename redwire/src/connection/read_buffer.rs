@@ -10,6 +10,12 @@
 //! element never pins a 64 MiB block, and no reply keeps alive more than
 //! 128 KiB or about twice its own size. The copies are made only for replies
 //! over 128 KiB, never on the hot path of small replies.
+//!
+//! Small replies do not allocate: a read goes into the rest of the current
+//! block while at least 4 KiB of it is free, and only then is room made
+//! (the drained block reused in place when no reply holds it any more, else a
+//! new one). Making room before every read would replace the block on every
+//! reply, since the caller usually still holds the previous one.
 
 use bytes::{Bytes, BytesMut};
 use redwire_resp::{DecodeError, Decoder, Frame, Limits};
@@ -17,8 +23,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::AsyncRead;
 
-/// Room kept free for the next read.
+/// The size of an ordinary block, and the room made when there is too little.
 pub(super) const READ_CHUNK: usize = 16 * 1024;
+/// Less room than this left in the block: make room before reading. Reading
+/// into the rest of a block until then is what spares a small reply its own
+/// allocation: a block that still has replies alive in callers' hands
+/// cannot be reused, only replaced, so the block is filled to near its end
+/// first (hundreds of small replies) and replaced once.
+const MIN_READ: usize = 4 * 1024;
 /// A block this large was grown for one reply.
 const LARGE_BLOCK: usize = 128 * 1024;
 
@@ -84,7 +96,7 @@ impl ReadBuffer {
         cx: &mut Context<'_>,
         r: &mut R,
     ) -> Poll<std::io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK {
+        if self.buf.capacity() - self.buf.len() < MIN_READ {
             let want = match self.decoder.needed_len() {
                 Some(total) if total > self.buf.len() + READ_CHUNK => total - self.buf.len(),
                 _ => READ_CHUNK,
@@ -269,5 +281,38 @@ mod tests {
             panic!()
         };
         assert!(wire_neighbours(a, b, 9), "zero-copy slices of one block");
+    }
+
+    #[test]
+    fn small_replies_share_a_block_while_earlier_ones_are_still_held() {
+        // One reply per read, each kept (as a caller keeps its reply while
+        // the actor reads the next): they are still slices of one block,
+        // read in turn into its free room, not each in a block of its own.
+        let mut rb = ReadBuffer::new(Limits::default());
+        let waker = super::super::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut kept = Vec::new();
+        for i in 0..200u32 {
+            let mut src = Source {
+                data: format!("$4\r\n{i:04}\r\n").into_bytes(),
+                at: 0,
+                piece: 1024,
+            };
+            assert!(matches!(
+                rb.poll_fill(&mut cx, &mut src),
+                Poll::Ready(Ok(10))
+            ));
+            let Some(Frame::Bulk(b)) = rb.next_frame().unwrap() else {
+                panic!()
+            };
+            assert_eq!(b, format!("{i:04}").as_bytes());
+            kept.push(b);
+        }
+        for pair in kept.windows(2) {
+            assert!(
+                wire_neighbours(&pair[0], &pair[1], 10),
+                "each reply read into a block of its own"
+            );
+        }
     }
 }

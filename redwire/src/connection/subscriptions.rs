@@ -185,7 +185,7 @@ fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request 
         redwire_resp::encode_command(&mut bytes, words);
     }
     Request {
-        bytes: bytes.freeze(),
+        bytes: bytes.freeze().into(),
         replies: names.len(),
         tx: None,
         patience: Duration::ZERO,

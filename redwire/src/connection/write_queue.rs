@@ -8,6 +8,7 @@
 //! past 64 KiB for a large batch is given back once it is drained, so a burst
 //! does not pin memory for the life of the connection.
 
+use super::Wire;
 use crate::error::{Error, Result};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -70,16 +71,17 @@ impl WriteQueue {
 
     /// Queues a request's bytes; returns where they end in the output stream.
     #[inline]
-    pub(super) fn push(&mut self, bytes: &Bytes) -> u64 {
-        if bytes.len() >= LARGE {
-            if !self.buf.is_empty() {
-                self.segments.push_back(self.buf.split().freeze());
+    pub(super) fn push(&mut self, wire: &Wire) -> u64 {
+        match wire {
+            Wire::Shared(bytes) if bytes.len() >= LARGE => {
+                if !self.buf.is_empty() {
+                    self.segments.push_back(self.buf.split().freeze());
+                }
+                self.segments.push_back(bytes.clone());
             }
-            self.segments.push_back(bytes.clone());
-        } else {
-            self.buf.extend_from_slice(bytes);
+            _ => self.buf.extend_from_slice(wire.as_slice()),
         }
-        self.queued += bytes.len() as u64;
+        self.queued += wire.len() as u64;
         self.queued
     }
 
@@ -260,7 +262,7 @@ mod tests {
             {
                 let bytes = Bytes::from(vec![i as u8; *size]);
                 expected.extend_from_slice(&bytes);
-                ends.push(q.push(&bytes));
+                ends.push(q.push(&bytes.clone().into()));
             }
             assert_eq!(*ends.last().unwrap(), expected.len() as u64);
             assert_eq!(ends[1], 20_010);
@@ -279,8 +281,8 @@ mod tests {
     fn a_large_request_is_not_copied_and_memory_is_given_back() {
         let mut q = WriteQueue::new();
         let big = Bytes::from(vec![7u8; 1 << 20]);
-        q.push(&Bytes::from_static(b"small"));
-        q.push(&big);
+        q.push(&Bytes::from_static(b"small").into());
+        q.push(&big.clone().into());
         assert!(q.buf.capacity() < 1 << 20, "the large request was copied");
         assert_eq!(q.segments.back().map(|s| s.as_ptr()), Some(big.as_ptr()));
         let mut sink = Sink {
@@ -292,13 +294,13 @@ mod tests {
         assert_eq!(sink.writes, 1, "one vectored write for the batch");
         // Many small requests grow the buffer; once drained it is replaced.
         for _ in 0..10_000 {
-            q.push(&Bytes::from_static(b"*1\r\n$4\r\nPING\r\n"));
+            q.push(&Bytes::from_static(b"*1\r\n$4\r\nPING\r\n").into());
         }
         assert!(q.buf.capacity() > KEEP);
         run(&mut q, &mut sink);
         assert!(q.buf.capacity() <= INITIAL, "{}", q.buf.capacity());
         assert!(!q.is_full());
-        q.push(&Bytes::from(vec![0u8; FULL as usize]));
+        q.push(&Bytes::from(vec![0u8; FULL as usize]).into());
         assert!(q.is_full());
     }
 }

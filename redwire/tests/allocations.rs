@@ -1,0 +1,140 @@
+//! What a request costs in allocations, counted by this test binary's global
+//! allocator: the budget of the performance rules (DESIGN.md) and of the hot
+//! path, kept from regressing. One request at a time from one task is the
+//! hard case: every reply is read on its own, and the caller still holds the
+//! previous reply while the next one is read.
+//!
+//! Only the allocations of the test's own thread count (the runtime is
+//! current_thread, so the caller and the connection's actor both run there).
+
+use redwire::prelude::*;
+use redwire::{cmd, Client};
+use redwire_testkit::RedisServer;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+mod support;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+struct Counting;
+
+fn count(size: usize) {
+    let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
+    let _ = BYTES.try_with(|b| b.set(b.get() + size as u64));
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn allocated() -> (u64, u64) {
+    (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get))
+}
+
+const REQUESTS: u64 = 1_000;
+
+/// Allocations and bytes allocated per request of `request`, after a warm-up.
+async fn per_request<F: std::future::Future<Output = ()>>(
+    mut request: impl FnMut() -> F,
+) -> (f64, f64) {
+    for _ in 0..200 {
+        request().await;
+    }
+    let (a0, b0) = allocated();
+    for _ in 0..REQUESTS {
+        request().await;
+    }
+    let (a1, b1) = allocated();
+    (
+        (a1 - a0) as f64 / REQUESTS as f64,
+        (b1 - b0) as f64 / REQUESTS as f64,
+    )
+}
+
+#[test]
+fn a_request_allocates_its_reply_slot_and_its_command_and_nothing_else() {
+    let server = RedisServer::start().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = Client::connect(support::config(&server.url()))
+            .await
+            .unwrap();
+        client.set("k", "0123456789abcdef").await.unwrap();
+
+        // `cmd()` per request, sent by reference: the command's buffer and
+        // the reply slot. (Its bytes travel inline, the read buffer is
+        // reused.)
+        let (allocs, bytes) = per_request(|| async {
+            let v: Option<bytes::Bytes> = client.query(&cmd("GET").arg("k")).await.unwrap();
+            assert_eq!(v.as_deref(), Some(&b"0123456789abcdef"[..]));
+        })
+        .await;
+        assert!(allocs <= 2.05, "{allocs} allocations per request");
+        assert!(bytes <= 300.0, "{bytes} bytes allocated per request");
+
+        // The typed method hands its command over by value: the same.
+        let (allocs, _) = per_request(|| async {
+            let v: Option<bytes::Bytes> = client.get("k").await.unwrap();
+            assert!(v.is_some());
+        })
+        .await;
+        assert!(allocs <= 2.05, "typed: {allocs} allocations per request");
+
+        // A command built once and sent again and again: the reply slot only.
+        let prebuilt = cmd("GET").arg("k");
+        let (allocs, bytes) = per_request(|| async {
+            let v: Option<bytes::Bytes> = client.query(&prebuilt).await.unwrap();
+            assert!(v.is_some());
+        })
+        .await;
+        assert!(allocs <= 1.05, "prebuilt: {allocs} allocations per request");
+        assert!(
+            bytes <= 200.0,
+            "prebuilt: {bytes} bytes allocated per request"
+        );
+
+        // A large command handed over by value (`Commands::command`, as the
+        // typed methods do) is written from its own buffer: its value is
+        // copied once, into the command, so about its size is allocated per
+        // request, not twice its size.
+        const LARGE: usize = 256 * 1024;
+        let value = vec![b'v'; LARGE];
+        let (_, bytes) = per_request(|| async {
+            let ok: redwire::Value = (&client)
+                .command(cmd("SET").arg("big").arg(&value))
+                .await
+                .unwrap();
+            assert!(ok.is_ok());
+        })
+        .await;
+        assert!(
+            bytes < 1.5 * LARGE as f64,
+            "{bytes} bytes allocated per SET of {LARGE} bytes"
+        );
+    });
+}
