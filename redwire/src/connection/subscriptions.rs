@@ -144,7 +144,7 @@ impl Registry {
 /// with a `sunsubscribe` nobody asked for), and goes to the message stream:
 /// counted as a reply it would answer the waiting request early and leave
 /// the request's own confirmation to be taken for something else.
-pub(crate) fn answers(request: &Bytes, confirmation: &Frame) -> bool {
+pub(crate) fn answers(request: &[u8], confirmation: &Frame) -> bool {
     let items = match confirmation {
         Frame::Push(items) | Frame::Array(items) => items,
         Frame::Attribute { frame, .. } => return answers(request, frame),
@@ -155,7 +155,7 @@ pub(crate) fn answers(request: &Bytes, confirmation: &Frame) -> bool {
         _ => None,
     };
     let Some(kind) = word(0) else { return false };
-    let mut buf = bytes::BytesMut::from(&request[..]);
+    let mut buf = bytes::BytesMut::from(request);
     let Ok(Some(Frame::Array(args))) = redwire_resp::Decoder::new().decode(&mut buf) else {
         return false;
     };
