@@ -331,6 +331,16 @@ mod tests {
         let c: Config = "rediss+sentinel://s1/m".parse().unwrap();
         assert!(c.is_tls());
         assert!(Config::from_url("redis+sentinel://s1:26379").is_err());
+        // An IPv6 Sentinel without a port, its last group not after `::`.
+        let c: Config = "redis+sentinel://[2001:db8::7:1]/m".parse().unwrap();
+        let addrs: Vec<String> = c
+            .sentinel
+            .unwrap()
+            .sentinels
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(addrs, ["[2001:db8::7:1]:26379"]);
         let c: Config = "redis+sentinel://s1/m?role=replica&protocol=3"
             .parse()
             .unwrap();
