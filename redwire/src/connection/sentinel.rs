@@ -336,6 +336,43 @@ mod tests {
     }
 
     #[test]
+    fn the_primary_is_read_from_an_address_pair_and_nothing_else() {
+        let sentinel = Addr::Tcp {
+            host: "s".into(),
+            port: 26379,
+        };
+        let bulk = |s: &str| Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()));
+        let pair = Frame::Array(vec![bulk("10.0.0.9"), bulk("6380")]);
+        assert_eq!(
+            primary_of(pair, &sentinel, "m").unwrap(),
+            Addr::Tcp {
+                host: "10.0.0.9".into(),
+                port: 6380
+            }
+        );
+        // A port sent as an integer reads the same.
+        let pair = Frame::Array(vec![bulk("10.0.0.9"), Frame::Integer(6380)]);
+        assert!(primary_of(pair, &sentinel, "m").is_ok());
+        // An unknown name: nil (RESP2 null array) or an empty array.
+        for unknown in [Frame::Null, Frame::Array(vec![])] {
+            let err = primary_of(unknown, &sentinel, "m").unwrap_err();
+            assert!(
+                err.message().contains("does not know a primary named `m`"),
+                "{err}"
+            );
+        }
+        let three = Frame::Array(vec![bulk("10.0.0.9"), bulk("6380"), bulk("x")]);
+        assert!(primary_of(three, &sentinel, "m").is_err());
+        let bad_port = Frame::Array(vec![bulk("10.0.0.9"), bulk("port")]);
+        let err = primary_of(bad_port, &sentinel, "m").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+        assert_eq!(
+            primary_of(bulk("?"), &sentinel, "m").unwrap_err().kind(),
+            ErrorKind::Protocol
+        );
+    }
+
+    #[test]
     fn only_a_switch_of_our_name_counts() {
         let bulk = |s: &str| Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()));
         let switch =
