@@ -449,5 +449,22 @@ mod tests {
             .collect();
         assert_eq!(picked.len(), 2, "{picked:?}");
         assert!(healthy_replica(Frame::Null, &sentinel).is_err());
+        // The RESP3 shape: a map per replica.
+        let Frame::Array(fields) = replica("10.0.0.7", "7", "slave", "ok") else {
+            unreachable!()
+        };
+        let map = Frame::Map(
+            fields
+                .chunks(2)
+                .map(|kv| (kv[0].clone(), kv[1].clone()))
+                .collect(),
+        );
+        assert_eq!(
+            healthy_replica(Frame::Array(vec![map]), &sentinel).unwrap(),
+            Some(Addr::Tcp {
+                host: "10.0.0.7".into(),
+                port: 7
+            })
+        );
     }
 }
