@@ -130,6 +130,79 @@ async fn shard_channels_live_on_their_slots_node_and_every_message_arrives_once(
     for ch in channels {
         assert_eq!(shard_subscribers(cluster.node_for_key(ch), ch), 0, "{ch}");
     }
+    // With nothing left on them, the nodes' subscriber connections close.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while subscriber_connections(&cluster) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} subscriber connections stay open",
+            subscriber_connections(&cluster)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The connections, on every node, whose last command was a shard
+/// (un)subscription: the cluster subscriber's.
+fn subscriber_connections(cluster: &RedisCluster) -> usize {
+    cluster
+        .nodes()
+        .iter()
+        .map(|node| match node.command(&["CLIENT", "LIST"]).unwrap() {
+            Frame::Bulk(list) => String::from_utf8_lossy(&list)
+                .lines()
+                .filter(|l| l.contains("cmd=ssubscribe") || l.contains("cmd=sunsubscribe"))
+                .count(),
+            other => panic!("{other:?}"),
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn the_stream_counts_what_waits_and_reads_as_a_stream() {
+    let cluster = RedisCluster::start().unwrap();
+    let c = client(&cluster).await;
+    let (subscriber, mut messages) = c.subscriber().await.unwrap();
+    assert!(messages.is_empty());
+    subscriber.ssubscribe(["w:{a}", "w:{b}"]).await.unwrap();
+    c.spublish("w:{a}", "1").await.unwrap();
+    c.spublish("w:{b}", "2").await.unwrap();
+    c.spublish("w:{a}", "3").await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while messages.len() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} waiting",
+            messages.len()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(messages.len(), 3);
+    assert!(!messages.is_empty());
+    assert!(
+        format!("{messages:?}").contains("waiting: 3"),
+        "{messages:?}"
+    );
+    assert!(
+        format!("{subscriber:?}").contains("shard_channels: 2"),
+        "{subscriber:?}"
+    );
+    // As a `Stream`.
+    let mut payloads = Vec::new();
+    for _ in 0..3 {
+        let next = std::future::poll_fn(|cx| {
+            futures_core::Stream::poll_next(std::pin::Pin::new(&mut messages), cx)
+        });
+        let m = tokio::time::timeout(Duration::from_secs(5), next)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        payloads.push(String::from_utf8(m.payload.to_vec()).unwrap());
+    }
+    payloads.sort();
+    assert_eq!(payloads, ["1", "2", "3"]);
+    assert!(messages.is_empty());
 }
 
 #[tokio::test]
