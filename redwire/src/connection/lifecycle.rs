@@ -329,7 +329,9 @@ impl Actor {
         }
         self.pending.drain(..).for_each(|r| r.fail(err.clone()));
         self.rx.close();
-        while let Ok(msg) = self.rx.try_recv() {
+        let behind_close = std::mem::take(&mut self.behind_close);
+        let channel = std::iter::from_fn(|| self.rx.try_recv().ok());
+        for msg in behind_close.into_iter().chain(channel) {
             if let Msg::Request(req) = msg {
                 req.fail(err.clone());
             }

@@ -40,7 +40,9 @@
 //! requests arrive while earlier ones are in flight, the server is busy anyway:
 //! the actor yields once so that the callers woken by the last replies can add
 //! theirs, and writes them all at once. With nothing in flight it writes at
-//! once, so a lone caller pays no latency for this.
+//! once, so a lone caller pays no latency for this. The channel is taken in
+//! batches (`recv_many`), which gives its permits back to the senders once
+//! per batch rather than once per request.
 //!
 //! **Fairness.** The actor hands out at most 128 replies before it lets the
 //! callers it woke run: waking thousands at once would overflow the worker's
@@ -201,6 +203,10 @@ pub(crate) struct Actor {
     config: Arc<Config>,
     shared: Arc<Shared>,
     rx: mpsc::Receiver<Msg>,
+    /// The intake's batch, kept for its capacity (empty between intakes).
+    batch: Vec<Msg>,
+    /// Messages taken in the same batch as a close, after it.
+    behind_close: Vec<Msg>,
     connector: io::Connector,
     /// Set when every handle is gone or `close` was called: take no more
     /// requests, finish what was taken, then stop.
@@ -265,6 +271,8 @@ impl Actor {
             config,
             shared,
             rx,
+            batch: Vec::new(),
+            behind_close: Vec::new(),
             closing: None,
             pending: VecDeque::new(),
             in_flight: VecDeque::new(),

@@ -18,6 +18,8 @@ use tokio::time::Instant;
 const POLL_BUDGET: usize = 4;
 /// Replies handed out before the actor lets the woken callers run.
 const DISPATCH_BUDGET: usize = 128;
+/// Most messages taken off the channel in one batch.
+const INTAKE_BATCH: usize = 256;
 
 /// Why serving stopped.
 pub(super) enum Stop {
@@ -90,16 +92,30 @@ impl Actor {
         Poll::Pending
     }
 
-    /// Moves waiting requests from the channel into the queue. True if any
-    /// message came.
+    /// Moves waiting requests from the channel into the queue, in batches:
+    /// `recv_many` gives the channel's permits back once per batch, not once
+    /// per request. True if any message came.
     fn intake(&mut self, cx: &mut Context<'_>) -> bool {
         let mut received = false;
         while self.closing.is_none() && self.pending.len() < self.pending_limit {
-            match self.rx.poll_recv(cx) {
-                Poll::Ready(msg) => {
-                    self.receive(msg, true);
-                    received = true;
+            let room = (self.pending_limit - self.pending.len()).min(INTAKE_BATCH);
+            let mut batch = std::mem::take(&mut self.batch);
+            let got = self.rx.poll_recv_many(cx, &mut batch, room);
+            if got == Poll::Ready(0) {
+                self.receive(None, true);
+            }
+            for msg in batch.drain(..) {
+                if self.closing.is_some() {
+                    // Behind a close: fails when the actor ends, like what
+                    // is still in the channel.
+                    self.behind_close.push(msg);
+                } else {
+                    self.receive(Some(msg), true);
                 }
+            }
+            self.batch = batch;
+            match got {
+                Poll::Ready(_) => received = true,
                 Poll::Pending => break,
             }
         }
