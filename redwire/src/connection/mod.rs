@@ -15,6 +15,7 @@
 //! |---|---|
 //! | `lifecycle` | connect, reconnect with backoff, what a drop does to requests, closing |
 //! | `serve` | the poll loop of a live connection: intake, write, read, hand out replies |
+//! | `slot` | a request's reply slot: the answer and the caller's waker, reused per thread |
 //! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
@@ -26,7 +27,7 @@
 //! # The contract
 //!
 //! **One request, one answer, in order.** Callers send a `Request` (encoded
-//! bytes, how many replies they expect, a oneshot for the answer) over a
+//! bytes, how many replies they expect, a reply slot for the answer) over a
 //! bounded channel. The actor writes requests in the order they came and keeps
 //! each as a waiter in a FIFO; each reply completes the oldest waiter. Commands
 //! that would break this (no reply, several, pushes, or a change of the
@@ -86,6 +87,7 @@ pub(crate) mod push;
 mod read_buffer;
 pub(crate) mod sentinel;
 mod serve;
+pub(crate) mod slot;
 pub(crate) mod state;
 pub(crate) mod subscriptions;
 mod watchdog;
@@ -95,7 +97,7 @@ mod write_queue;
 pub(crate) use wire::Wire;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use bytes::Bytes;
 use read_buffer::ReadBuffer;
 use redwire_resp::Frame;
@@ -104,7 +106,7 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 use watchdog::Watchdog;
 use write_queue::WriteQueue;
@@ -126,7 +128,7 @@ impl Reply {
     }
 }
 
-pub(crate) type ReplySender = oneshot::Sender<Result<Reply>>;
+pub(crate) use slot::{ReplyReceiver, ReplySender};
 
 /// What a handle sends to the actor.
 pub(crate) enum Msg {

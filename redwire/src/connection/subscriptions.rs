@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn the_record_follows_what_was_asked_and_spells_out_unsubscribe_all() {
         let mut r = Registry::default();
-        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let (tx, _rx) = crate::connection::slot::channel();
         let req = r.take(Subscription {
             kind: SubscriptionKind::Pattern,
             subscribe: true,
@@ -214,7 +214,7 @@ mod tests {
         let resub = r.resubscribe();
         assert_eq!(resub.len(), 1);
         assert!(resub[0].announce.is_some());
-        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let (tx, _rx) = crate::connection::slot::channel();
         let req = r.take(Subscription {
             kind: SubscriptionKind::Pattern,
             subscribe: false,
