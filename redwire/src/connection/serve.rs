@@ -99,11 +99,17 @@ impl Actor {
         let mut received = false;
         while self.closing.is_none() && self.pending.len() < self.pending_limit {
             let room = (self.pending_limit - self.pending.len()).min(INTAKE_BATCH);
-            let mut batch = std::mem::take(&mut self.batch);
-            let got = self.rx.poll_recv_many(cx, &mut batch, room);
-            if got == Poll::Ready(0) {
+            // The empty channel is the common case (the actor is polled for
+            // the socket too): it touches nothing but the channel.
+            let Poll::Ready(n) = self.rx.poll_recv_many(cx, &mut self.batch, room) else {
+                break;
+            };
+            received = true;
+            if n == 0 {
                 self.receive(None, true);
+                break;
             }
+            let mut batch = std::mem::take(&mut self.batch);
             for msg in batch.drain(..) {
                 if self.closing.is_some() {
                     // Behind a close: fails when the actor ends, like what
@@ -114,10 +120,6 @@ impl Actor {
                 }
             }
             self.batch = batch;
-            match got {
-                Poll::Ready(_) => received = true,
-                Poll::Pending => break,
-            }
         }
         received
     }
