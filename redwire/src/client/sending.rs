@@ -131,7 +131,7 @@ impl Future for Exchange<'_> {
                     let msg = Msg::Request(Request {
                         bytes,
                         replies,
-                        tx: Some(tx),
+                        tx,
                         patience: this.patience,
                         confirms: false,
                         announce: None,

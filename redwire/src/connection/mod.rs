@@ -147,8 +147,8 @@ pub(crate) struct Request {
     pub(crate) bytes: Wire,
     /// How many replies the bytes produce.
     pub(crate) replies: usize,
-    /// Where the answer goes; `None` when the caller does not want it.
-    pub(crate) tx: Option<ReplySender>,
+    /// Where the answer goes; [`ReplySender::none`] when nobody wants it.
+    pub(crate) tx: ReplySender,
     /// How long the server may legitimately keep silent about it, on top of
     /// the response timeout: a blocking command's own timeout
     /// (`Duration::MAX`: for ever). Zero for everything else.
@@ -166,7 +166,7 @@ impl Request {
         Request {
             bytes: bytes.into(),
             replies: 1,
-            tx: None,
+            tx: ReplySender::none(),
             patience: Duration::ZERO,
             confirms: false,
             announce: None,
@@ -175,21 +175,21 @@ impl Request {
 
     /// The caller gave up (timed out or dropped its future).
     fn abandoned(&self) -> bool {
-        self.tx.as_ref().is_some_and(|tx| tx.is_closed())
+        self.tx.is_closed()
     }
 
     fn fail(self, err: Error) {
-        if let Some(tx) = self.tx {
-            let _ = tx.send(Err(err));
-        }
+        let _ = self.tx.send(Err(err));
     }
 }
 
 /// A request written (or being written) on this connection, waiting for replies.
+///
+/// Kept within 128 bytes, so that moving it in and out of the FIFO is inline
+/// code rather than a `memcpy` call: the replies of a pipeline are collected
+/// in the actor's `collected`, since only the oldest waiter can have some.
 struct Waiter {
     request: Request,
-    /// Replies collected so far, for a pipeline.
-    frames: Vec<Frame>,
     /// Where its bytes end in this connection's output stream.
     end: u64,
 }
@@ -217,6 +217,9 @@ pub(crate) struct Actor {
     pending: VecDeque<Request>,
     pending_limit: usize,
     in_flight: VecDeque<Waiter>,
+    /// Replies collected so far for the oldest waiter, when it expects
+    /// several (a pipeline).
+    collected: Vec<Frame>,
     /// Replies expected by `in_flight`, counted against `max_in_flight`.
     in_flight_replies: usize,
     out: WriteQueue,
@@ -278,6 +281,7 @@ impl Actor {
             closing: None,
             pending: VecDeque::new(),
             in_flight: VecDeque::new(),
+            collected: Vec::new(),
             in_flight_replies: 0,
             out: WriteQueue::new(),
             deferred: false,
@@ -316,4 +320,14 @@ pub(crate) fn noop_waker() -> std::task::Waker {
         fn wake(self: Arc<Self>) {}
     }
     std::task::Waker::from(Arc::new(Noop))
+}
+
+#[cfg(test)]
+mod sizes {
+    /// Moves of a waiter or a message stay inline code (see `Waiter`).
+    #[test]
+    fn a_waiter_and_a_message_fit_in_128_bytes() {
+        assert!(std::mem::size_of::<super::Waiter>() <= 128);
+        assert!(std::mem::size_of::<super::Msg>() <= 128);
+    }
 }

@@ -141,16 +141,7 @@ impl Actor {
             }
             let end = self.out.push(&req.bytes);
             self.in_flight_replies += req.replies;
-            let frames = if req.replies > 1 {
-                Vec::with_capacity(req.replies)
-            } else {
-                Vec::new()
-            };
-            self.in_flight.push_back(Waiter {
-                request: req,
-                frames,
-                end,
-            });
+            self.in_flight.push_back(Waiter { request: req, end });
         }
     }
 
@@ -242,13 +233,17 @@ impl Actor {
         } else if whole {
             // A subscription refused (a permission, a moved slot): one error
             // answers it all.
+            self.collected.clear();
             Reply::Many(vec![frame])
         } else {
-            waiter.frames.push(frame);
-            if waiter.frames.len() < waiter.request.replies {
+            if self.collected.is_empty() {
+                self.collected.reserve_exact(waiter.request.replies);
+            }
+            self.collected.push(frame);
+            if self.collected.len() < waiter.request.replies {
                 return Ok(());
             }
-            Reply::Many(std::mem::take(&mut waiter.frames))
+            Reply::Many(std::mem::take(&mut self.collected))
         };
         if let Some(waiter) = self.in_flight.pop_front() {
             self.in_flight_replies -= waiter.request.replies;
@@ -256,10 +251,8 @@ impl Actor {
             if let Some(event) = waiter.request.announce {
                 self.shared.emit(*event);
             }
-            if let Some(tx) = waiter.request.tx {
-                // A caller that gave up dropped its receiver: the reply is discarded.
-                let _ = tx.send(Ok(reply));
-            }
+            // A caller that gave up dropped its receiver: the reply is discarded.
+            let _ = waiter.request.tx.send(Ok(reply));
         }
         if demoted {
             return Err(Error::new(

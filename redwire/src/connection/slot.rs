@@ -69,8 +69,11 @@ thread_local! {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Closed;
 
-/// The actor's end: answers once.
+/// The actor's end: answers once. It may have no slot ([`none`](Self::none)):
+/// then nobody waits, and the request carrying it stays a pointer wide (a
+/// `Request` small enough to be moved without a `memcpy` call).
 pub(crate) struct ReplySender {
+    /// `None`: nobody waits, or already answered.
     slot: Option<Arc<Slot>>,
 }
 
@@ -117,6 +120,16 @@ impl ReplyReceiver {
 }
 
 impl ReplySender {
+    /// For a request whose answer nobody reads (the health check).
+    pub(crate) fn none() -> Self {
+        ReplySender { slot: None }
+    }
+
+    /// Someone waits (or waited) for the answer.
+    pub(crate) fn is_some(&self) -> bool {
+        self.slot.is_some()
+    }
+
     /// Answers; gives the answer back if the receiver is gone.
     pub(crate) fn send(mut self, answer: Answer) -> std::result::Result<(), Answer> {
         let Some(slot) = self.slot.take() else {
@@ -138,9 +151,12 @@ impl ReplySender {
         Ok(())
     }
 
-    /// The receiver is gone: the caller gave up.
+    /// The receiver is gone: the caller gave up. (Never for [`none`](Self::none):
+    /// nobody was there to give up.)
     pub(crate) fn is_closed(&self) -> bool {
-        self.slot.as_ref().is_none_or(|s| Arc::strong_count(s) == 1)
+        self.slot
+            .as_ref()
+            .is_some_and(|s| Arc::strong_count(s) == 1)
     }
 }
 
@@ -257,6 +273,14 @@ mod tests {
         assert!(!tx.is_closed());
         drop(rx);
         assert!(tx.is_closed());
+        assert!(tx.send(answer(1)).is_err());
+    }
+
+    #[test]
+    fn nobody_waits_on_none_and_it_is_not_abandoned() {
+        let tx = ReplySender::none();
+        assert!(!tx.is_some());
+        assert!(!tx.is_closed());
         assert!(tx.send(answer(1)).is_err());
     }
 

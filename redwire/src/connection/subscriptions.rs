@@ -114,7 +114,7 @@ impl Registry {
             sub.names
         };
         let mut request = request(sub.kind, sub.subscribe, &names);
-        request.tx = Some(sub.tx);
+        request.tx = sub.tx;
         request
     }
 
@@ -187,7 +187,7 @@ fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request 
     Request {
         bytes: bytes.freeze().into(),
         replies: names.len(),
-        tx: None,
+        tx: ReplySender::none(),
         patience: Duration::ZERO,
         confirms: true,
         announce: None,
