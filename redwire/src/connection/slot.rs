@@ -191,10 +191,13 @@ impl Future for ReplyReceiver {
         if state.done {
             return Poll::Ready(Err(Closed));
         }
-        match &state.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => state.waker = Some(cx.waker().clone()),
-        }
+        let stale = match &state.waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => state.waker.replace(cx.waker().clone()),
+        };
+        drop(state);
+        // Another task's waker, dropped outside the lock (see `drop`).
+        drop(stale);
         Poll::Pending
     }
 }
@@ -218,7 +221,10 @@ impl Drop for ReplyReceiver {
             // The sender still holds it: let go (and of our waker, so that
             // the task is not kept alive by an answer nobody reads).
             None => {
-                slot.lock().waker = None;
+                // Dropped after the lock is released: a waker's drop may
+                // free its task, which should not happen under our lock.
+                let waker = slot.lock().waker.take();
+                drop(waker);
             }
         }
     }
@@ -265,6 +271,29 @@ mod tests {
         assert!(tx.send(answer(7)).is_ok());
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(value(poll(&mut rx)), Some(7));
+    }
+
+    #[test]
+    fn the_answer_wakes_the_task_that_polled_last() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let (first, second) = (
+            Arc::new(Count(Default::default())),
+            Arc::new(Count(Default::default())),
+        );
+        let (tx, mut rx) = ReplyReceiver::with_waker(&Waker::from(first.clone()));
+        let waker = Waker::from(second.clone());
+        assert!(Pin::new(&mut rx)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        tx.send(answer(5)).unwrap();
+        assert_eq!(first.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(value(poll(&mut rx)), Some(5));
     }
 
     #[test]
