@@ -227,7 +227,7 @@ impl Client {
         let req = Request {
             bytes: cmd.to_wire(),
             replies: 1,
-            tx: None,
+            tx: crate::connection::ReplySender::none(),
             patience: Duration::ZERO,
             confirms: false,
             announce: None,

@@ -19,7 +19,7 @@
 
 use super::link::Link;
 use crate::commands::ScriptCall;
-use crate::connection::{Msg, Reply, Request, Wire};
+use crate::connection::{Msg, Reply, ReplyReceiver, Request, Wire};
 use crate::error::{Error, Result};
 use crate::value::{FromValue, Value};
 use std::future::Future;
@@ -27,10 +27,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Sleep;
 
-type Answer = oneshot::Receiver<Result<Reply>>;
+type Answer = ReplyReceiver;
 
 /// Where a request is in its round trip.
 enum State {
@@ -125,18 +125,23 @@ impl Future for Exchange<'_> {
                         unreachable!("matched above")
                     };
                     let (bytes, replies) = request?;
-                    let (tx, rx) = oneshot::channel();
+                    // The waker goes in before the actor can see the slot:
+                    // no poll of the answer is needed until it comes.
+                    let (tx, rx) = ReplyReceiver::with_waker(cx.waker());
                     let msg = Msg::Request(Request {
                         bytes,
                         replies,
-                        tx: Some(tx),
+                        tx,
                         patience: this.patience,
                         confirms: false,
                         announce: None,
                     });
                     // The common case, a channel with room, needs no future at all.
                     match this.link.tx.try_send(msg) {
-                        Ok(()) => this.state = State::Waiting(rx),
+                        Ok(()) => {
+                            this.state = State::Waiting(rx);
+                            break;
+                        }
                         Err(mpsc::error::TrySendError::Full(msg)) => {
                             let sender = this.link.tx.clone();
                             let wait = Box::pin(async move { sender.send(msg).await.is_ok() });

@@ -238,9 +238,7 @@ impl Actor {
                 let req = registry.lock().unwrap_or_else(|e| e.into_inner()).take(sub);
                 if req.replies == 0 {
                     // Nothing to (un)subscribe: done.
-                    if let Some(tx) = req.tx {
-                        let _ = tx.send(Ok(super::Reply::Many(Vec::new())));
-                    }
+                    let _ = req.tx.send(Ok(super::Reply::Many(Vec::new())));
                 } else {
                     self.pending.push_back(req);
                 }
@@ -304,6 +302,8 @@ impl Actor {
             self.pending.drain(..).for_each(|r| r.fail(err.clone()));
         }
         self.in_flight_replies = 0;
+        // The oldest waiter's partial replies went with it.
+        self.collected = Vec::new();
         self.out.reset();
         self.input.reset();
         self.deferred = false;
@@ -329,7 +329,9 @@ impl Actor {
         }
         self.pending.drain(..).for_each(|r| r.fail(err.clone()));
         self.rx.close();
-        while let Ok(msg) = self.rx.try_recv() {
+        let behind_close = std::mem::take(&mut self.behind_close);
+        let channel = std::iter::from_fn(|| self.rx.try_recv().ok());
+        for msg in behind_close.into_iter().chain(channel) {
             if let Msg::Request(req) = msg {
                 req.fail(err.clone());
             }

@@ -15,6 +15,7 @@
 //! |---|---|
 //! | `lifecycle` | connect, reconnect with backoff, what a drop does to requests, closing |
 //! | `serve` | the poll loop of a live connection: intake, write, read, hand out replies |
+//! | `slot` | a request's reply slot: the answer and the caller's waker, reused per thread |
 //! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
@@ -26,7 +27,7 @@
 //! # The contract
 //!
 //! **One request, one answer, in order.** Callers send a `Request` (encoded
-//! bytes, how many replies they expect, a oneshot for the answer) over a
+//! bytes, how many replies they expect, a reply slot for the answer) over a
 //! bounded channel. The actor writes requests in the order they came and keeps
 //! each as a waiter in a FIFO; each reply completes the oldest waiter. Commands
 //! that would break this (no reply, several, pushes, or a change of the
@@ -40,7 +41,9 @@
 //! requests arrive while earlier ones are in flight, the server is busy anyway:
 //! the actor yields once so that the callers woken by the last replies can add
 //! theirs, and writes them all at once. With nothing in flight it writes at
-//! once, so a lone caller pays no latency for this.
+//! once, so a lone caller pays no latency for this. The channel is taken in
+//! batches (`recv_many`), which gives its permits back to the senders once
+//! per batch rather than once per request.
 //!
 //! **Fairness.** The actor hands out at most 128 replies before it lets the
 //! callers it woke run: waking thousands at once would overflow the worker's
@@ -84,6 +87,7 @@ pub(crate) mod push;
 mod read_buffer;
 pub(crate) mod sentinel;
 mod serve;
+pub(crate) mod slot;
 pub(crate) mod state;
 pub(crate) mod subscriptions;
 mod watchdog;
@@ -93,7 +97,7 @@ mod write_queue;
 pub(crate) use wire::Wire;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use bytes::Bytes;
 use read_buffer::ReadBuffer;
 use redwire_resp::Frame;
@@ -102,7 +106,7 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 use watchdog::Watchdog;
 use write_queue::WriteQueue;
@@ -124,7 +128,7 @@ impl Reply {
     }
 }
 
-pub(crate) type ReplySender = oneshot::Sender<Result<Reply>>;
+pub(crate) use slot::{ReplyReceiver, ReplySender};
 
 /// What a handle sends to the actor.
 pub(crate) enum Msg {
@@ -143,8 +147,8 @@ pub(crate) struct Request {
     pub(crate) bytes: Wire,
     /// How many replies the bytes produce.
     pub(crate) replies: usize,
-    /// Where the answer goes; `None` when the caller does not want it.
-    pub(crate) tx: Option<ReplySender>,
+    /// Where the answer goes; [`ReplySender::none`] when nobody wants it.
+    pub(crate) tx: ReplySender,
     /// How long the server may legitimately keep silent about it, on top of
     /// the response timeout: a blocking command's own timeout
     /// (`Duration::MAX`: for ever). Zero for everything else.
@@ -162,7 +166,7 @@ impl Request {
         Request {
             bytes: bytes.into(),
             replies: 1,
-            tx: None,
+            tx: ReplySender::none(),
             patience: Duration::ZERO,
             confirms: false,
             announce: None,
@@ -171,21 +175,21 @@ impl Request {
 
     /// The caller gave up (timed out or dropped its future).
     fn abandoned(&self) -> bool {
-        self.tx.as_ref().is_some_and(|tx| tx.is_closed())
+        self.tx.is_closed()
     }
 
     fn fail(self, err: Error) {
-        if let Some(tx) = self.tx {
-            let _ = tx.send(Err(err));
-        }
+        let _ = self.tx.send(Err(err));
     }
 }
 
 /// A request written (or being written) on this connection, waiting for replies.
+///
+/// Kept within 128 bytes, so that moving it in and out of the FIFO is inline
+/// code rather than a `memcpy` call: the replies of a pipeline are collected
+/// in the actor's `collected`, since only the oldest waiter can have some.
 struct Waiter {
     request: Request,
-    /// Replies collected so far, for a pipeline.
-    frames: Vec<Frame>,
     /// Where its bytes end in this connection's output stream.
     end: u64,
 }
@@ -201,6 +205,10 @@ pub(crate) struct Actor {
     config: Arc<Config>,
     shared: Arc<Shared>,
     rx: mpsc::Receiver<Msg>,
+    /// The intake's batch, kept for its capacity (empty between intakes).
+    batch: Vec<Msg>,
+    /// Messages taken in the same batch as a close, after it.
+    behind_close: Vec<Msg>,
     connector: io::Connector,
     /// Set when every handle is gone or `close` was called: take no more
     /// requests, finish what was taken, then stop.
@@ -209,6 +217,9 @@ pub(crate) struct Actor {
     pending: VecDeque<Request>,
     pending_limit: usize,
     in_flight: VecDeque<Waiter>,
+    /// Replies collected so far for the oldest waiter, when it expects
+    /// several (a pipeline).
+    collected: Vec<Frame>,
     /// Replies expected by `in_flight`, counted against `max_in_flight`.
     in_flight_replies: usize,
     out: WriteQueue,
@@ -265,9 +276,12 @@ impl Actor {
             config,
             shared,
             rx,
+            batch: Vec::new(),
+            behind_close: Vec::new(),
             closing: None,
             pending: VecDeque::new(),
             in_flight: VecDeque::new(),
+            collected: Vec::new(),
             in_flight_replies: 0,
             out: WriteQueue::new(),
             deferred: false,
@@ -306,4 +320,14 @@ pub(crate) fn noop_waker() -> std::task::Waker {
         fn wake(self: Arc<Self>) {}
     }
     std::task::Waker::from(Arc::new(Noop))
+}
+
+#[cfg(test)]
+mod sizes {
+    /// Moves of a waiter or a message stay inline code (see `Waiter`).
+    #[test]
+    fn a_waiter_and_a_message_fit_in_128_bytes() {
+        assert!(std::mem::size_of::<super::Waiter>() <= 128);
+        assert!(std::mem::size_of::<super::Msg>() <= 128);
+    }
 }

@@ -18,6 +18,8 @@ use tokio::time::Instant;
 const POLL_BUDGET: usize = 4;
 /// Replies handed out before the actor lets the woken callers run.
 const DISPATCH_BUDGET: usize = 128;
+/// Most messages taken off the channel in one batch.
+const INTAKE_BATCH: usize = 256;
 
 /// Why serving stopped.
 pub(super) enum Stop {
@@ -90,18 +92,34 @@ impl Actor {
         Poll::Pending
     }
 
-    /// Moves waiting requests from the channel into the queue. True if any
-    /// message came.
+    /// Moves waiting requests from the channel into the queue, in batches:
+    /// `recv_many` gives the channel's permits back once per batch, not once
+    /// per request. True if any message came.
     fn intake(&mut self, cx: &mut Context<'_>) -> bool {
         let mut received = false;
         while self.closing.is_none() && self.pending.len() < self.pending_limit {
-            match self.rx.poll_recv(cx) {
-                Poll::Ready(msg) => {
-                    self.receive(msg, true);
-                    received = true;
-                }
-                Poll::Pending => break,
+            let room = (self.pending_limit - self.pending.len()).min(INTAKE_BATCH);
+            // The empty channel is the common case (the actor is polled for
+            // the socket too): it touches nothing but the channel.
+            let Poll::Ready(n) = self.rx.poll_recv_many(cx, &mut self.batch, room) else {
+                break;
+            };
+            received = true;
+            if n == 0 {
+                self.receive(None, true);
+                break;
             }
+            let mut batch = std::mem::take(&mut self.batch);
+            for msg in batch.drain(..) {
+                if self.closing.is_some() {
+                    // Behind a close: fails when the actor ends, like what
+                    // is still in the channel.
+                    self.behind_close.push(msg);
+                } else {
+                    self.receive(Some(msg), true);
+                }
+            }
+            self.batch = batch;
         }
         received
     }
@@ -123,16 +141,7 @@ impl Actor {
             }
             let end = self.out.push(&req.bytes);
             self.in_flight_replies += req.replies;
-            let frames = if req.replies > 1 {
-                Vec::with_capacity(req.replies)
-            } else {
-                Vec::new()
-            };
-            self.in_flight.push_back(Waiter {
-                request: req,
-                frames,
-                end,
-            });
+            self.in_flight.push_back(Waiter { request: req, end });
         }
     }
 
@@ -224,13 +233,17 @@ impl Actor {
         } else if whole {
             // A subscription refused (a permission, a moved slot): one error
             // answers it all.
+            self.collected.clear();
             Reply::Many(vec![frame])
         } else {
-            waiter.frames.push(frame);
-            if waiter.frames.len() < waiter.request.replies {
+            if self.collected.is_empty() {
+                self.collected.reserve_exact(waiter.request.replies);
+            }
+            self.collected.push(frame);
+            if self.collected.len() < waiter.request.replies {
                 return Ok(());
             }
-            Reply::Many(std::mem::take(&mut waiter.frames))
+            Reply::Many(std::mem::take(&mut self.collected))
         };
         if let Some(waiter) = self.in_flight.pop_front() {
             self.in_flight_replies -= waiter.request.replies;
@@ -238,10 +251,8 @@ impl Actor {
             if let Some(event) = waiter.request.announce {
                 self.shared.emit(*event);
             }
-            if let Some(tx) = waiter.request.tx {
-                // A caller that gave up dropped its receiver: the reply is discarded.
-                let _ = tx.send(Ok(reply));
-            }
+            // A caller that gave up dropped its receiver: the reply is discarded.
+            let _ = waiter.request.tx.send(Ok(reply));
         }
         if demoted {
             return Err(Error::new(

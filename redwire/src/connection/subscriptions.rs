@@ -114,7 +114,7 @@ impl Registry {
             sub.names
         };
         let mut request = request(sub.kind, sub.subscribe, &names);
-        request.tx = Some(sub.tx);
+        request.tx = sub.tx;
         request
     }
 
@@ -187,7 +187,7 @@ fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request 
     Request {
         bytes: bytes.freeze().into(),
         replies: names.len(),
-        tx: None,
+        tx: ReplySender::none(),
         patience: Duration::ZERO,
         confirms: true,
         announce: None,
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn the_record_follows_what_was_asked_and_spells_out_unsubscribe_all() {
         let mut r = Registry::default();
-        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let (tx, _rx) = crate::connection::slot::channel();
         let req = r.take(Subscription {
             kind: SubscriptionKind::Pattern,
             subscribe: true,
@@ -214,7 +214,7 @@ mod tests {
         let resub = r.resubscribe();
         assert_eq!(resub.len(), 1);
         assert!(resub[0].announce.is_some());
-        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let (tx, _rx) = crate::connection::slot::channel();
         let req = r.take(Subscription {
             kind: SubscriptionKind::Pattern,
             subscribe: false,

@@ -53,7 +53,7 @@ use redwire_resp::Frame;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 
 /// How many messages wait in a subscriber's stream before it stops reading.
 ///
@@ -203,7 +203,7 @@ impl Subscriber {
         if subscribe && names.is_empty() {
             return Ok(());
         }
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = crate::connection::slot::channel();
         let request = Msg::Subscription(Subscription {
             kind,
             subscribe,
