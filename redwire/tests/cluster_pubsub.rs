@@ -148,12 +148,11 @@ fn subscriber_connections(cluster: &RedisCluster) -> usize {
     cluster
         .nodes()
         .iter()
-        .map(|node| match node.command(&["CLIENT", "LIST"]).unwrap() {
-            Frame::Bulk(list) => String::from_utf8_lossy(&list)
+        .map(|node| {
+            client_list(node)
                 .lines()
                 .filter(|l| l.contains("cmd=ssubscribe") || l.contains("cmd=sunsubscribe"))
-                .count(),
-            other => panic!("{other:?}"),
+                .count()
         })
         .sum()
 }
@@ -222,8 +221,23 @@ async fn channels_and_patterns_are_heard_once_though_every_node_passes_them_on()
     let seen = drain(&mut messages, Duration::from_millis(500)).await;
     assert_eq!(seen.len(), cluster.primaries().len() + 1, "{seen:?}");
     assert!(seen.values().all(|n| *n == 1), "heard twice: {seen:?}");
+    assert_eq!(
+        subscriber.subscriptions(SubscriptionKind::Channel),
+        ["alerts", "news"]
+    );
+    assert_eq!(
+        subscriber.subscriptions(SubscriptionKind::Pattern),
+        ["user.*"]
+    );
     subscriber.unsubscribe("news").await.unwrap();
     subscriber.punsubscribe(()).await.unwrap();
+    assert_eq!(
+        subscriber.subscriptions(SubscriptionKind::Channel),
+        ["alerts"]
+    );
+    assert!(subscriber
+        .subscriptions(SubscriptionKind::Pattern)
+        .is_empty());
     c.publish("news", "gone").await.unwrap();
     c.publish("user.7", "gone too").await.unwrap();
     c.publish("alerts", "kept").await.unwrap();
@@ -280,37 +294,66 @@ async fn a_shard_channel_follows_a_failover_and_is_not_heard_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shard_channel_moves_to_the_promoted_replica_when_its_primary_dies() {
+async fn everything_moves_off_a_primary_that_dies() {
     let cluster = RedisCluster::builder()
         .node_timeout(Duration::from_millis(1000))
         .start()
         .unwrap();
     let c = client(&cluster).await;
     let (subscriber, mut messages) = c.subscriber().await.unwrap();
-    subscriber.ssubscribe("k:{w}").await.unwrap();
     subscriber.subscribe("plain").await.unwrap();
-    let primary = cluster.node_for_key("k:{w}");
-    let replica = cluster.replicas_of(primary.id())[0];
-    cluster.kill(primary);
+    subscriber.psubscribe("pat.*").await.unwrap();
+    // The primary the channel and the pattern live on, and a shard channel
+    // of its own: it dies with all three.
+    let home = cluster
+        .primaries()
+        .into_iter()
+        .find(|n| client_list(n).contains("cmd=psubscribe"))
+        .expect("the pattern lives on a primary");
+    let shard = (0..)
+        .map(|i| format!("k:{{{i}}}"))
+        .find(|k| cluster.node_for_key(k).id() == home.id())
+        .unwrap();
+    subscriber.ssubscribe(shard.as_str()).await.unwrap();
+    let replica = cluster.replicas_of(home.id())[0];
+    cluster.kill(home);
     cluster.wait_settled().unwrap();
-    heard_again(&c, &mut messages, "k:{w}", 10).await;
+    heard_again(&c, &mut messages, &shard, 10).await;
     assert_eq!(
-        subscriber.node_of("k:{w}"),
+        subscriber.node_of(&shard),
         Some(format!("127.0.0.1:{}", replica.port()))
     );
-    // The channels lived on whichever primary was first; wherever that is
-    // now, a PUBLISH is heard once.
+    // The channel and the pattern moved to a live primary (as what they
+    // are): each PUBLISH is heard once.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         c.publish("plain", "hello").await.unwrap();
+        c.publish("pat.1", "matched").await.unwrap();
         let seen = drain(&mut messages, Duration::from_millis(300)).await;
-        if !seen.is_empty() {
+        if seen.len() == 2 {
             assert_eq!(seen.get("hello"), Some(&1), "{seen:?}");
+            assert_eq!(seen.get("matched"), Some(&1), "{seen:?}");
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "plain never heard again"
+            "not heard again: {seen:?}"
         );
+    }
+    assert_eq!(
+        subscriber.subscriptions(SubscriptionKind::Channel),
+        ["plain"]
+    );
+    assert_eq!(
+        subscriber.subscriptions(SubscriptionKind::Pattern),
+        ["pat.*"]
+    );
+}
+
+/// A node's `CLIENT LIST`.
+fn client_list(node: &ClusterNode) -> String {
+    match node.command(&["CLIENT", "LIST"]).unwrap() {
+        Frame::Bulk(list) => String::from_utf8_lossy(&list).into_owned(),
+        other => panic!("{other:?}"),
     }
 }
