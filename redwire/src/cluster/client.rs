@@ -366,24 +366,16 @@ impl ClusterClient {
             .commands
             .clone();
         let args: Vec<&[u8]> = cmd.args_iter().collect();
-        let mut slot = None;
-        for key in commands.keys(&args) {
-            let s = key_slot(key);
-            match slot {
-                None => slot = Some(s),
-                Some(first) if first != s => {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        format!(
-                            "{} has keys in different slots ({first} and {s}): in a cluster, \
-                             keys used together must share a slot (use a {{hash tag}})",
-                            cmd.name()
-                        ),
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
+        let slot = one_slot(
+            commands.keys(&args).into_iter().map(key_slot),
+            |first, s| {
+                format!(
+                    "{} has keys in different slots ({first} and {s}): in a cluster, \
+                 keys used together must share a slot (use a {{hash tag}})",
+                    cmd.name()
+                )
+            },
+        )?;
         Ok(slot.map_or(Route::AnyPrimary, Route::Slot))
     }
 
@@ -616,24 +608,18 @@ impl ClusterClient {
         pipeline: &Pipeline,
         entries: &[Cmd],
     ) -> Result<Vec<Result<Value>>> {
-        let mut slot = None;
+        let mut slots = Vec::with_capacity(entries.len());
         for entry in entries {
             if let Route::Slot(s) = self.route(entry)? {
-                match slot {
-                    None => slot = Some(s),
-                    Some(first) if first != s => {
-                        return Err(Error::new(
-                            ErrorKind::Unsupported,
-                            format!(
-                                "a transaction's keys are in different slots ({first} and {s}): \
-                                 in a cluster a transaction runs on one node; use a {{hash tag}}"
-                            ),
-                        ))
-                    }
-                    Some(_) => {}
-                }
+                slots.push(s);
             }
         }
+        let slot = one_slot(slots.into_iter(), |first, s| {
+            format!(
+                "a transaction's keys are in different slots ({first} and {s}): \
+                 in a cluster a transaction runs on one node; use a {{hash tag}}"
+            )
+        })?;
         let route = slot.map_or(Route::AnyPrimary, Route::Slot);
         let mut last = None;
         for _ in 0..3 {
@@ -846,6 +832,21 @@ impl ClusterClient {
             .template
             .command_timeout
             .unwrap_or(Duration::from_secs(5))
+    }
+}
+
+/// The one slot all of `slots` are in (`None` for none), or an error that
+/// `why` words from the first two that differ.
+fn one_slot(
+    mut slots: impl Iterator<Item = u16>,
+    why: impl FnOnce(u16, u16) -> String,
+) -> Result<Option<u16>> {
+    let Some(first) = slots.next() else {
+        return Ok(None);
+    };
+    match slots.find(|s| *s != first) {
+        Some(other) => Err(Error::new(ErrorKind::Unsupported, why(first, other))),
+        None => Ok(Some(first)),
     }
 }
 

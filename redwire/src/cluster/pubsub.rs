@@ -187,6 +187,14 @@ impl Homes {
         }
     }
 
+    /// The record of the channels or of the patterns.
+    fn global_set(&mut self, kind: SubscriptionKind) -> &mut BTreeSet<Bytes> {
+        match kind {
+            SubscriptionKind::Pattern => &mut self.patterns,
+            _ => &mut self.channels,
+        }
+    }
+
     /// Lets go of the nodes that hold nothing any more.
     fn prune(&mut self) {
         let used: BTreeSet<NodeAddr> = self
@@ -510,10 +518,7 @@ impl ClusterSubscriber {
             let mut homes = self.inner.homes();
             match done {
                 Ok(Ok(())) => {
-                    let set = match kind {
-                        SubscriptionKind::Pattern => &mut homes.patterns,
-                        _ => &mut homes.channels,
-                    };
+                    let set = homes.global_set(kind);
                     set.extend(names);
                     Ok(())
                 }
@@ -527,10 +532,7 @@ impl ClusterSubscriber {
                 Err(_) => {
                     // Made when the node comes back, or on the next node
                     // when the check moves them.
-                    let set = match kind {
-                        SubscriptionKind::Pattern => &mut homes.patterns,
-                        _ => &mut homes.channels,
-                    };
+                    let set = homes.global_set(kind);
                     set.extend(names);
                     drop(homes);
                     let _ = self.inner.wake.send(());
@@ -546,10 +548,7 @@ impl ClusterSubscriber {
         } else {
             {
                 let mut homes = self.inner.homes();
-                let set = match kind {
-                    SubscriptionKind::Pattern => &mut homes.patterns,
-                    _ => &mut homes.channels,
-                };
+                let set = homes.global_set(kind);
                 if names.is_empty() {
                     set.clear();
                 } else {
