@@ -17,6 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// How long a restart waits for the process's old ports to come free.
+const RESTART_PORT_WAIT: Duration = Duration::from_secs(15);
+
 /// How to run the process: which binary, which config file, where its output goes.
 pub(crate) struct Launch {
     pub(crate) binary: PathBuf,
@@ -164,6 +167,32 @@ impl RedisProcess {
         let mut running = self.running();
         let child = &mut running.as_mut()?.child;
         child.try_wait().ok().flatten()
+    }
+
+    /// Kills the process (if it runs) and starts it again on the same ports,
+    /// waiting up to [`RESTART_PORT_WAIT`] for them to come free; `ports`
+    /// names them for the error (`"port 6379"`).
+    pub(crate) fn restart(&self, probe: &Probe, timeout: Duration, ports: &str) -> io::Result<()> {
+        self.kill();
+        let deadline = Instant::now() + RESTART_PORT_WAIT;
+        loop {
+            match self.start(probe, timeout) {
+                Ok(()) => return Ok(()),
+                Err(StartError::PortTaken) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(StartError::PortTaken) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!(
+                            "{ports} stayed taken for {RESTART_PORT_WAIT:?}; cannot restart \
+                             redis-server there"
+                        ),
+                    ))
+                }
+                Err(StartError::Failed(e)) => return Err(e),
+            }
+        }
     }
 
     /// Kills the process with SIGKILL (no shutdown, no save: what a crash looks

@@ -13,13 +13,11 @@ use redwire_resp::Frame;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tempfile::TempDir;
 
 /// How many times a fresh start picks new ports after losing a port race.
 const START_ATTEMPTS: usize = 20;
-/// How long a restart waits for its old port to come free.
-const RESTART_PORT_WAIT: Duration = Duration::from_secs(15);
 
 /// A `redis-server` process started for one test and killed when dropped.
 ///
@@ -577,29 +575,11 @@ impl RedisServer {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn restart(&self) -> io::Result<()> {
-        self.process.kill();
-        let deadline = Instant::now() + RESTART_PORT_WAIT;
-        loop {
-            match self
-                .process
-                .start(&self.settings.probe(), self.settings.startup_timeout)
-            {
-                Ok(()) => return Ok(()),
-                Err(StartError::PortTaken) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(StartError::PortTaken) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::AddrInUse,
-                        format!(
-                            "port {} stayed taken for {RESTART_PORT_WAIT:?}; cannot restart redis-server there",
-                            self.settings.port
-                        ),
-                    ))
-                }
-                Err(StartError::Failed(e)) => return Err(e),
-            }
-        }
+        self.process.restart(
+            &self.settings.probe(),
+            self.settings.startup_timeout,
+            &format!("port {}", self.settings.port),
+        )
     }
 
     /// Sends one command over a fresh blocking connection (logging in with the

@@ -12,13 +12,11 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tempfile::TempDir;
 
 /// How many times a fresh node picks new ports after losing a port race.
 const START_ATTEMPTS: usize = 20;
-/// How long a restart waits for the node's old ports to come free.
-const RESTART_PORT_WAIT: Duration = Duration::from_secs(15);
 
 /// Whether a node serves slots or copies a primary.
 ///
@@ -371,31 +369,12 @@ impl ClusterNode {
     /// Starts the process again with the same config, ports and `nodes.conf`
     /// (killing it first if it runs), waiting for the ports to come free.
     pub(crate) fn restart(&self) -> io::Result<()> {
-        self.process.kill();
         let probe = Probe {
             addr: self.addr(),
             password: self.password.clone(),
         };
-        let deadline = Instant::now() + RESTART_PORT_WAIT;
-        loop {
-            match self.process.start(&probe, self.startup_timeout) {
-                Ok(()) => return Ok(()),
-                Err(StartError::PortTaken) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(StartError::PortTaken) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::AddrInUse,
-                        format!(
-                            "port {} or bus port {} stayed taken for {RESTART_PORT_WAIT:?}; \
-                             cannot restart the cluster node there",
-                            self.port, self.bus_port
-                        ),
-                    ))
-                }
-                Err(StartError::Failed(e)) => return Err(e),
-            }
-        }
+        let ports = format!("port {} or bus port {}", self.port, self.bus_port);
+        self.process.restart(&probe, self.startup_timeout, &ports)
     }
 
     pub(crate) fn set_primary(&self, primary: Option<String>) {
