@@ -257,7 +257,7 @@ impl Actor {
             self.rx.close();
             if let Some(deadline) = deadline {
                 if deadline < self.tick.deadline() {
-                    self.tick.as_mut().reset(deadline);
+                    self.tick.reset(deadline);
                 }
             }
         }

@@ -19,7 +19,8 @@
 //! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
-//! | `watchdog` | dead-server detection and idle health checks |
+//! | `wakes` | why the actor was woken: a flag per source, so a poll asks only those |
+//! | `watchdog` | dead-server detection, idle health checks, the timer |
 //! | `handshake` | `HELLO`/`AUTH`/`SELECT`/`CLIENT SETINFO` on every connect |
 //! | `io` | opening TCP, unix and TLS streams |
 //! | `state` | the state and events a user can watch |
@@ -90,6 +91,7 @@ mod serve;
 pub(crate) mod slot;
 pub(crate) mod state;
 pub(crate) mod subscriptions;
+mod wakes;
 mod watchdog;
 mod wire;
 mod write_queue;
@@ -103,12 +105,11 @@ use read_buffer::ReadBuffer;
 use redwire_resp::Frame;
 use state::Shared;
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, Sleep};
-use watchdog::Watchdog;
+use tokio::time::Instant;
+use watchdog::{Tick, Watchdog};
 use write_queue::WriteQueue;
 
 /// The answer to a request.
@@ -231,7 +232,7 @@ pub(crate) struct Actor {
     /// Replies handed to waiters on the current connection.
     answered: u64,
     watchdog: Watchdog,
-    tick: Pin<Box<Sleep>>,
+    tick: Tick,
     /// Make a new connection after a drop (a shared client), or end with the
     /// first connection (a dedicated one, whose session a new one would lose).
     reconnect: bool,
@@ -271,7 +272,7 @@ impl Actor {
             pending_limit: config.channel_capacity.max(64),
             connector: io::Connector::new(config.clone()),
             input: ReadBuffer::new(config.limits),
-            tick: Box::pin(tokio::time::sleep(watchdog.period)),
+            tick: Tick::new(watchdog.period),
             watchdog,
             config,
             shared,

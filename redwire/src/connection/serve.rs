@@ -4,11 +4,12 @@
 //! fairness and cancellation.
 
 use super::io::Transport;
+use super::wakes::Wakes;
 use super::watchdog::Check;
 use super::{push, Actor, Reply, Request, Waiter};
 use crate::error::{Error, ErrorKind, Result};
 use redwire_resp::Frame;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::task::{Context, Poll};
 use tokio::time::Instant;
 
@@ -37,12 +38,23 @@ impl Actor {
             return Stop::Lost(e);
         }
         self.reset_tick();
-        poll_fn(|cx| self.poll_serve(cx, &mut transport)).await
+        let mut wakes: Option<Wakes> = None;
+        poll_fn(|cx| {
+            let wakes = match &mut wakes {
+                Some(w) => {
+                    w.register(cx.waker());
+                    w
+                }
+                None => wakes.insert(Wakes::new(cx.waker())),
+            };
+            self.poll_serve(cx, &mut transport, wakes)
+        })
+        .await
     }
 
-    fn poll_serve(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Poll<Stop> {
+    fn poll_serve(&mut self, cx: &mut Context<'_>, t: &mut Transport, wakes: &Wakes) -> Poll<Stop> {
         for _ in 0..POLL_BUDGET {
-            let received = self.intake(cx);
+            let received = wakes.take_channel() && self.intake(wakes);
             if received && !self.in_flight.is_empty() && !self.deferred {
                 // See "Automatic pipelining" in the module doc.
                 self.deferred = true;
@@ -57,7 +69,7 @@ impl Actor {
             if wrote {
                 self.deferred = false;
             }
-            let handed = match self.poll_read(cx, t) {
+            let handed = match self.poll_read(cx, t, wakes) {
                 Ok(handed) => handed,
                 Err(e) => return Poll::Ready(Stop::Lost(e)),
             };
@@ -76,7 +88,7 @@ impl Actor {
                 return Poll::Ready(Stop::Done);
             }
             let mut timer = false;
-            if self.tick.as_mut().poll(cx).is_ready() {
+            if self.tick.poll_fired(cx) {
                 if let Some(stop) = self.on_tick() {
                     return Poll::Ready(stop);
                 }
@@ -94,14 +106,20 @@ impl Actor {
 
     /// Moves waiting requests from the channel into the queue, in batches:
     /// `recv_many` gives the channel's permits back once per batch, not once
-    /// per request. True if any message came.
-    fn intake(&mut self, cx: &mut Context<'_>) -> bool {
+    /// per request. True if any message came. Called only while the
+    /// channel's flag is up (see `wakes`); raises it again unless the channel
+    /// said `Pending`, which registered its waker.
+    fn intake(&mut self, wakes: &Wakes) -> bool {
         let mut received = false;
-        while self.closing.is_none() && self.pending.len() < self.pending_limit {
+        let mut cx = Context::from_waker(&wakes.channel);
+        loop {
+            if self.closing.is_some() || self.pending.len() >= self.pending_limit {
+                // Not asked to the end: ask again once there is room.
+                wakes.raise_channel();
+                break;
+            }
             let room = (self.pending_limit - self.pending.len()).min(INTAKE_BATCH);
-            // The empty channel is the common case (the actor is polled for
-            // the socket too): it touches nothing but the channel.
-            let Poll::Ready(n) = self.rx.poll_recv_many(cx, &mut self.batch, room) else {
+            let Poll::Ready(n) = self.rx.poll_recv_many(&mut cx, &mut self.batch, room) else {
                 break;
             };
             received = true;
@@ -148,7 +166,12 @@ impl Actor {
     /// Hands out buffered replies, and reads once if the socket is ready and the
     /// dispatch budget is not spent. Returns how many frames were handed out,
     /// at least 1 when bytes were read.
-    fn poll_read(&mut self, cx: &mut Context<'_>, t: &mut Transport) -> Result<usize> {
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        t: &mut Transport,
+        wakes: &Wakes,
+    ) -> Result<usize> {
         if self.held.is_some() {
             // The consumer is behind: read nothing more (TCP pushes back)
             // until it makes room.
@@ -160,7 +183,18 @@ impl Actor {
         if handed == DISPATCH_BUDGET || self.held.is_some() {
             return Ok(handed.max(1));
         }
-        match self.input.poll_fill(cx, t) {
+        // Read only while the socket's flag is up (see `wakes`), and until
+        // it says `Pending`, which registers its waker.
+        if !wakes.take_socket() {
+            return Ok(handed);
+        }
+        let poll = self
+            .input
+            .poll_fill(&mut Context::from_waker(&wakes.socket), t);
+        if poll.is_ready() {
+            wakes.raise_socket();
+        }
+        match poll {
             Poll::Pending => Ok(handed),
             Poll::Ready(Ok(0)) => Err(Error::new(
                 ErrorKind::ConnectionLost,
@@ -312,6 +346,6 @@ impl Actor {
         if let Some(deadline) = self.closing.as_ref().and_then(|c| c.deadline) {
             next = next.min(deadline);
         }
-        self.tick.as_mut().reset(next);
+        self.tick.reset(next);
     }
 }
