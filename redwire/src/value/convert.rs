@@ -85,6 +85,7 @@ impl FromValue for () {
 }
 
 impl FromValue for Bytes {
+    #[inline]
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::Bulk(b) | Value::Simple(b) | Value::BigNumber(b) => Ok(b),
@@ -202,6 +203,7 @@ impl FromValue for bool {
 }
 
 impl<T: FromValue> FromValue for Option<T> {
+    #[inline]
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::Nil => Ok(None),

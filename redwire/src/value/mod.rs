@@ -93,6 +93,7 @@ impl Value {
     }
 
     /// Converts a top-level reply: an error frame becomes `Err`.
+    #[inline]
     pub(crate) fn from_reply(frame: Frame) -> Result<Value> {
         match frame {
             Frame::Error(e) | Frame::BulkError(e) => Err(Error::server_bytes(&e)),
@@ -156,6 +157,7 @@ impl Value {
 }
 
 impl From<Frame> for Value {
+    #[inline]
     fn from(frame: Frame) -> Self {
         let list = |items: Vec<Frame>| items.into_iter().map(Value::from).collect();
         match frame {
