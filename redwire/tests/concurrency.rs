@@ -258,3 +258,38 @@ async fn answered_requests_free_their_in_flight_slots() {
     let n: i64 = client.query(&cmd("GET").arg("n")).await.unwrap();
     assert_eq!(n, 6);
 }
+
+/// More callers than the actor's queue holds, with one request in flight at a
+/// time: the actor stops taking from its channel while its queue is full and
+/// must look at the channel again once the queue drains, although nothing
+/// wakes it for the requests already waiting there. Every caller is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_beyond_a_full_queue_are_all_answered() {
+    let server = RedisServer::start().unwrap();
+    let config = config(&server.url())
+        .into_builder()
+        .max_in_flight(1)
+        .channel_capacity(8)
+        .build();
+    let client = Client::connect(config).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let c = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let n: i64 = c.query(&cmd("INCR").arg("queued")).await.unwrap();
+            (i, n)
+        }));
+    }
+    let all = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.unwrap().1);
+        }
+        seen
+    })
+    .await
+    .expect("every caller answered");
+    let mut seen = all;
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=400).collect::<Vec<i64>>());
+}
