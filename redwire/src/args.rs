@@ -10,6 +10,12 @@
 //! Numbers are written in decimal as Redis reads them (`inf`/`-inf` for
 //! infinite floats); `bool` is `1`/`0`. `u8` alone is not an argument, so that
 //! `&[u8]` and `Vec<u8>` stay one binary string rather than a list of numbers.
+//!
+//! Arguments are read by reference, so their bytes are copied into the
+//! command, once (from 4 KiB into a buffer of their own that sending does
+//! not copy again). The exception is [`Bytes`]: one of 4 KiB or more is
+//! shared, not copied. A `Vec<u8>` cannot give its buffer through a
+//! reference; `Bytes::from(vec)` takes it without a copy.
 
 use crate::cmd::{Cmd, ToArg};
 use bytes::Bytes;
@@ -76,9 +82,11 @@ impl ToArg for Cow<'_, [u8]> {
     }
 }
 
+/// A `Bytes` of 4 KiB or more is shared with the command, not copied (see
+/// [`Cmd::write_bytes`]).
 impl ToArg for Bytes {
     fn write_args(&self, cmd: &mut Cmd) {
-        cmd.write_arg(self)
+        cmd.write_bytes(self)
     }
 }
 

@@ -5,9 +5,15 @@
 //! implemented for the standard types in `args`), so
 //! sending it is one copy of finished bytes. Whether a shared connection may
 //! carry it is decided here too, from its first words (see [`rules`]).
+//!
+//! An argument of 4 KiB or more is the exception: its payload is kept out of
+//! line, in a `Bytes` of its own, so that sending the command, by reference
+//! or by value, never copies it again (`crate::large` says how and why).
+//! A `Bytes` argument that large is shared, not copied at all.
 
 use crate::connection::Wire;
 use crate::error::{Error, Result};
+use crate::large::{self, Large, LARGE_ARG};
 use crate::rules::{self, Rule, Why};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -37,10 +43,29 @@ const HEADER: usize = 24;
 /// c.push_arg("INCRBY").push_arg("counter").push_arg(5u32);
 /// assert_eq!(c.to_bytes(), &b"*3\r\n$6\r\nINCRBY\r\n$7\r\ncounter\r\n$1\r\n5\r\n"[..]);
 /// ```
+///
+/// An argument of 4 KiB or more is kept in a buffer of its own, so that
+/// sending the command copies it no more, by reference (`client.send(&cmd)`)
+/// or by value; a [`Bytes`] argument that large is shared, not copied:
+///
+/// ```
+/// let value = bytes::Bytes::from(vec![b'v'; 64 * 1024]);
+/// let c = redwire::cmd("SET").arg("k").arg(&value);
+/// let arg = c.args_iter().nth(2).unwrap();
+/// assert_eq!(arg.as_ptr(), value.as_ptr()); // the same memory
+/// // `*3`, `$3 SET`, `$1 k`, `$65536`, each with its CRLF, the value and its CRLF.
+/// assert_eq!(c.to_bytes().len(), 4 + 9 + 7 + 8 + 64 * 1024 + 2);
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Cmd {
     argc: usize,
+    /// The encoded arguments after room for the header, except the payloads
+    /// of the large ones: `$len\r\n` and CRLF only.
     args: BytesMut,
+    /// The large arguments' payloads, in order, with their offsets in
+    /// `args[HEADER..]`: every argument of `LARGE_ARG` bytes or more, and
+    /// only those. Empty (no allocation) for most commands.
+    large: Vec<Large>,
     /// Whether a shared connection may carry it (see [`rules`](crate::rules)).
     pub(crate) rule: Rule,
 }
@@ -54,6 +79,7 @@ impl Default for Cmd {
         Cmd {
             argc: 0,
             args,
+            large: Vec::new(),
             rule: Rule::Empty,
         }
     }
@@ -101,20 +127,23 @@ impl Cmd {
     }
 
     /// Adds the arguments of another command (its name included, if it has
-    /// one): a command's tail built apart.
+    /// one): a command's tail built apart. Its large arguments are shared,
+    /// not copied.
     pub(crate) fn append(&mut self, other: &Cmd) {
-        if self.argc < 2 {
-            // Keep the rules' view of the first words.
-            for arg in other.args_iter() {
-                self.write_arg(arg);
-            }
-            return;
+        // Keep the rules' view of the first words.
+        for (i, arg) in other.args_iter().enumerate().take(2 - self.argc.min(2)) {
+            self.classify(self.argc + i, arg);
         }
+        let shift = self.args.len() - HEADER;
         self.args.extend_from_slice(&other.args[HEADER..]);
+        self.large
+            .extend(other.large.iter().map(|part| part.shifted(shift)));
         self.argc += other.argc;
     }
 
     /// Adds one raw argument; what every [`ToArg`] implementation ends in.
+    /// The bytes are copied: into the command's buffer, or, from 4 KiB, into
+    /// a buffer of their own that sending the command does not copy again.
     ///
     /// ```
     /// let mut c = redwire::cmd("GET");
@@ -122,17 +151,64 @@ impl Cmd {
     /// assert_eq!(c.arg_count(), 2);
     /// ```
     pub fn write_arg(&mut self, bytes: &[u8]) {
+        if bytes.len() >= LARGE_ARG {
+            return self.write_large(Bytes::copy_from_slice(bytes));
+        }
         if self.argc < 2 {
-            self.classify(bytes);
+            self.classify(self.argc, bytes);
         }
         redwire_resp::encode_bulk(&mut self.args, bytes);
         self.argc += 1;
     }
 
-    /// Applies the rules to the name, and to the subcommand of `CLIENT`.
+    /// Adds one argument held in a [`Bytes`]: from 4 KiB it is shared (its
+    /// reference count goes up), not copied; a smaller one is copied like
+    /// [`write_arg`](Self::write_arg) does. What the [`ToArg`] of `Bytes`
+    /// does; to hand over a `Vec<u8>` without a copy, make it a `Bytes`
+    /// first (`Bytes::from(vec)` takes its buffer).
+    ///
+    /// ```
+    /// let value = bytes::Bytes::from(vec![0u8; 1 << 20]);
+    /// let mut c = redwire::cmd("SET");
+    /// c.write_arg(b"key");
+    /// c.write_bytes(&value);
+    /// assert_eq!(c.args_iter().nth(2).unwrap().as_ptr(), value.as_ptr());
+    /// ```
+    pub fn write_bytes(&mut self, bytes: &Bytes) {
+        if bytes.len() >= LARGE_ARG {
+            self.write_large(bytes.clone());
+        } else {
+            self.write_arg(bytes);
+        }
+    }
+
+    /// Adds a large argument: its `$len\r\n` and CRLF in the buffer, its
+    /// payload out of line.
+    #[cold]
+    #[inline(never)]
+    fn write_large(&mut self, bytes: Bytes) {
+        if self.argc < 2 {
+            self.classify(self.argc, &bytes);
+        }
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(bytes.len()).as_bytes();
+        self.args.reserve(digits.len() + 5);
+        self.args.put_u8(b'$');
+        self.args.put_slice(digits);
+        self.args.put_slice(b"\r\n");
+        self.large.push(Large {
+            at: self.args.len() - HEADER,
+            bytes,
+        });
+        self.args.put_slice(b"\r\n");
+        self.argc += 1;
+    }
+
+    /// Applies the rules to the name (argument 0), and to the subcommand of
+    /// `CLIENT` (argument 1).
     #[inline]
-    fn classify(&mut self, arg: &[u8]) {
-        if self.argc == 0 {
+    fn classify(&mut self, index: usize, arg: &[u8]) {
+        if index == 0 {
             self.rule = rules::for_name(arg);
         } else if self.rule == Rule::Client {
             self.rule = rules::for_client(arg);
@@ -273,23 +349,50 @@ impl Cmd {
         self.argc
     }
 
-    /// Writes the whole command (array header and arguments) to `buf`.
-    pub fn encode(&self, buf: &mut BytesMut) {
-        buf.reserve(self.args.len());
-        redwire_resp::encode_array_header(buf, self.argc);
-        buf.put_slice(&self.args[HEADER..]);
+    /// The encoded arguments, large payloads left out.
+    #[inline]
+    fn body(&self) -> &[u8] {
+        &self.args[HEADER..]
     }
 
-    /// The command as it goes on the wire (a copy; see
+    /// Writes the whole command (array header and arguments) to `buf`.
+    ///
+    /// ```
+    /// let mut buf = bytes::BytesMut::new();
+    /// redwire::cmd("GET").arg("k").encode(&mut buf);
+    /// assert_eq!(&buf[..], b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    /// ```
+    pub fn encode(&self, buf: &mut BytesMut) {
+        buf.reserve(HEADER + large::plain_len(self.body(), &self.large));
+        redwire_resp::encode_array_header(buf, self.argc);
+        large::write_plain(buf, self.body(), &self.large);
+    }
+
+    /// Writes the command to `small` as a pipeline holds it: its large
+    /// payloads are shared into `large`, with their offsets in `small`.
+    pub(crate) fn encode_split(&self, small: &mut BytesMut, large: &mut Vec<Large>) {
+        small.reserve(HEADER + self.body().len());
+        redwire_resp::encode_array_header(small, self.argc);
+        let shift = small.len();
+        small.put_slice(self.body());
+        large.extend(self.large.iter().map(|part| part.shifted(shift)));
+    }
+
+    /// The command as it goes on the wire, in one buffer (a copy; see
     /// [`into_bytes`](Self::into_bytes)).
+    ///
+    /// ```
+    /// let c = redwire::cmd("GET").arg("k");
+    /// assert_eq!(c.to_bytes(), &b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
+    /// ```
     pub fn to_bytes(&self) -> Bytes {
         let mut header = [0u8; HEADER];
         let header = self.header(&mut header);
         // Exactly as large as the command: a full buffer becomes `Bytes`
         // without the extra shared header a partly used one needs.
-        let mut buf = Vec::with_capacity(header.len() + self.args.len() - HEADER);
+        let mut buf = Vec::with_capacity(header.len() + large::plain_len(self.body(), &self.large));
         buf.extend_from_slice(header);
-        buf.extend_from_slice(&self.args[HEADER..]);
+        large::write_plain(&mut buf, self.body(), &self.large);
         Bytes::from(buf)
     }
 
@@ -305,21 +408,65 @@ impl Cmd {
     }
 
     /// The request of a command sent by reference: inline when small (no
-    /// allocation), else a copy of its bytes.
+    /// allocation), else a copy of its bytes, except its large arguments,
+    /// which the request shares.
     #[inline]
     pub(crate) fn to_wire(&self) -> Wire {
+        if !self.large.is_empty() {
+            return self.to_split_wire();
+        }
         self.inline_wire()
             .unwrap_or_else(|| Wire::Shared(self.to_bytes()))
     }
 
     /// The request of a command handed over by value: inline when small,
-    /// else its own buffer (no copy).
+    /// else its own buffers (no copy).
     #[inline]
     pub(crate) fn into_wire(self) -> Wire {
+        if !self.large.is_empty() {
+            return self.into_split_wire();
+        }
         match self.inline_wire() {
             Some(wire) => wire,
             None => Wire::Shared(self.into_bytes()),
         }
+    }
+
+    /// The request of a command with large arguments, sent by reference: a
+    /// copy of the small parts, the large ones shared.
+    #[inline(never)]
+    fn to_split_wire(&self) -> Wire {
+        let mut header = [0u8; HEADER];
+        let header = self.header(&mut header);
+        let mut small = BytesMut::with_capacity(header.len() + self.body().len());
+        small.put_slice(header);
+        small.put_slice(self.body());
+        let shift = header.len();
+        let large = self.large.iter().map(|part| part.shifted(shift)).collect();
+        Wire::split(small, large)
+    }
+
+    /// The request of a command with large arguments, handed over by value:
+    /// its own buffers.
+    #[inline(never)]
+    fn into_split_wire(mut self) -> Wire {
+        let shift = self.put_header();
+        for part in &mut self.large {
+            part.at += shift;
+        }
+        Wire::split(self.args, self.large)
+    }
+
+    /// Writes the array header into the room kept for it and starts the
+    /// buffer there; returns the header's length.
+    #[inline]
+    fn put_header(&mut self) -> usize {
+        let mut header = [0u8; HEADER];
+        let header = self.header(&mut header);
+        let start = HEADER - header.len();
+        self.args[start..HEADER].copy_from_slice(header);
+        bytes::Buf::advance(&mut self.args, start);
+        header.len()
     }
 
     /// The command as an inline request, if it fits.
@@ -330,8 +477,12 @@ impl Cmd {
         Wire::inline(&[header, &self.args[HEADER..]])
     }
 
-    /// The command as it goes on the wire, in its own buffer: the header is
-    /// written into the room kept for it, nothing is copied.
+    /// The command as it goes on the wire, in one buffer: its own, the
+    /// header written into the room kept for it, so nothing is copied;
+    /// except when it holds arguments of 4 KiB or more, which live in
+    /// buffers of their own and are copied together (as
+    /// [`to_bytes`](Self::to_bytes) does). Sending a command never needs
+    /// this: it sends the parts as they are.
     ///
     /// ```
     /// let c = redwire::cmd("GET").arg("k");
@@ -339,11 +490,10 @@ impl Cmd {
     /// assert_eq!(c.into_bytes(), &b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
     /// ```
     pub fn into_bytes(mut self) -> Bytes {
-        let mut header = [0u8; HEADER];
-        let header = self.header(&mut header);
-        let start = HEADER - header.len();
-        self.args[start..HEADER].copy_from_slice(header);
-        bytes::Buf::advance(&mut self.args, start);
+        if !self.large.is_empty() {
+            return self.to_bytes();
+        }
+        self.put_header();
         self.args.freeze()
     }
 
@@ -360,20 +510,15 @@ impl Cmd {
     }
 
     /// The arguments as byte slices, the name first.
+    ///
+    /// ```
+    /// let c = redwire::cmd("SET").arg("k").arg(vec![b'v'; 10_000]);
+    /// let args: Vec<&[u8]> = c.args_iter().collect();
+    /// assert_eq!(args.len(), 3);
+    /// assert_eq!(args[2].len(), 10_000);
+    /// ```
     pub fn args_iter(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest: &[u8] = &self.args[HEADER..];
-        std::iter::from_fn(move || {
-            // Each argument is `$<len>\r\n<bytes>\r\n`, written by `write_arg`.
-            let digits_end = rest.iter().position(|&b| b == b'\r')?;
-            let len: usize = std::str::from_utf8(&rest[1..digits_end])
-                .ok()?
-                .parse()
-                .ok()?;
-            let start = digits_end + 2;
-            let arg = &rest[start..start + len];
-            rest = &rest[start + len + 2..];
-            Some(arg)
-        })
+        large::Reader::new(self.body(), &self.large)
     }
 }
 
@@ -430,14 +575,17 @@ pub trait ToArg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Pipeline;
+    use proptest::prelude::*;
 
     #[test]
     fn a_large_command_handed_over_is_not_copied_and_a_small_one_is_inline() {
-        let c = cmd("SET").arg("k").arg(vec![7u8; 100_000]);
+        // Larger than inline, no large argument: the command's own buffer.
+        let c = cmd("SET").arg("k").arg(vec![7u8; 1000]);
         let value = c.args_iter().nth(2).unwrap().as_ptr() as usize;
         let expected = c.to_bytes();
         let Wire::Shared(b) = c.into_wire() else {
-            panic!("a large command is not inline")
+            panic!("a command of 1000 bytes is one buffer")
         };
         assert_eq!(b, expected);
         let start = b.as_ptr() as usize;
@@ -445,9 +593,164 @@ mod tests {
             (start..start + b.len()).contains(&value),
             "the request is the command's own buffer"
         );
+        // A large argument: its own buffer, which the request shares, by
+        // value and by reference.
+        let c = cmd("SET")
+            .arg("k")
+            .arg(vec![7u8; 100_000])
+            .arg("EX")
+            .arg(10);
+        let value = c.args_iter().nth(2).unwrap().as_ptr();
+        let expected = c.to_bytes();
+        let by_ref = c.to_wire();
+        let Wire::Split { large, .. } = &by_ref else {
+            panic!("a command with a large argument is split")
+        };
+        assert_eq!(large[0].bytes.as_ptr(), value, "shared, not copied");
+        assert_eq!(by_ref.contiguous(), &expected[..]);
+        let body = c.args.as_ptr() as usize;
+        let Wire::Split { small, large } = c.into_wire() else {
+            panic!("a command with a large argument is split")
+        };
+        assert_eq!(large[0].bytes.as_ptr(), value, "handed over, not copied");
+        let start = small.as_ptr() as usize;
+        assert!(
+            (body..body + HEADER).contains(&start),
+            "the small parts are the command's own buffer"
+        );
+        // Small: inline.
         let c = cmd("GET").arg("k");
         assert!(matches!(c.to_wire(), Wire::Inline { .. }));
-        assert_eq!(c.to_wire().as_slice(), &c.to_bytes()[..]);
-        assert_eq!(c.clone().into_wire().as_slice(), &c.to_bytes()[..]);
+        assert_eq!(c.to_wire().contiguous(), &c.to_bytes()[..]);
+        assert_eq!(c.clone().into_wire().contiguous(), &c.to_bytes()[..]);
+    }
+
+    #[test]
+    fn the_rules_see_the_first_words_however_they_come() {
+        let mut tail = Cmd::new();
+        tail.push_arg("CLIENT").push_arg("REPLY").push_arg("OFF");
+        let mut c = Cmd::new();
+        c.append(&tail);
+        assert_eq!(c, cmd("CLIENT").arg("REPLY").arg("OFF"));
+        assert!(!c.is_shareable());
+        // A name of 4 KiB or more is out of line and still the name.
+        let long = vec![b'x'; LARGE_ARG];
+        let c = cmd("CLIENT").arg(&long[..]);
+        assert_eq!(c.args_iter().nth(1), Some(&long[..]));
+        assert_eq!(
+            cmd(std::str::from_utf8(&long).unwrap()).name().len(),
+            LARGE_ARG
+        );
+    }
+
+    /// Argument sizes around the threshold, and some far from it.
+    fn sizes() -> impl Strategy<Value = Vec<(usize, bool)>> {
+        let size = prop_oneof![0..8usize, LARGE_ARG - 2..=LARGE_ARG + 2, 0..3 * LARGE_ARG,];
+        proptest::collection::vec((size, any::<bool>()), 0..7)
+    }
+
+    /// Distinct bytes per argument, CR, LF and `$` among them.
+    fn payload(i: usize, size: usize) -> Vec<u8> {
+        (0..size).map(|j| (j * 31 + i * 7) as u8).collect()
+    }
+
+    /// The plain encoding, as the server reads it.
+    fn plain(args: &[Vec<u8>]) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        redwire_resp::encode_command(&mut buf, args);
+        buf.to_vec()
+    }
+
+    proptest! {
+        #[test]
+        fn small_and_large_arguments_go_out_as_the_plain_encoding(
+            sizes in sizes(),
+            split in 0..8usize,
+        ) {
+            let mut args = vec![b"SET".to_vec()];
+            args.extend(sizes.iter().enumerate().map(|(i, (n, _))| payload(i, *n)));
+            let held: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.clone())).collect();
+            // The same arguments as slices (copied), and as `Bytes`
+            // (shared when large) where the strategy says so.
+            let mut c = Cmd::new();
+            let mut shared = Cmd::new();
+            for (i, arg) in args.iter().enumerate() {
+                c.write_arg(arg);
+                if i > 0 && sizes[i - 1].1 {
+                    shared.push_arg(&held[i]);
+                } else {
+                    shared.push_arg(&arg[..]);
+                }
+            }
+            // And in two halves, the tail appended.
+            let split = split.min(args.len());
+            let mut appended = Cmd::new();
+            let mut tail = Cmd::new();
+            for arg in &args[..split] {
+                appended.write_arg(arg);
+            }
+            for arg in &args[split..] {
+                tail.write_arg(arg);
+            }
+            appended.append(&tail);
+
+            let expected = plain(&args);
+            let any_large = args.iter().any(|a| a.len() >= LARGE_ARG);
+            for c in [&c, &shared, &appended] {
+                prop_assert_eq!(c.arg_count(), args.len());
+                prop_assert!(c.args_iter().eq(args.iter().map(|a| &a[..])));
+                prop_assert_eq!(&c.to_bytes()[..], &expected[..]);
+                let mut buf = BytesMut::new();
+                c.encode(&mut buf);
+                prop_assert_eq!(&buf[..], &expected[..]);
+                prop_assert_eq!(&c.clone().into_bytes()[..], &expected[..]);
+                let by_ref = c.to_wire();
+                prop_assert_eq!(matches!(by_ref, Wire::Split { .. }), any_large);
+                prop_assert_eq!(&by_ref.contiguous()[..], &expected[..]);
+                prop_assert_eq!(by_ref.len(), expected.len());
+                let by_value = c.clone().into_wire();
+                prop_assert_eq!(&by_value.contiguous()[..], &expected[..]);
+                prop_assert_eq!(c.clone(), c.clone());
+            }
+            prop_assert_eq!(&shared, &c);
+            prop_assert_eq!(&appended, &c);
+            // Large `Bytes` are shared, small ones copied.
+            for (i, arg) in shared.args_iter().enumerate().skip(1) {
+                let same = arg.as_ptr() == held[i].as_ptr();
+                prop_assert_eq!(same, sizes[i - 1].1 && arg.len() >= LARGE_ARG);
+            }
+            // Another argument makes another command.
+            if let Some(last) = args.last() {
+                let mut other = args.clone();
+                let mut changed = last.clone();
+                changed.push(b'!');
+                *other.last_mut().unwrap() = changed;
+                let mut d = Cmd::new();
+                for arg in &other {
+                    d.write_arg(arg);
+                }
+                prop_assert_ne!(&d, &c);
+            }
+
+            // In a pipeline, after a small entry, by reference and by value.
+            let get = cmd("GET").arg("k");
+            let mut p = Pipeline::new();
+            p.push(&get).push(&shared).add(c.clone());
+            let mut all = get.to_bytes().to_vec();
+            all.extend_from_slice(&expected);
+            all.extend_from_slice(&expected);
+            let (wire, replies) = p.wire();
+            prop_assert_eq!(replies, 3);
+            prop_assert_eq!(&wire.contiguous()[..], &all[..]);
+            prop_assert_eq!(p.entries(), vec![get, c.clone(), c.clone()]);
+            // As a transaction.
+            p.atomic();
+            let (wire, replies) = p.wire();
+            prop_assert_eq!(replies, 5);
+            let mut tx = b"*1\r\n$5\r\nMULTI\r\n".to_vec();
+            tx.extend_from_slice(&all);
+            tx.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
+            prop_assert_eq!(&wire.contiguous()[..], &tx[..]);
+        }
     }
 }

@@ -107,6 +107,7 @@ mod config;
 pub mod connection;
 mod dedicated;
 mod error;
+mod large;
 mod pipeline;
 #[cfg(feature = "pool")]
 mod pool;

@@ -2,19 +2,26 @@
 //! [`atomic`](Pipeline::atomic), a `MULTI`/`EXEC` transaction.
 //!
 //! Entries are encoded as they are added, contiguously, and checked against
-//! the shared connection's [rules](crate::rules) one by one. A pipeline is also
-//! a handle of the typed API (`impl Commands for &mut Pipeline`): a typed
-//! method queues its command and returns a [`Slot`] that reads the entry's
-//! result back with its type. Script invocations are remembered so that an
-//! entry answered `NOSCRIPT` can be run again with the source (see the
-//! scripting module).
+//! the shared connection's [rules](crate::rules) one by one. Their arguments
+//! of 4 KiB or more stay out of line, shared with the commands they came
+//! from (see `crate::large`): a large value is copied once, into its
+//! command, and neither adding the command (by value or by reference) nor
+//! sending the pipeline copies it again.
+//!
+//! A pipeline is also a handle of the typed API (`impl Commands for &mut
+//! Pipeline`): a typed method queues its command and returns a [`Slot`] that
+//! reads the entry's result back with its type. Script invocations are
+//! remembered so that an entry answered `NOSCRIPT` can be run again with the
+//! source (see the scripting module).
 
 use crate::cmd::Cmd;
 use crate::commands::{Commands, ScriptCall, Slot};
+use crate::connection::Wire;
 use crate::error::{Error, ErrorKind, Result};
+use crate::large::{self, Large};
 use crate::rules::{Effect, Rule, Why};
 use crate::value::{FromValue, Value};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use redwire_resp::Frame;
 use std::time::Duration;
 
@@ -30,7 +37,11 @@ use std::time::Duration;
 /// ```
 #[derive(Clone, Default, Debug)]
 pub struct Pipeline {
+    /// The entries, encoded back to back, except the payloads of their large
+    /// arguments.
     buf: BytesMut,
+    /// Those payloads, with their offsets in `buf`.
+    large: Vec<Large>,
     count: usize,
     atomic: bool,
     /// The first entry a shared connection refuses, and why.
@@ -61,7 +72,7 @@ impl Pipeline {
 
     /// Adds a command by reference.
     pub fn push(&mut self, cmd: &Cmd) -> &mut Self {
-        cmd.encode(&mut self.buf);
+        cmd.encode_split(&mut self.buf, &mut self.large);
         self.count += 1;
         if self.refused.is_none() {
             self.refused = cmd.check_shared(true).err();
@@ -96,17 +107,19 @@ impl Pipeline {
         Ok(())
     }
 
-    /// The entries again as commands (read back from the encoded bytes), for
-    /// a cluster that sends them to different nodes.
+    /// The entries again as commands (read back from the encoded bytes, the
+    /// large arguments shared), for a cluster that sends them to different
+    /// nodes.
     pub(crate) fn entries(&self) -> Vec<Cmd> {
-        let mut buf = self.buf.clone();
-        let mut decoder = redwire_resp::Decoder::new();
+        let mut args = large::Reader::new(&self.buf, &self.large);
         let mut out = Vec::with_capacity(self.count);
-        while let Ok(Some(Frame::Array(args))) = decoder.decode(&mut buf) {
+        while let Some(argc) = args.array() {
             let mut c = Cmd::new();
-            for arg in args {
-                if let Frame::Bulk(bytes) = arg {
-                    c.write_arg(&bytes);
+            for _ in 0..argc {
+                match args.arg() {
+                    Some(large::Arg::Small(arg)) => c.write_arg(arg),
+                    Some(large::Arg::Large(bytes)) => c.write_bytes(bytes),
+                    None => break,
                 }
             }
             out.push(c);
@@ -177,20 +190,25 @@ impl Pipeline {
     }
 
     /// The bytes to write and the number of replies they produce. A
-    /// transaction holding scripts loads them first, inside it.
-    pub(crate) fn wire(&self) -> (Bytes, usize) {
+    /// transaction holding scripts loads them first, inside it. The large
+    /// arguments are shared with the request, not copied.
+    pub(crate) fn wire(&self) -> (Wire, usize) {
         if !self.atomic {
-            return (Bytes::copy_from_slice(&self.buf), self.count);
+            let small = BytesMut::from(&self.buf[..]);
+            return (Wire::split(small, self.large.clone()), self.count);
         }
         let mut out = BytesMut::with_capacity(self.buf.len() + 40);
+        let mut large = Vec::new();
         out.put_slice(b"*1\r\n$5\r\nMULTI\r\n");
         let loads = self.script_loads();
         for script in &loads {
-            script.encode(&mut out);
+            script.encode_split(&mut out, &mut large);
         }
+        let shift = out.len();
         out.put_slice(&self.buf);
+        large.extend(self.large.iter().map(|part| part.shifted(shift)));
         out.put_slice(b"*1\r\n$4\r\nEXEC\r\n");
-        (out.freeze(), self.count + loads.len() + 2)
+        (Wire::split(out, large), self.count + loads.len() + 2)
     }
 
     /// `SCRIPT LOAD` of each distinct script a transaction invokes.

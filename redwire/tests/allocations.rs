@@ -138,3 +138,128 @@ fn a_request_allocates_its_command_and_nothing_else() {
         );
     });
 }
+
+/// A large value is copied once in the client (into the command, or not at
+/// all when it is a `Bytes`), on every path: by value, by reference, in a
+/// pipeline or a transaction, on a dedicated connection. Two copies would
+/// show as about twice the value's size allocated per request.
+#[test]
+fn a_large_value_is_copied_at_most_once_on_every_path() {
+    const LARGE: usize = 256 * 1024;
+    let server = RedisServer::start().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = Client::connect(support::config(&server.url()))
+            .await
+            .unwrap();
+        let value = vec![b'v'; LARGE];
+        let once = |path: &str, bytes: f64| {
+            assert!(
+                bytes < 1.5 * LARGE as f64,
+                "{path}: {bytes} bytes allocated per SET of {LARGE} bytes"
+            );
+            assert!(
+                bytes > 0.9 * LARGE as f64,
+                "{path}: {bytes} bytes allocated per SET, less than the value's copy"
+            );
+        };
+
+        // Sent by reference, built per request from a slice: the command
+        // copies the value into a buffer of its own, which the request
+        // shares.
+        let (_, bytes) = per_request(|| async {
+            let ok = client
+                .send(&cmd("SET").arg("big").arg(&value[..]))
+                .await
+                .unwrap();
+            assert!(ok.is_ok());
+        })
+        .await;
+        once("by reference", bytes);
+
+        // A pipeline and a transaction, built per request and sent by
+        // reference.
+        let (_, bytes) = per_request(|| async {
+            let mut p = redwire::Pipeline::new();
+            p.add(cmd("SET").arg("big").arg(&value[..]));
+            assert!(client.pipeline(&p).await.unwrap()[0].is_ok());
+        })
+        .await;
+        once("pipeline", bytes);
+        let (_, bytes) = per_request(|| async {
+            let mut p = redwire::Pipeline::new();
+            p.atomic().add(cmd("SET").arg("big").arg(&value[..]));
+            assert!(client.pipeline(&p).await.unwrap()[0].is_ok());
+        })
+        .await;
+        once("transaction", bytes);
+
+        // A dedicated connection, by reference (a loop of its own: the
+        // request borrows the connection mutably).
+        let mut conn = redwire::Connection::connect(support::config(&server.url()))
+            .await
+            .unwrap();
+        let mut bytes = 0;
+        for i in 0..200 + REQUESTS {
+            if i == 200 {
+                bytes = allocated().1;
+            }
+            let ok = conn
+                .send(&cmd("SET").arg("big").arg(&value[..]))
+                .await
+                .unwrap();
+            assert!(ok.is_ok());
+        }
+        once(
+            "dedicated",
+            (allocated().1 - bytes) as f64 / REQUESTS as f64,
+        );
+        drop(conn);
+
+        // A `Bytes` value is not copied at all: by reference, by value, in
+        // a pipeline.
+        let shared = bytes::Bytes::from(value.clone());
+        let none = |path: &str, bytes: f64| {
+            assert!(
+                bytes < 2048.0,
+                "{path}: {bytes} bytes allocated per SET of a shared {LARGE} bytes"
+            );
+        };
+        let (_, bytes) = per_request(|| async {
+            let ok = client
+                .send(&cmd("SET").arg("big").arg(&shared))
+                .await
+                .unwrap();
+            assert!(ok.is_ok());
+        })
+        .await;
+        none("Bytes by reference", bytes);
+        let (_, bytes) = per_request(|| async {
+            let ok: redwire::Value = (&client)
+                .command(cmd("SET").arg("big").arg(&shared))
+                .await
+                .unwrap();
+            assert!(ok.is_ok());
+        })
+        .await;
+        none("Bytes by value", bytes);
+        let (_, bytes) = per_request(|| async {
+            client.set("big", &shared).await.unwrap();
+        })
+        .await;
+        none("Bytes, typed", bytes);
+        let (_, bytes) = per_request(|| async {
+            let mut p = redwire::Pipeline::new();
+            p.add(cmd("SET").arg("big").arg(&shared));
+            assert!(client.pipeline(&p).await.unwrap()[0].is_ok());
+        })
+        .await;
+        none("Bytes in a pipeline", bytes);
+
+        let back: bytes::Bytes = client.get("big").await.unwrap();
+        assert!(back == shared);
+    });
+}

@@ -276,6 +276,38 @@ async fn a_pipeline_is_split_by_node_and_its_results_come_back_in_order() {
     let err = c.pipeline(&tx).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.message().contains("different slots"), "{err}");
+
+    // Large values (4 KiB and more are kept out of line in a command, and
+    // shared when a pipeline is split by node) reach their nodes whole:
+    // in a pipeline over every node, in a transaction, alone.
+    let values: Vec<Vec<u8>> = [0usize, 4095, 4096, 4097, 1 << 20]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (0..*n).map(|j| (j * 31 + i) as u8).collect())
+        .collect();
+    let read = |v: Value| bytes::Bytes::from_value(v).unwrap().to_vec();
+    let mut p = Pipeline::new();
+    for i in 0..30 {
+        let v = &values[i % values.len()];
+        p.add(redwire::cmd("SET").arg(format!("big:{i}")).arg(&v[..]));
+    }
+    for result in c.pipeline(&p).await.unwrap() {
+        assert!(result.unwrap().is_ok());
+    }
+    for i in 0..30 {
+        let got = c.send(&redwire::cmd("GET").arg(format!("big:{i}"))).await;
+        assert!(read(got.unwrap()) == values[i % values.len()], "big:{i}");
+    }
+    let mut tx = Pipeline::new();
+    tx.atomic();
+    tx.add(redwire::cmd("SET").arg("{t}:big").arg(&values[4][..]));
+    tx.add(redwire::cmd("GET").arg("{t}:big"));
+    let results = c.pipeline(&tx).await.unwrap();
+    assert!(read(results[1].clone().unwrap()) == values[4]);
+    let set = redwire::cmd("SET").arg("alone").arg(&values[3][..]);
+    c.send(&set).await.unwrap();
+    let got = c.send(&redwire::cmd("GET").arg("alone")).await.unwrap();
+    assert!(read(got) == values[3]);
 }
 
 #[tokio::test]

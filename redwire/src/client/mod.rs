@@ -170,10 +170,11 @@ impl Client {
     /// ```
     ///
     /// The command is borrowed, so it can be sent again; a small one travels
-    /// inline, a large one is copied. To hand a large command over by value,
-    /// so that it is written from its own buffer uncopied, send it with
-    /// [`Commands::command`] (what the typed methods do):
-    /// `(&client).command::<Value>(cmd)`.
+    /// inline, a larger one is copied, except its arguments of 4 KiB or more:
+    /// those live in buffers of their own, which the request shares, so a
+    /// large value is not copied again. Handing the command over by value
+    /// ([`Commands::command`], what the typed methods do:
+    /// `(&client).command::<Value>(cmd)`) copies nothing at all.
     pub fn send(&self, cmd: &Cmd) -> Sending<'_, Value> {
         self.send_timeout(cmd, self.inner.config.command_timeout)
     }

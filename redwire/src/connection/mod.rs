@@ -16,7 +16,7 @@
 //! | `lifecycle` | connect, reconnect with backoff, what a drop does to requests, closing |
 //! | `serve` | the poll loop of a live connection: intake, write, read, hand out replies |
 //! | `slot` | a request's reply slot: the answer and the caller's waker, reused per thread |
-//! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large |
+//! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large, split around large arguments |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
 //! | `wakes` | why the actor was woken: a flag per source, so a poll asks only those |
@@ -66,8 +66,8 @@
 //!
 //! **Bounded memory.** The channel, the queue and the in-flight FIFO are bounded
 //! in requests; the write queue stops filling at 1 MiB and returns to 16 KiB
-//! after a large transfer; a large request is written from its own buffer, not
-//! copied; one reply is bounded by [`Limits`](redwire_resp::Limits) (1 GiB by
+//! after a large transfer; a large request, or a command's large argument, is
+//! written from its own buffer, not copied; one reply is bounded by [`Limits`](redwire_resp::Limits) (1 GiB by
 //! default); and a reply never keeps more than 128 KiB, or about its own size,
 //! of read buffer alive (see `read_buffer`).
 //!

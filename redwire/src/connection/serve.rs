@@ -244,7 +244,7 @@ impl Actor {
             Some(push::Kind::Confirmation)
                 if confirms
                     && self.in_flight.front().is_some_and(|w| {
-                        super::subscriptions::answers(w.request.bytes.as_slice(), &frame)
+                        super::subscriptions::answers(&w.request.bytes.contiguous(), &frame)
                     }) => {}
             Some(_) => {
                 if let push::Delivery::Full(frame) = self.push.deliver(frame) {

@@ -1,5 +1,6 @@
 //! The bytes a request writes: inline when small, a shared [`Bytes`] when
-//! large or already built (a pipeline, an internal request).
+//! large or already built (a pipeline, an internal request), or split when
+//! it holds large arguments.
 //!
 //! A command of up to [`INLINE`] bytes travels inside the request itself, so
 //! handing it to the actor allocates nothing: the channel's slot holds it,
@@ -10,8 +11,17 @@
 //! command's own buffer when it is handed over by value (no copy), and the
 //! write queue writes large ones from it with a vectored write (no copy
 //! either).
+//!
+//! A command or pipeline with arguments of 4 KiB or more keeps them out of
+//! line (see `crate::large`), and so does its request ([`Wire::Split`]): the
+//! small parts in one buffer, each large payload in its own, shared with the
+//! command. The write queue copies the small parts and writes the large ones
+//! from their own buffers, so a large value is never copied on its way to
+//! the socket, whether the command was sent by reference or by value.
 
-use bytes::Bytes;
+use crate::large::{self, Large};
+use bytes::{Bytes, BytesMut};
+use std::borrow::Cow;
 
 /// The largest request carried inline: a `GET` or a `SET` of a short key
 /// and value fits. Larger makes every request (and the channel's slots)
@@ -19,12 +29,16 @@ use bytes::Bytes;
 pub(crate) const INLINE: usize = 56;
 
 /// The bytes of one request.
-#[derive(Clone)]
 pub(crate) enum Wire {
     /// A small request, in place.
     Inline { len: u8, buf: [u8; INLINE] },
     /// A large or prebuilt request.
     Shared(Bytes),
+    /// A request with large arguments: its small parts, and the large
+    /// payloads with where they go in `small` (never empty; see
+    /// [`Wire::split`]). Fits in the room of `Inline`, so it costs the
+    /// request no size.
+    Split { small: BytesMut, large: Vec<Large> },
 }
 
 impl Wire {
@@ -47,12 +61,28 @@ impl Wire {
         })
     }
 
-    /// The bytes.
-    #[inline]
-    pub(crate) fn as_slice(&self) -> &[u8] {
+    /// `small` with the `large` payloads put in: split when there are any,
+    /// else one shared buffer.
+    pub(crate) fn split(small: BytesMut, large: Vec<Large>) -> Wire {
+        if large.is_empty() {
+            Wire::Shared(small.freeze())
+        } else {
+            Wire::Split { small, large }
+        }
+    }
+
+    /// The bytes, in one slice: borrowed, except for a split request, whose
+    /// parts are copied together (for tests and the rare reader of a whole
+    /// request: a subscription's confirmation, which is never split).
+    pub(crate) fn contiguous(&self) -> Cow<'_, [u8]> {
         match self {
-            Wire::Inline { len, buf } => &buf[..*len as usize],
-            Wire::Shared(b) => b,
+            Wire::Inline { len, buf } => Cow::Borrowed(&buf[..*len as usize]),
+            Wire::Shared(b) => Cow::Borrowed(b),
+            Wire::Split { small, large } => {
+                let mut out = Vec::with_capacity(large::plain_len(small, large));
+                large::write_plain(&mut out, small, large);
+                Cow::Owned(out)
+            }
         }
     }
 
@@ -61,6 +91,7 @@ impl Wire {
         match self {
             Wire::Inline { len, .. } => *len as usize,
             Wire::Shared(b) => b.len(),
+            Wire::Split { small, large } => large::plain_len(small, large),
         }
     }
 }
@@ -86,12 +117,39 @@ mod tests {
     fn small_requests_are_inline_and_large_ones_are_not() {
         let w = Wire::inline(&[b"*1\r\n", b"$4\r\nPING\r\n"]).expect("fits");
         assert!(matches!(w, Wire::Inline { .. }));
-        assert_eq!(w.as_slice(), b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(&w.contiguous()[..], b"*1\r\n$4\r\nPING\r\n");
         assert_eq!(w.len(), 14);
         assert!(Wire::inline(&[&[b'x'; INLINE]]).is_some());
         assert!(Wire::inline(&[&[b'x'; INLINE], b"y"]).is_none());
         let big = Bytes::from(vec![1u8; 100]);
         let w = Wire::from(big.clone());
-        assert_eq!(w.as_slice().as_ptr(), big.as_ptr(), "not copied");
+        assert_eq!(w.contiguous().as_ptr(), big.as_ptr(), "not copied");
+    }
+
+    #[test]
+    fn a_split_request_is_its_small_parts_with_the_large_ones_put_in() {
+        let value = Bytes::from(vec![b'v'; 5000]);
+        let small = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000\r\n\r\n"[..]);
+        let at = small.len() - 2;
+        let w = Wire::split(
+            small,
+            vec![Large {
+                at,
+                bytes: value.clone(),
+            }],
+        );
+        let Wire::Split { large, .. } = &w else {
+            panic!("a request with a large part is split")
+        };
+        assert_eq!(large[0].bytes.as_ptr(), value.as_ptr(), "not copied");
+        let mut expected = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000\r\n".to_vec();
+        expected.extend_from_slice(&value);
+        expected.extend_from_slice(b"\r\n");
+        assert_eq!(w.contiguous(), expected);
+        assert_eq!(w.len(), expected.len());
+        // Without large parts, one buffer.
+        let w = Wire::split(BytesMut::from(&b"*1\r\n$4\r\nPING\r\n"[..]), Vec::new());
+        assert!(matches!(w, Wire::Shared(_)));
+        assert_eq!(&w.contiguous()[..], b"*1\r\n$4\r\nPING\r\n");
     }
 }

@@ -4,12 +4,16 @@
 //! Small requests are copied into one buffer, so a batch of them goes out in
 //! one write. A large request (16 KiB or more) is not copied: its own buffer
 //! joins the queue and goes out in the same vectored write as its neighbours.
+//! Neither are the large arguments (4 KiB or more) of a split request (see
+//! `wire`): its small parts are copied, each large payload joins the queue
+//! as a buffer of its own.
 //! The queue stops taking requests at 1 MiB unwritten, and a buffer that grew
 //! past 64 KiB for a large batch is given back once it is drained, so a burst
 //! does not pin memory for the life of the connection.
 
 use super::Wire;
 use crate::error::{Error, Result};
+use crate::large::Large;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -72,17 +76,50 @@ impl WriteQueue {
     /// Queues a request's bytes; returns where they end in the output stream.
     #[inline]
     pub(super) fn push(&mut self, wire: &Wire) -> u64 {
-        match wire {
-            Wire::Shared(bytes) if bytes.len() >= LARGE => {
-                if !self.buf.is_empty() {
-                    self.segments.push_back(self.buf.split().freeze());
-                }
-                self.segments.push_back(bytes.clone());
+        let len = match wire {
+            Wire::Inline { len, buf } => {
+                let len = *len as usize;
+                self.buf.extend_from_slice(&buf[..len]);
+                len
             }
-            _ => self.buf.extend_from_slice(wire.as_slice()),
-        }
-        self.queued += wire.len() as u64;
+            Wire::Shared(bytes) if bytes.len() >= LARGE => {
+                self.segment(bytes.clone());
+                bytes.len()
+            }
+            Wire::Shared(bytes) => {
+                self.buf.extend_from_slice(bytes);
+                bytes.len()
+            }
+            Wire::Split { small, large } => self.push_split(small, large),
+        };
+        self.queued += len as u64;
         self.queued
+    }
+
+    /// Queues a request with large arguments: the small parts are copied,
+    /// each large payload is written from its own buffer, whatever its size
+    /// (it has its own buffer already: copying it would be a second copy of
+    /// the value). Returns its length.
+    #[inline(never)]
+    fn push_split(&mut self, small: &[u8], large: &[Large]) -> usize {
+        let mut at = 0;
+        let mut len = small.len();
+        for part in large {
+            self.buf.extend_from_slice(&small[at..part.at]);
+            self.segment(part.bytes.clone());
+            len += part.bytes.len();
+            at = part.at;
+        }
+        self.buf.extend_from_slice(&small[at..]);
+        len
+    }
+
+    /// Queues `bytes` as a segment of its own, behind what is buffered.
+    fn segment(&mut self, bytes: Bytes) {
+        if !self.buf.is_empty() {
+            self.segments.push_back(self.buf.split().freeze());
+        }
+        self.segments.push_back(bytes);
     }
 
     /// Writes as much as the socket takes, then flushes. True on progress.
@@ -274,6 +311,61 @@ mod tests {
             run(&mut q, &mut sink);
             assert_eq!(sink.got, expected, "limit {limit}");
             assert_eq!(q.written(), expected.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_split_request_goes_out_whole_through_short_writes_and_its_large_parts_uncopied() {
+        let value = bytes::Bytes::from(vec![b'v'; 20_000]);
+        let other = bytes::Bytes::from(vec![b'w'; crate::large::LARGE_ARG]);
+        let split = crate::cmd("MSET")
+            .arg("a")
+            .arg(&value)
+            .arg("b")
+            .arg(&other)
+            .arg("c")
+            .arg("small");
+        let get = crate::cmd("GET").arg("k");
+        for limit in [1, 3, 7, 4096, usize::MAX] {
+            let mut q = WriteQueue::new();
+            q.push(&get.to_wire());
+            let end = q.push(&split.to_wire());
+            q.push(&get.to_wire());
+            let end_by_value = q.push(&split.clone().into_wire());
+            // Large parts are segments of their own: the value's buffer.
+            let large: Vec<_> = q
+                .segments
+                .iter()
+                .filter(|s| s.len() >= crate::large::LARGE_ARG)
+                .map(|s| s.as_ptr())
+                .collect();
+            assert_eq!(
+                large,
+                [
+                    value.as_ptr(),
+                    other.as_ptr(),
+                    value.as_ptr(),
+                    other.as_ptr()
+                ]
+            );
+            assert!(q.buf.capacity() < 20_000, "a large part was copied");
+            let mut expected = get.to_bytes().to_vec();
+            expected.extend_from_slice(&split.to_bytes());
+            assert_eq!(end, expected.len() as u64);
+            expected.extend_from_slice(&get.to_bytes());
+            expected.extend_from_slice(&split.to_bytes());
+            assert_eq!(end_by_value, expected.len() as u64);
+            let mut sink = Sink {
+                got: Vec::new(),
+                limit,
+                writes: 0,
+            };
+            run(&mut q, &mut sink);
+            assert!(sink.got == expected, "limit {limit}: other bytes written");
+            assert_eq!(q.written(), expected.len() as u64);
+            if limit == usize::MAX {
+                assert_eq!(sink.writes, 1, "one vectored write for the batch");
+            }
         }
     }
 

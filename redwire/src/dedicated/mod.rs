@@ -196,7 +196,7 @@ impl Connection {
     fn sending<T>(&mut self, cmd: &Cmd, fallback: Option<ScriptCall>) -> Sending<'_, T> {
         let bytes = cmd.check_dedicated(false).map(|()| {
             self.session.apply(cmd.effect(), self.link.config.database);
-            cmd.to_bytes()
+            cmd.to_wire()
         });
         let limit = self.link.config.command_timeout;
         Sending::new(&self.link, bytes, limit, fallback).blocking(cmd.patience())
