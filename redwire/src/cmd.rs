@@ -13,7 +13,7 @@
 
 use crate::connection::Wire;
 use crate::error::{Error, Result};
-use crate::large::{self, Large, LARGE_ARG};
+use crate::large::{self, Large, Parts, LARGE_ARG};
 use crate::rules::{self, Rule, Why};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -65,7 +65,7 @@ pub struct Cmd {
     /// The large arguments' payloads, in order, with their offsets in
     /// `args[HEADER..]`: every argument of `LARGE_ARG` bytes or more, and
     /// only those. Empty (no allocation) for most commands.
-    large: Vec<Large>,
+    large: Parts,
     /// Whether a shared connection may carry it (see [`rules`](crate::rules)).
     pub(crate) rule: Rule,
 }
@@ -79,7 +79,7 @@ impl Default for Cmd {
         Cmd {
             argc: 0,
             args,
-            large: Vec::new(),
+            large: Parts::default(),
             rule: Rule::Empty,
         }
     }
@@ -136,8 +136,7 @@ impl Cmd {
         }
         let shift = self.args.len() - HEADER;
         self.args.extend_from_slice(&other.args[HEADER..]);
-        self.large
-            .extend(other.large.iter().map(|part| part.shifted(shift)));
+        self.large.extend_shifted(&other.large, shift);
         self.argc += other.argc;
     }
 
@@ -150,6 +149,7 @@ impl Cmd {
     /// c.write_arg(b"key");
     /// assert_eq!(c.arg_count(), 2);
     /// ```
+    #[inline]
     pub fn write_arg(&mut self, bytes: &[u8]) {
         if bytes.len() >= LARGE_ARG {
             return self.write_large(Bytes::copy_from_slice(bytes));
@@ -451,10 +451,8 @@ impl Cmd {
     #[inline(never)]
     fn into_split_wire(mut self) -> Wire {
         let shift = self.put_header();
-        for part in &mut self.large {
-            part.at += shift;
-        }
-        Wire::split(self.args, self.large)
+        let large = std::mem::take(&mut self.large).into_shifted(shift);
+        Wire::split(self.args, large)
     }
 
     /// Writes the array header into the room kept for it and starts the

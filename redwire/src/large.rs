@@ -56,6 +56,57 @@ impl Large {
     }
 }
 
+/// A command's large payloads, in order: nothing but a null pointer for the
+/// commands that have none (nearly all), so that a `Cmd` stays small and is
+/// cheap to move, build and drop on the hot path.
+#[derive(Clone, Default)]
+pub(crate) struct Parts(Option<Box<Vec<Large>>>);
+
+impl Parts {
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub(crate) fn push(&mut self, part: Large) {
+        self.0.get_or_insert_with(Box::default).push(part);
+    }
+
+    /// Appends `parts`, `by` bytes further on (shared, not copied).
+    pub(crate) fn extend_shifted(&mut self, parts: &[Large], by: usize) {
+        if !parts.is_empty() {
+            let mine = self.0.get_or_insert_with(Box::default);
+            mine.extend(parts.iter().map(|part| part.shifted(by)));
+        }
+    }
+
+    /// The parts, moved `by` bytes further on.
+    pub(crate) fn into_shifted(self, by: usize) -> Vec<Large> {
+        let mut parts = self.0.map(|b| *b).unwrap_or_default();
+        for part in &mut parts {
+            part.at += by;
+        }
+        parts
+    }
+}
+
+impl std::ops::Deref for Parts {
+    type Target = [Large];
+
+    #[inline]
+    fn deref(&self) -> &[Large] {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
+    }
+}
+
+impl PartialEq for Parts {
+    fn eq(&self, other: &Parts) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Parts {}
+
 /// Only the size: a payload may be megabytes, or a secret.
 impl std::fmt::Debug for Large {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
