@@ -144,6 +144,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::waker_clone_wake)] // `wake` by value is tested too
     fn each_waker_raises_its_own_flag_and_wakes_the_task() {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let task = Waker::from(count.clone());
