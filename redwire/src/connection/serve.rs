@@ -17,8 +17,11 @@ use tokio::time::Instant;
 /// connection under constant load cannot starve the tasks beside it. (The actor
 /// runs outside tokio's cooperative budget, which would split every intake.)
 const POLL_BUDGET: usize = 4;
-/// Replies handed out before the actor lets the woken callers run.
-const DISPATCH_BUDGET: usize = 128;
+/// Replies handed out before the actor lets the woken callers run: a
+/// quarter of what is in flight, within these bounds (see "Fairness and
+/// overlap" in the module doc of `connection`).
+const DISPATCH_MIN: usize = 4;
+const DISPATCH_MAX: usize = 256;
 /// Most messages taken off the channel in one batch.
 const INTAKE_BATCH: usize = 256;
 
@@ -54,6 +57,7 @@ impl Actor {
 
     fn poll_serve(&mut self, cx: &mut Context<'_>, t: &mut Transport, wakes: &Wakes) -> Poll<Stop> {
         for _ in 0..POLL_BUDGET {
+            let budget = (self.in_flight.len() / 4).clamp(DISPATCH_MIN, DISPATCH_MAX);
             let received = wakes.take_channel() && self.intake(wakes);
             if received && !self.in_flight.is_empty() && !self.deferred {
                 // See "Automatic pipelining" in the module doc.
@@ -69,11 +73,11 @@ impl Actor {
             if wrote {
                 self.deferred = false;
             }
-            let handed = match self.poll_read(cx, t, wakes) {
+            let handed = match self.poll_read(cx, t, wakes, budget) {
                 Ok(handed) => handed,
                 Err(e) => return Poll::Ready(Stop::Lost(e)),
             };
-            if handed >= DISPATCH_BUDGET {
+            if handed >= budget {
                 // As many callers were just woken as a worker's run queue holds
                 // well: let them run (and send again) before handing out more.
                 self.deferred = true;
@@ -171,6 +175,7 @@ impl Actor {
         cx: &mut Context<'_>,
         t: &mut Transport,
         wakes: &Wakes,
+        budget: usize,
     ) -> Result<usize> {
         if self.held.is_some() {
             // The consumer is behind: read nothing more (TCP pushes back)
@@ -179,8 +184,8 @@ impl Actor {
                 return Ok(0);
             }
         }
-        let mut handed = self.dispatch_buffered(DISPATCH_BUDGET)?;
-        if handed == DISPATCH_BUDGET || self.held.is_some() {
+        let mut handed = self.dispatch_buffered(budget)?;
+        if handed == budget || self.held.is_some() {
             return Ok(handed.max(1));
         }
         // Read only while the socket's flag is up (see `wakes`), and until
@@ -202,7 +207,7 @@ impl Actor {
             )),
             Poll::Ready(Ok(_)) => {
                 self.reads += 1;
-                handed += self.dispatch_buffered(DISPATCH_BUDGET - handed)?;
+                handed += self.dispatch_buffered(budget - handed)?;
                 // A read that completed nothing is still progress (a large
                 // reply arriving in pieces).
                 Ok(handed.max(1))
