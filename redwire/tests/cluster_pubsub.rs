@@ -14,6 +14,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use support::config;
 
+/// The tests of this file run one at a time: each starts a six-node cluster,
+/// and the migration and failover tests assert that a channel moves sooner
+/// than the periodic check (5 s). Six clusters starting and failing over at
+/// once on a two-core machine can delay the cluster itself past that.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn client(cluster: &RedisCluster) -> ClusterClient {
     let seeds = cluster.seed_urls().iter().map(|u| config(u)).collect();
     ClusterClient::connect(seeds).await.unwrap()
@@ -82,6 +88,7 @@ async fn heard_again(
 
 #[tokio::test]
 async fn shard_channels_live_on_their_slots_node_and_every_message_arrives_once() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cluster = RedisCluster::start().unwrap();
     let c = client(&cluster).await;
     let (subscriber, mut messages) = c.subscriber().await.unwrap();
@@ -159,6 +166,7 @@ fn subscriber_connections(cluster: &RedisCluster) -> usize {
 
 #[tokio::test]
 async fn the_stream_counts_what_waits_and_reads_as_a_stream() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cluster = RedisCluster::start().unwrap();
     let c = client(&cluster).await;
     let (subscriber, mut messages) = c.subscriber().await.unwrap();
@@ -206,6 +214,7 @@ async fn the_stream_counts_what_waits_and_reads_as_a_stream() {
 
 #[tokio::test]
 async fn channels_and_patterns_are_heard_once_though_every_node_passes_them_on() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cluster = RedisCluster::start().unwrap();
     let c = client(&cluster).await;
     let (subscriber, mut messages) = c.subscriber().await.unwrap();
@@ -247,6 +256,7 @@ async fn channels_and_patterns_are_heard_once_though_every_node_passes_them_on()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shard_channel_follows_its_slot_to_another_node() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cluster = RedisCluster::start().unwrap();
     let c = client(&cluster).await;
     let (subscriber, mut messages) = c.subscriber().await.unwrap();
@@ -272,6 +282,7 @@ async fn a_shard_channel_follows_its_slot_to_another_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shard_channel_follows_a_failover_and_is_not_heard_twice() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cluster = RedisCluster::start().unwrap();
     let c = client(&cluster).await;
     let (subscriber, mut messages) = c.subscriber().await.unwrap();
@@ -295,6 +306,7 @@ async fn a_shard_channel_follows_a_failover_and_is_not_heard_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_moves_off_a_primary_that_dies() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cluster = RedisCluster::builder()
         .node_timeout(Duration::from_millis(1000))
         .start()
