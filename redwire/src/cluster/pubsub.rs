@@ -8,7 +8,11 @@
 //! when a slot migrates away (it ends the subscription with a `sunsubscribe`
 //! nobody asked for), a node's subscriber says so when it loses its
 //! connection, and every [`CHECK_EVERY`] the homes are compared with the
-//! client's slot map for what nobody said. A subscription whose node is down
+//! client's slot map for what nobody said. The map read right after such an
+//! event can still be behind it (nodes learn of a failover by gossip), so
+//! for [`SETTLE_WINDOW`] after one the homes are checked again every
+//! [`RECHECK_SOON`] with a fresh map, however settled they look. A
+//! subscription whose node is down
 //! waits there until the node comes back or the map names another owner (a
 //! promoted replica). The stream lets a shard message through only from the
 //! node its channel lives on now, so no message is heard twice (a demoted
@@ -52,6 +56,10 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// How soon the homes are looked at again while one is wrong (its node down,
 /// or a move that failed).
 const RECHECK_SOON: Duration = Duration::from_millis(300);
+/// How long after a node ended a subscription or dropped the homes are
+/// rechecked every [`RECHECK_SOON`], although they looked settled: the slot
+/// map read right after a failover can still name the old primary.
+const SETTLE_WINDOW: Duration = Duration::from_secs(3);
 
 /// Tries to place one slot's shard channels (redirections, `TRYAGAIN`)
 /// before the next check takes over.
@@ -737,6 +745,7 @@ async fn forward(
 /// something is wrong); ends with the subscriber.
 async fn supervise(inner: Weak<Inner>, mut woken: mpsc::UnboundedReceiver<()>) {
     let mut pause = CHECK_EVERY;
+    let mut last_event: Option<tokio::time::Instant> = None;
     loop {
         let asked = match tokio::time::timeout(pause, woken.recv()).await {
             Ok(Some(())) => true,
@@ -744,11 +753,22 @@ async fn supervise(inner: Weak<Inner>, mut woken: mpsc::UnboundedReceiver<()>) {
             Err(_) => false,
         };
         while woken.try_recv().is_ok() {}
+        if asked {
+            last_event = Some(tokio::time::Instant::now());
+        }
         let Some(inner) = inner.upgrade() else { return };
         let subscriber = ClusterSubscriber { inner };
         // The map is read again when something happened or was wrong.
         let settled = subscriber.check(asked || pause == RECHECK_SOON).await;
-        pause = if settled { CHECK_EVERY } else { RECHECK_SOON };
+        // Soon after an event the map read may still be behind it (the
+        // nodes learn of a failover by gossip): what looked settled is
+        // checked again, with a fresh map, until the event is old enough.
+        let recent = last_event.is_some_and(|at| at.elapsed() < SETTLE_WINDOW);
+        pause = if settled && !recent {
+            CHECK_EVERY
+        } else {
+            RECHECK_SOON
+        };
     }
 }
 
