@@ -601,15 +601,17 @@ mod tests {
         let value = c.args_iter().nth(2).unwrap().as_ptr();
         let expected = c.to_bytes();
         let by_ref = c.to_wire();
-        let Wire::Split { large, .. } = &by_ref else {
+        let Wire::Split(split) = &by_ref else {
             panic!("a command with a large argument is split")
         };
+        let large = &split.large;
         assert_eq!(large[0].bytes.as_ptr(), value, "shared, not copied");
         assert_eq!(by_ref.contiguous(), &expected[..]);
         let body = c.args.as_ptr() as usize;
-        let Wire::Split { small, large } = c.into_wire() else {
+        let Wire::Split(split) = c.into_wire() else {
             panic!("a command with a large argument is split")
         };
+        let (small, large) = (split.small, split.large);
         assert_eq!(large[0].bytes.as_ptr(), value, "handed over, not copied");
         let start = small.as_ptr() as usize;
         assert!(
@@ -703,7 +705,7 @@ mod tests {
                 prop_assert_eq!(&buf[..], &expected[..]);
                 prop_assert_eq!(&c.clone().into_bytes()[..], &expected[..]);
                 let by_ref = c.to_wire();
-                prop_assert_eq!(matches!(by_ref, Wire::Split { .. }), any_large);
+                prop_assert_eq!(matches!(by_ref, Wire::Split(_)), any_large);
                 prop_assert_eq!(&by_ref.contiguous()[..], &expected[..]);
                 prop_assert_eq!(by_ref.len(), expected.len());
                 let by_value = c.clone().into_wire();

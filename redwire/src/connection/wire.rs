@@ -34,11 +34,17 @@ pub(crate) enum Wire {
     Inline { len: u8, buf: [u8; INLINE] },
     /// A large or prebuilt request.
     Shared(Bytes),
-    /// A request with large arguments: its small parts, and the large
-    /// payloads with where they go in `small` (never empty; see
-    /// [`Wire::split`]). Fits in the room of `Inline`, so it costs the
-    /// request no size.
-    Split { small: BytesMut, large: Vec<Large> },
+    /// A request with large arguments (see [`Split`]). Boxed: requests
+    /// with large arguments are few, and a variant of one pointer keeps the
+    /// moves and the drop of every other request as cheap as before.
+    Split(Box<Split>),
+}
+
+/// A request's small parts, and the large payloads with where they go in
+/// `small` (never empty; see [`Wire::split`]).
+pub(crate) struct Split {
+    pub(crate) small: BytesMut,
+    pub(crate) large: Vec<Large>,
 }
 
 impl Wire {
@@ -67,7 +73,7 @@ impl Wire {
         if large.is_empty() {
             Wire::Shared(small.freeze())
         } else {
-            Wire::Split { small, large }
+            Wire::Split(Box::new(Split { small, large }))
         }
     }
 
@@ -78,7 +84,8 @@ impl Wire {
         match self {
             Wire::Inline { len, buf } => Cow::Borrowed(&buf[..*len as usize]),
             Wire::Shared(b) => Cow::Borrowed(b),
-            Wire::Split { small, large } => {
+            Wire::Split(split) => {
+                let (small, large) = (&split.small, &split.large);
                 let mut out = Vec::with_capacity(large::plain_len(small, large));
                 large::write_plain(&mut out, small, large);
                 Cow::Owned(out)
@@ -91,7 +98,7 @@ impl Wire {
         match self {
             Wire::Inline { len, .. } => *len as usize,
             Wire::Shared(b) => b.len(),
-            Wire::Split { small, large } => large::plain_len(small, large),
+            Wire::Split(split) => large::plain_len(&split.small, &split.large),
         }
     }
 }
@@ -138,9 +145,10 @@ mod tests {
                 bytes: value.clone(),
             }],
         );
-        let Wire::Split { large, .. } = &w else {
+        let Wire::Split(split) = &w else {
             panic!("a request with a large part is split")
         };
+        let large = &split.large;
         assert_eq!(large[0].bytes.as_ptr(), value.as_ptr(), "not copied");
         let mut expected = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000\r\n".to_vec();
         expected.extend_from_slice(&value);

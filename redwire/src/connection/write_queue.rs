@@ -90,7 +90,7 @@ impl WriteQueue {
                 self.buf.extend_from_slice(bytes);
                 bytes.len()
             }
-            Wire::Split { small, large } => self.push_split(small, large),
+            Wire::Split(split) => self.push_split(&split.small, &split.large),
         };
         self.queued += len as u64;
         self.queued
