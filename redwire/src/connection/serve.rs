@@ -6,7 +6,7 @@
 use super::io::Transport;
 use super::wakes::Wakes;
 use super::watchdog::Check;
-use super::{push, Actor, Reply, Request, Waiter};
+use super::{push, Actor, Msg, Reply, Request, Waiter};
 use crate::error::{Error, ErrorKind, Result};
 use redwire_resp::Frame;
 use std::future::poll_fn;
@@ -58,8 +58,9 @@ impl Actor {
     fn poll_serve(&mut self, cx: &mut Context<'_>, t: &mut Transport, wakes: &Wakes) -> Poll<Stop> {
         for _ in 0..POLL_BUDGET {
             let budget = (self.in_flight.len() / 4).clamp(DISPATCH_MIN, DISPATCH_MAX);
+            let idle = self.in_flight.is_empty();
             let received = wakes.take_channel() && self.intake(wakes);
-            if received && !self.in_flight.is_empty() && !self.deferred {
+            if received && !idle && !self.deferred {
                 // See "Automatic pipelining" in the module doc.
                 self.deferred = true;
                 cx.waker().wake_by_ref();
@@ -133,12 +134,16 @@ impl Actor {
             }
             let mut batch = std::mem::take(&mut self.batch);
             for msg in batch.drain(..) {
-                if self.closing.is_some() {
+                match msg {
                     // Behind a close: fails when the actor ends, like what
                     // is still in the channel.
-                    self.behind_close.push(msg);
-                } else {
-                    self.receive(Some(msg), true);
+                    msg if self.closing.is_some() => self.behind_close.push(msg),
+                    // Nothing waits before it: straight into the write
+                    // queue, without a stop in `pending`.
+                    Msg::Request(req) if self.pending.is_empty() && self.has_room_for(&req) => {
+                        self.start(req)
+                    }
+                    msg => self.receive(Some(msg), true),
                 }
             }
             self.batch = batch;
@@ -150,21 +155,35 @@ impl Actor {
     /// the write queue's size. A request whose caller gave up is not written.
     fn fill_write_queue(&mut self) {
         while let Some(req) = self.pending.front() {
-            let over_limit = self.in_flight_replies + req.replies > self.config.max_in_flight
-                && !self.in_flight.is_empty();
-            if over_limit || self.out.is_full() {
+            if !self.has_room_for(req) {
                 break;
             }
             let Some(req) = self.pending.pop_front() else {
                 break;
             };
-            if req.abandoned() {
-                continue;
-            }
-            let end = self.out.push(&req.bytes);
-            self.in_flight_replies += req.replies;
-            self.in_flight.push_back(Waiter { request: req, end });
+            self.start(req);
         }
+    }
+
+    /// The in-flight limit and the write queue's size let `req` be written
+    /// now.
+    #[inline]
+    fn has_room_for(&self, req: &Request) -> bool {
+        let over_limit = self.in_flight_replies + req.replies > self.config.max_in_flight
+            && !self.in_flight.is_empty();
+        !over_limit && !self.out.is_full()
+    }
+
+    /// Queues `req`'s bytes for the socket and makes it a waiter; a request
+    /// whose caller gave up is dropped instead.
+    #[inline]
+    fn start(&mut self, req: Request) {
+        if req.abandoned() {
+            return;
+        }
+        let end = self.out.push(&req.bytes);
+        self.in_flight_replies += req.replies;
+        self.in_flight.push_back(Waiter { request: req, end });
     }
 
     /// Hands out buffered replies, and reads once if the socket is ready and the
