@@ -230,7 +230,7 @@ impl Client {
             replies: 1,
             tx: crate::connection::ReplySender::none(),
             patience: Duration::ZERO,
-            confirms: false,
+            confirms: None,
             announce: None,
         };
         self.enqueue(req).await

@@ -133,7 +133,7 @@ impl Future for Exchange<'_> {
                         replies,
                         tx,
                         patience: this.patience,
-                        confirms: false,
+                        confirms: None,
                         announce: None,
                     });
                     // The common case, a channel with room, needs no future at all.

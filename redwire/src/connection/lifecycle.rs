@@ -283,7 +283,7 @@ impl Actor {
         let written = self.out.written();
         let mut requeue = Vec::new();
         for waiter in self.in_flight.drain(..) {
-            if waiter.request.confirms {
+            if waiter.request.confirms.is_some() {
                 // Idempotent, and made again in any case: written again.
                 if waiter.request.tx.is_some() {
                     requeue.push(waiter.request);

@@ -162,9 +162,10 @@ pub(crate) struct Request {
     /// the response timeout: a blocking command's own timeout
     /// (`Duration::MAX`: for ever). Zero for everything else.
     pub(crate) patience: Duration,
-    /// Its replies are subscription confirmations: one error answers the
-    /// whole request, and it is written again after a drop (it is idempotent).
-    pub(crate) confirms: bool,
+    /// Its replies are subscription confirmations, of its command for its
+    /// names (see [`subscriptions::Awaited`]): one error answers the whole
+    /// request, and it is written again after a drop (it is idempotent).
+    pub(crate) confirms: Option<Box<subscriptions::Awaited>>,
     /// An event to emit once it is answered (a resubscription).
     pub(crate) announce: Option<Box<state::Event>>,
 }
@@ -177,7 +178,7 @@ impl Request {
             replies: 1,
             tx: ReplySender::none(),
             patience: Duration::ZERO,
-            confirms: false,
+            confirms: None,
             announce: None,
         }
     }

@@ -252,7 +252,10 @@ impl Actor {
     /// Gives a reply to the oldest waiter, and anything else to the push
     /// sink (see `push`).
     fn dispatch(&mut self, frame: Frame) -> Result<()> {
-        let confirms = self.in_flight.front().is_some_and(|w| w.request.confirms);
+        let confirms = self
+            .in_flight
+            .front()
+            .is_some_and(|w| w.request.confirms.is_some());
         let subscriber_resp2 = self.subscriptions.is_some() && self.resp == 2;
         let feed = self.monitor && self.in_flight.is_empty();
         match push::classify(&frame, subscriber_resp2) {
@@ -266,10 +269,11 @@ impl Actor {
             // The confirmations a subscription request waits for (and not
             // one the server sent on its own meanwhile).
             Some(push::Kind::Confirmation)
-                if confirms
-                    && self.in_flight.front().is_some_and(|w| {
-                        super::subscriptions::answers(&w.request.bytes.contiguous(), &frame)
-                    }) => {}
+                if self
+                    .in_flight
+                    .front()
+                    .and_then(|w| w.request.confirms.as_deref())
+                    .is_some_and(|awaited| awaited.answered_by(&frame)) => {}
             Some(_) => {
                 if let push::Delivery::Full(frame) = self.push.deliver(frame) {
                     self.held = Some(frame);

@@ -13,7 +13,7 @@ use super::state::Event;
 use super::{ReplySender, Request};
 use bytes::Bytes;
 use redwire_resp::Frame;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 /// The three kinds of subscription.
@@ -137,40 +137,51 @@ impl Registry {
     }
 }
 
-/// True when `confirmation` (`ssubscribe`, `unsubscribe`… pushed by the
-/// server) answers the subscription `request` waiting at the front: the
-/// same command, for one of its names. A confirmation that does not is one
-/// the server sent on its own (a shard channel whose slot moved away ends
-/// with a `sunsubscribe` nobody asked for), and goes to the message stream:
-/// counted as a reply it would answer the waiting request early and leave
-/// the request's own confirmation to be taken for something else.
-pub(crate) fn answers(request: &[u8], confirmation: &Frame) -> bool {
-    let items = match confirmation {
-        Frame::Push(items) | Frame::Array(items) => items,
-        Frame::Attribute { frame, .. } => return answers(request, frame),
-        _ => return false,
-    };
-    let word = |i: usize| match items.get(i) {
-        Some(Frame::Bulk(b) | Frame::Simple(b)) => Some(b.clone()),
-        _ => None,
-    };
-    let Some(kind) = word(0) else { return false };
-    let mut buf = bytes::BytesMut::from(request);
-    let Ok(Some(Frame::Array(args))) = redwire_resp::Decoder::new().decode(&mut buf) else {
-        return false;
-    };
-    let mut args = args.into_iter().map(|a| match a {
-        Frame::Bulk(b) => b,
-        _ => Bytes::new(),
-    });
-    if !args.next().is_some_and(|c| c.eq_ignore_ascii_case(&kind)) {
-        return false;
+/// What a subscription request waits for: confirmations of its command,
+/// each for one of its names. Made once with the request, so that matching
+/// a confirmation is one lookup: parsing the request's bytes again for every
+/// confirmation made a `SUBSCRIBE` of 10,000 channels cost 10,000 parses of
+/// 10,000 names.
+#[derive(Debug)]
+pub(crate) struct Awaited {
+    command: &'static str,
+    names: HashSet<Bytes>,
+}
+
+impl Awaited {
+    fn new(command: &'static str, names: &[Bytes]) -> Awaited {
+        Awaited {
+            command,
+            names: names.iter().cloned().collect(),
+        }
     }
-    // An unsubscription from nothing answers `UNSUBSCRIBE` of everything
-    // (a nil name, or none).
-    match word(1) {
-        Some(name) => args.any(|a| a == name),
-        None => true,
+
+    /// True when `confirmation` (`ssubscribe`, `unsubscribe`… pushed by the
+    /// server) answers this request: the same command, for one of its names.
+    /// A confirmation that does not is one the server sent on its own (a
+    /// shard channel whose slot moved away ends with a `sunsubscribe` nobody
+    /// asked for), and goes to the message stream: counted as a reply it
+    /// would answer the waiting request early and leave the request's own
+    /// confirmation to be taken for something else.
+    pub(crate) fn answered_by(&self, confirmation: &Frame) -> bool {
+        let items = match confirmation {
+            Frame::Push(items) | Frame::Array(items) => items,
+            Frame::Attribute { frame, .. } => return self.answered_by(frame),
+            _ => return false,
+        };
+        let word = |i: usize| match items.get(i) {
+            Some(Frame::Bulk(b) | Frame::Simple(b)) => Some(b),
+            _ => None,
+        };
+        if !word(0).is_some_and(|kind| kind.eq_ignore_ascii_case(self.command.as_bytes())) {
+            return false;
+        }
+        // An unsubscription from nothing answers `UNSUBSCRIBE` of everything
+        // (a nil name, or none).
+        match word(1) {
+            Some(name) => self.names.contains(name),
+            None => true,
+        }
     }
 }
 
@@ -189,7 +200,7 @@ fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request 
         replies: names.len(),
         tx: ReplySender::none(),
         patience: Duration::ZERO,
-        confirms: true,
+        confirms: Some(Box::new(Awaited::new(kind.command(subscribe), names))),
         announce: None,
     }
 }
@@ -224,5 +235,45 @@ mod tests {
         assert_eq!(req.replies, 2, "every pattern, spelled out");
         assert!(r.is_empty());
         assert!(r.resubscribe().is_empty());
+    }
+
+    fn push(words: &[&str]) -> Frame {
+        Frame::Push(
+            words
+                .iter()
+                .map(|w| Frame::Bulk(Bytes::copy_from_slice(w.as_bytes())))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_confirmation_answers_only_its_own_command_and_names() {
+        let names: Vec<Bytes> = (0..10_000).map(|i| Bytes::from(format!("c{i}"))).collect();
+        let awaited = Awaited::new("SSUBSCRIBE", &names);
+        assert!(awaited.answered_by(&push(&["ssubscribe", "c9999"])));
+        assert!(awaited.answered_by(&push(&["SSUBSCRIBE", "c0"])));
+        assert!(
+            !awaited.answered_by(&push(&["ssubscribe", "other"])),
+            "not one of its names"
+        );
+        assert!(
+            !awaited.answered_by(&push(&["sunsubscribe", "c1"])),
+            "not its command"
+        );
+        assert!(!awaited.answered_by(&Frame::Integer(1)));
+        let nothing = Frame::Push(vec![
+            Frame::Bulk(Bytes::from_static(b"unsubscribe")),
+            Frame::Null,
+        ]);
+        assert!(
+            Awaited::new("UNSUBSCRIBE", &[]).answered_by(&nothing),
+            "from nothing"
+        );
+        let resp2 = Frame::Array(vec![
+            Frame::Bulk(Bytes::from_static(b"ssubscribe")),
+            Frame::Bulk(Bytes::from_static(b"c5")),
+            Frame::Integer(1),
+        ]);
+        assert!(awaited.answered_by(&resp2));
     }
 }

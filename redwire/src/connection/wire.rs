@@ -21,7 +21,6 @@
 
 use crate::large::{self, Large};
 use bytes::{Bytes, BytesMut};
-use std::borrow::Cow;
 
 /// The largest request carried inline: a `GET` or a `SET` of a short key
 /// and value fits. Larger makes every request (and the channel's slots)
@@ -78,9 +77,10 @@ impl Wire {
     }
 
     /// The bytes, in one slice: borrowed, except for a split request, whose
-    /// parts are copied together (for tests and the rare reader of a whole
-    /// request: a subscription's confirmation, which is never split).
-    pub(crate) fn contiguous(&self) -> Cow<'_, [u8]> {
+    /// parts are copied together (for tests).
+    #[cfg(test)]
+    pub(crate) fn contiguous(&self) -> std::borrow::Cow<'_, [u8]> {
+        use std::borrow::Cow;
         match self {
             Wire::Inline { len, buf } => Cow::Borrowed(&buf[..*len as usize]),
             Wire::Shared(b) => Cow::Borrowed(b),
