@@ -65,6 +65,12 @@ impl ReadBuffer {
         self.large_block = 0;
     }
 
+    /// Nothing read is waiting to be decoded.
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
     /// The next complete frame, if the buffer holds one.
     #[inline]
     pub(super) fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {

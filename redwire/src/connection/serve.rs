@@ -203,7 +203,12 @@ impl Actor {
                 return Ok(0);
             }
         }
-        let mut handed = self.dispatch_buffered(budget)?;
+        // Most passes find nothing buffered: one length check, not a decode.
+        let mut handed = if self.input.is_empty() {
+            0
+        } else {
+            self.dispatch_buffered(budget)?
+        };
         if handed == budget || self.held.is_some() {
             return Ok(handed.max(1));
         }
