@@ -11,10 +11,10 @@
 //! or by value, never copies it again (`crate::large` says how and why).
 //! A `Bytes` argument that large is shared, not copied at all.
 
-use crate::connection::Wire;
 use crate::error::{Error, Result};
 use crate::large::{self, Large, Parts, LARGE_ARG};
 use crate::rules::{self, Rule, Why};
+use crate::wire::Wire;
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Starts a command with its name.

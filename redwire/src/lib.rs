@@ -114,6 +114,7 @@ mod pool;
 mod pubsub;
 pub mod rules;
 mod value;
+mod wire;
 
 pub use client::{Client, Pushes, Sending};
 pub use cmd::{cmd, Cmd, ToArg};

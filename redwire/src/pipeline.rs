@@ -16,11 +16,11 @@
 
 use crate::cmd::Cmd;
 use crate::commands::{Commands, ScriptCall, Slot};
-use crate::connection::Wire;
 use crate::error::{Error, ErrorKind, Result};
 use crate::large::{self, Large};
 use crate::rules::{Effect, Rule, Why};
 use crate::value::{FromValue, Value};
+use crate::wire::Wire;
 use bytes::{BufMut, BytesMut};
 use redwire_resp::Frame;
 use std::time::Duration;

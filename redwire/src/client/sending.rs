@@ -19,9 +19,10 @@
 
 use super::link::Link;
 use crate::commands::ScriptCall;
-use crate::connection::{Msg, Reply, ReplyReceiver, Request, Wire};
+use crate::connection::{Msg, Reply, ReplyReceiver, Request};
 use crate::error::{Error, Result};
 use crate::value::{FromValue, Value};
+use crate::wire::Wire;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;

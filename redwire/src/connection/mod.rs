@@ -16,7 +16,6 @@
 //! | `lifecycle` | connect, reconnect with backoff, what a drop does to requests, closing |
 //! | `serve` | the poll loop of a live connection: intake, write, read, hand out replies |
 //! | `slot` | a request's reply slot: the answer and the caller's waker, reused per thread |
-//! | `wire` | a request's bytes: inline when small (no allocation to send), shared when large, split around large arguments |
 //! | `write_queue` | the bytes waiting for the socket, and how many were written |
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
 //! | `wakes` | why the actor was woken: a flag per source, so a poll asks only those |
@@ -101,10 +100,9 @@ pub(crate) mod state;
 pub(crate) mod subscriptions;
 mod wakes;
 mod watchdog;
-mod wire;
 mod write_queue;
 
-pub(crate) use wire::Wire;
+use crate::wire::Wire;
 
 use crate::config::Config;
 use crate::error::Error;

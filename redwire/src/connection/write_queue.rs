@@ -11,9 +11,9 @@
 //! past 64 KiB for a large batch is given back once it is drained, so a burst
 //! does not pin memory for the life of the connection.
 
-use super::Wire;
 use crate::error::{Error, Result};
 use crate::large::Large;
+use crate::wire::Wire;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::IoSlice;
