@@ -10,6 +10,10 @@
 //! line, in a `Bytes` of its own, so that sending the command, by reference
 //! or by value, never copies it again (`crate::large` says how and why).
 //! A `Bytes` argument that large is shared, not copied at all.
+//!
+//! A dropped command leaves its buffer (up to 1 KiB) to the next command
+//! built on its thread, at most 64 kept per thread: building a command per
+//! request then allocates nothing, as a prebuilt one does not.
 
 use crate::error::{Error, Result};
 use crate::large::{self, Large, Parts, LARGE_ARG};
@@ -70,11 +74,27 @@ pub struct Cmd {
     pub(crate) rule: Rule,
 }
 
+/// Room for the header and a typical command, so that adding arguments does
+/// not reallocate.
+const START: usize = HEADER + 72;
+/// Most buffers of dropped commands a thread keeps for its next ones.
+const SPARE_PER_THREAD: usize = 64;
+/// A larger buffer is freed, not kept: a spare never holds much memory.
+const SPARE_MAX: usize = 1024;
+
+thread_local! {
+    /// Buffers of this thread's dropped commands, emptied, for its next
+    /// ones: building a command per request then allocates nothing.
+    static SPARE: std::cell::RefCell<Vec<BytesMut>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Default for Cmd {
     fn default() -> Self {
-        // Room for the header and a typical command, so that adding
-        // arguments does not reallocate.
-        let mut args = BytesMut::with_capacity(HEADER + 72);
+        let mut args = SPARE
+            .try_with(|spare| spare.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| BytesMut::with_capacity(START));
         args.put_bytes(0, HEADER);
         Cmd {
             argc: 0,
@@ -82,6 +102,25 @@ impl Default for Cmd {
             large: Parts::default(),
             rule: Rule::Empty,
         }
+    }
+}
+
+/// A command's buffer goes back to its thread's spares, unless it is too
+/// large (or was handed over: then it is empty and has no capacity).
+impl Drop for Cmd {
+    fn drop(&mut self) {
+        let capacity = self.args.capacity();
+        if !(START..=SPARE_MAX).contains(&capacity) {
+            return;
+        }
+        let mut args = std::mem::take(&mut self.args);
+        args.clear();
+        let _ = SPARE.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_PER_THREAD {
+                spare.push(args);
+            }
+        });
     }
 }
 
@@ -452,7 +491,7 @@ impl Cmd {
     fn into_split_wire(mut self) -> Wire {
         let shift = self.put_header();
         let large = std::mem::take(&mut self.large).into_shifted(shift);
-        Wire::split(self.args, large)
+        Wire::split(std::mem::take(&mut self.args), large)
     }
 
     /// Writes the array header into the room kept for it and starts the
@@ -492,7 +531,7 @@ impl Cmd {
             return self.to_bytes();
         }
         self.put_header();
-        self.args.freeze()
+        std::mem::take(&mut self.args).freeze()
     }
 
     /// The command's name, uppercased, for logs and routing.
@@ -572,6 +611,29 @@ pub trait ToArg {
 
 #[cfg(test)]
 mod tests {
+    /// Dropped commands leave their buffers for the next ones, at most
+    /// `SPARE_PER_THREAD`, and never one larger than `SPARE_MAX`.
+    #[test]
+    fn spare_buffers_are_bounded_in_number_and_size() {
+        let spares = || SPARE.with(|s| s.borrow().len());
+        drop(
+            (0..SPARE_PER_THREAD * 2)
+                .map(|_| cmd("GET").arg("k"))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(spares(), SPARE_PER_THREAD);
+        let reused = cmd("PING");
+        assert_eq!(spares(), SPARE_PER_THREAD - 1, "taken for the next command");
+        assert_eq!(reused.to_bytes(), &b"*1\r\n$4\r\nPING\r\n"[..], "and empty");
+        drop(reused);
+        SPARE.with(|s| s.borrow_mut().clear());
+        drop(cmd("SET").arg("k").arg(&[b'v'; SPARE_MAX][..]));
+        assert_eq!(spares(), 0, "too large to keep");
+        let handed = cmd("SET").arg("k").arg("v").into_bytes();
+        assert_eq!(spares(), 0, "a buffer handed over is not kept");
+        drop(handed);
+    }
+
     use super::*;
     use crate::Pipeline;
     use proptest::prelude::*;
