@@ -705,6 +705,19 @@ mod tests {
         );
     }
 
+    /// A name of 4 KiB or more (kept out of line) is still classified as the
+    /// name: an unknown command is shareable, not refused as an empty one.
+    #[test]
+    fn a_name_kept_out_of_line_is_classified_as_the_name() {
+        let long = vec![b'x'; LARGE_ARG];
+        let c = cmd(std::str::from_utf8(&long).unwrap()).arg("k");
+        assert!(c.is_shareable(), "an unknown name is shareable");
+        let mut c = Cmd::new();
+        c.write_bytes(&Bytes::from(long));
+        assert!(c.is_shareable(), "a shared `Bytes` name too");
+        assert!(!Cmd::new().is_shareable(), "only an empty command is not");
+    }
+
     /// Argument sizes around the threshold, and some far from it.
     fn sizes() -> impl Strategy<Value = Vec<(usize, bool)>> {
         let size = prop_oneof![0..8usize, LARGE_ARG - 2..=LARGE_ARG + 2, 0..3 * LARGE_ARG,];

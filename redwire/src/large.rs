@@ -208,3 +208,75 @@ impl<'a> Iterator for Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::Wire;
+
+    /// An argument is kept out of line from 4 KiB exactly, as `write_bytes`
+    /// documents: a `Bytes` of 4095 bytes is copied into the command's
+    /// buffer, one of 4096 is shared, and only the latter makes the request
+    /// split. (The literal, not `LARGE_ARG`, so that the constant is checked.)
+    #[test]
+    fn arguments_are_kept_out_of_line_from_4_kib_exactly() {
+        let below = Bytes::from(vec![b'b'; 4095]);
+        let from = Bytes::from(vec![b'f'; 4096]);
+        let c = crate::cmd("MSET").arg("k").arg(&below).arg("l").arg(&from);
+        let args: Vec<&[u8]> = c.args_iter().collect();
+        assert_eq!(args[2], &below[..]);
+        assert_ne!(args[2].as_ptr(), below.as_ptr(), "4095 bytes: copied");
+        assert_eq!(args[4].as_ptr(), from.as_ptr(), "4096 bytes: shared");
+        let Wire::Split { large, .. } = c.to_wire() else {
+            panic!("a command with an argument of 4 KiB is split")
+        };
+        assert_eq!(large.len(), 1, "only the argument of 4 KiB is out of line");
+        assert_eq!(large[0].bytes.as_ptr(), from.as_ptr());
+        let small = crate::cmd("SET").arg("k").arg(&below);
+        assert!(
+            !matches!(small.to_wire(), Wire::Split { .. }),
+            "nothing out of line below 4 KiB"
+        );
+    }
+
+    /// Commands that differ only in the bytes of a large payload (same
+    /// length, so the same small parts) are not equal: equality looks at the
+    /// payloads, not only at their lengths and places.
+    #[test]
+    fn commands_differing_only_inside_a_large_payload_are_not_equal() {
+        let mut other = vec![b'v'; 5000];
+        let c = crate::cmd("SET").arg("k").arg(&other[..]);
+        assert_eq!(c, crate::cmd("SET").arg("k").arg(&other[..]));
+        other[4999] = b'w';
+        assert_ne!(c, crate::cmd("SET").arg("k").arg(&other[..]));
+        let mut parts = Parts::default();
+        parts.push(Large {
+            at: 3,
+            bytes: Bytes::from(vec![1u8; 4096]),
+        });
+        let mut changed = Parts::default();
+        changed.push(Large {
+            at: 3,
+            bytes: Bytes::from(vec![2u8; 4096]),
+        });
+        assert!(parts == parts.clone());
+        assert!(parts != changed, "same place and length, other bytes");
+    }
+
+    /// A large payload shows as its size and place only, never its bytes
+    /// (it may be megabytes, or a secret); a pipeline's `Debug` shows its
+    /// large payloads this way.
+    #[test]
+    fn a_large_payload_shows_its_size_and_place_not_its_bytes() {
+        let part = Large {
+            at: 12,
+            bytes: Bytes::from(vec![b's'; 5000]),
+        };
+        assert_eq!(format!("{part:?}"), "Large(5000 bytes at 12)");
+        let mut p = crate::Pipeline::new();
+        p.add(crate::cmd("SET").arg("k").arg(vec![b's'; 5000]));
+        let shown = format!("{p:?}");
+        assert!(shown.contains("Large(5000 bytes at "), "{shown}");
+        assert!(!shown.contains("sssss"), "the payload was shown");
+    }
+}

@@ -160,4 +160,16 @@ mod tests {
         assert!(matches!(w, Wire::Shared(_)));
         assert_eq!(&w.contiguous()[..], b"*1\r\n$4\r\nPING\r\n");
     }
+
+    /// A request shows as its length only, never its bytes (they may be
+    /// megabytes, or a secret): a split one with its large parts counted.
+    #[test]
+    fn a_request_shows_its_length_not_its_bytes() {
+        let small = BytesMut::from(&b"*2\r\n$4\r\nAUTH\r\n$5000\r\n\r\n"[..]);
+        let at = small.len() - 2;
+        let secret = Bytes::from(vec![b's'; 5000]);
+        let w = Wire::split(small, vec![Large { at, bytes: secret }]);
+        assert_eq!(format!("{w:?}"), format!("Wire({} bytes)", w.len()));
+        assert_eq!(w.len(), 5023);
+    }
 }
