@@ -17,11 +17,24 @@ use tokio::time::Instant;
 /// connection under constant load cannot starve the tasks beside it. (The actor
 /// runs outside tokio's cooperative budget, which would split every intake.)
 const POLL_BUDGET: usize = 4;
-/// Replies handed out before the actor lets the woken callers run: a
-/// quarter of what is in flight, within these bounds (see "Fairness and
-/// overlap" in the module doc of `connection`).
-const DISPATCH_MIN: usize = 4;
+/// Most replies handed out before the actor lets the woken callers run (see
+/// [`dispatch_budget`]).
 const DISPATCH_MAX: usize = 256;
+
+/// How many replies the actor hands out before it lets the callers it woke
+/// run, with `in_flight` requests in flight: a quarter of them, an eighth
+/// (at least 2) up to 64 (see "Fairness and overlap" in the module doc of
+/// `connection`). GET on one shared connection, 5 interleaved runs each:
+/// at 16 tasks chunks of 2 gave 1.3 times the throughput of chunks of 4, at
+/// 128 tasks chunks of 16 gave 0.85 times that of chunks of 32.
+#[inline]
+fn dispatch_budget(in_flight: usize) -> usize {
+    if in_flight <= 64 {
+        (in_flight / 8).max(2)
+    } else {
+        (in_flight / 4).min(DISPATCH_MAX)
+    }
+}
 /// Most messages taken off the channel in one batch.
 const INTAKE_BATCH: usize = 256;
 
@@ -57,7 +70,7 @@ impl Actor {
 
     fn poll_serve(&mut self, cx: &mut Context<'_>, t: &mut Transport, wakes: &Wakes) -> Poll<Stop> {
         for _ in 0..POLL_BUDGET {
-            let budget = (self.in_flight.len() / 4).clamp(DISPATCH_MIN, DISPATCH_MAX);
+            let budget = dispatch_budget(self.in_flight.len());
             let idle = self.in_flight.is_empty();
             let received = wakes.take_channel() && self.intake(wakes);
             if received && !idle && !self.deferred {
@@ -380,5 +393,17 @@ impl Actor {
             next = next.min(deadline);
         }
         self.tick.reset(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The chunks replies are handed out in (see `dispatch_budget`).
+    #[test]
+    fn replies_go_out_in_eighths_then_quarters_of_what_is_in_flight() {
+        let budget = super::dispatch_budget;
+        assert_eq!([budget(0), budget(1), budget(16), budget(24)], [2, 2, 2, 3]);
+        assert_eq!([budget(64), budget(65), budget(128)], [8, 16, 32]);
+        assert_eq!([budget(1024), budget(4096)], [256, 256]);
     }
 }
