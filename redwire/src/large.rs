@@ -212,7 +212,7 @@ impl<'a> Iterator for Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::Wire;
+    use crate::wire::Wire;
 
     /// An argument is kept out of line from 4 KiB exactly, as `write_bytes`
     /// documents: a `Bytes` of 4095 bytes is copied into the command's
@@ -227,14 +227,15 @@ mod tests {
         assert_eq!(args[2], &below[..]);
         assert_ne!(args[2].as_ptr(), below.as_ptr(), "4095 bytes: copied");
         assert_eq!(args[4].as_ptr(), from.as_ptr(), "4096 bytes: shared");
-        let Wire::Split { large, .. } = c.to_wire() else {
+        let Wire::Split(split) = c.to_wire() else {
             panic!("a command with an argument of 4 KiB is split")
         };
+        let large = &split.large;
         assert_eq!(large.len(), 1, "only the argument of 4 KiB is out of line");
         assert_eq!(large[0].bytes.as_ptr(), from.as_ptr());
         let small = crate::cmd("SET").arg("k").arg(&below);
         assert!(
-            !matches!(small.to_wire(), Wire::Split { .. }),
+            !matches!(small.to_wire(), Wire::Split(_)),
             "nothing out of line below 4 KiB"
         );
     }
