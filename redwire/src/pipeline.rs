@@ -35,7 +35,7 @@ use std::time::Duration;
 /// p.add(redwire::cmd("SET").arg("a").arg(1)).add(redwire::cmd("INCR").arg("a"));
 /// assert_eq!(p.len(), 2);
 /// ```
-#[derive(Clone, Default, Debug)]
+#[derive(Clone, Default)]
 pub struct Pipeline {
     /// The entries, encoded back to back, except the payloads of their large
     /// arguments.
@@ -57,6 +57,25 @@ pub struct Pipeline {
     effects: Vec<Effect>,
     /// The longest patience of a blocking entry (see `Cmd::patience`).
     patience: Duration,
+}
+
+/// Pipelines are shown by size only, like [`Cmd`]: their entries may hold
+/// secrets (`AUTH`) or megabytes of data.
+///
+/// ```
+/// let mut p = redwire::Pipeline::new();
+/// p.add(redwire::cmd("AUTH").arg("hunter2"));
+/// assert!(!format!("{p:?}").contains("hunter2"));
+/// ```
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes = self.buf.len() + self.large.iter().map(|l| l.bytes.len()).sum::<usize>();
+        f.debug_struct("Pipeline")
+            .field("commands", &self.count)
+            .field("bytes", &bytes)
+            .field("atomic", &self.atomic)
+            .finish()
+    }
 }
 
 impl Pipeline {
@@ -341,6 +360,17 @@ mod tests {
         assert!(p.atomic().is_atomic());
         // MULTI, three entries, EXEC.
         assert_eq!(p.wire().1, 5);
+    }
+
+    #[test]
+    fn debug_shows_sizes_never_arguments() {
+        let mut p = Pipeline::new();
+        p.add(cmd("AUTH").arg("user").arg("hunter2"));
+        p.add(cmd("SET").arg("k").arg(vec![b'v'; 5000]));
+        // 37 bytes of AUTH, 5,029 of SET (its payload out of line).
+        let shown = format!("{:?}", p.atomic());
+        assert_eq!(shown, "Pipeline { commands: 2, bytes: 5066, atomic: true }");
+        assert!(!shown.contains("hunter2"));
     }
 
     #[test]
