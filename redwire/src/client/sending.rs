@@ -85,11 +85,23 @@ impl<'a> Exchange<'a> {
 
     /// The caller gave up while the request may be pending on the server.
     fn give_up(&mut self) {
+        if matches!(self.state, State::Done) {
+            // Answered (the common end): nothing to give up, nothing to drop.
+            return;
+        }
         let pending = matches!(self.state, State::Waiting(_) | State::Queueing(..));
         if pending && !self.patience.is_zero() {
             self.link.abort();
         }
         self.state = State::Done;
+    }
+
+    /// Leaves `Done` for `next`. `Done` holds nothing, so the old state is
+    /// not dropped: no drop code runs for it on the request path.
+    #[inline]
+    fn set_from_done(&mut self, next: State) {
+        debug_assert!(matches!(self.state, State::Done));
+        std::mem::forget(std::mem::replace(&mut self.state, next));
     }
 
     /// Starts another request within the deadline already running.
@@ -140,13 +152,13 @@ impl Future for Exchange<'_> {
                     // The common case, a channel with room, needs no future at all.
                     match this.link.tx.try_send(msg) {
                         Ok(()) => {
-                            this.state = State::Waiting(rx);
+                            this.set_from_done(State::Waiting(rx));
                             break;
                         }
                         Err(mpsc::error::TrySendError::Full(msg)) => {
                             let sender = this.link.tx.clone();
                             let wait = Box::pin(async move { sender.send(msg).await.is_ok() });
-                            this.state = State::Queueing(wait, rx);
+                            this.set_from_done(State::Queueing(wait, rx));
                         }
                         Err(mpsc::error::TrySendError::Closed(_)) => {
                             return Poll::Ready(Err(this.link.closed_error()))

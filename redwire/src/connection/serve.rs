@@ -332,7 +332,9 @@ impl Actor {
                 self.shared.emit(*event);
             }
             // A caller that gave up dropped its receiver: the reply is discarded.
-            let _ = waiter.request.tx.send(Ok(reply));
+            if let Err(unread) = waiter.request.tx.send(Ok(reply)) {
+                drop(unread);
+            }
         }
         if demoted {
             return Err(Error::new(

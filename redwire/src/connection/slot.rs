@@ -140,7 +140,11 @@ impl ReplySender {
         }
         let waker = {
             let mut state = slot.lock();
-            state.answer = Some(answer);
+            // Empty (one answer per slot, and a reused slot is emptied):
+            // nothing to drop, and no drop code run for it.
+            if let Some(stale) = state.answer.replace(answer) {
+                drop(stale);
+            }
             state.done = true;
             state.waker.take()
         };
@@ -210,7 +214,17 @@ impl Drop for ReplyReceiver {
         match Arc::get_mut(&mut slot) {
             // Alone: the sender is gone, nobody can write here any more.
             Some(alone) => {
-                *alone.state.get_mut().unwrap_or_else(|e| e.into_inner()) = State::default();
+                // Emptied field by field: after a normal answer both are
+                // already empty, and the checks cost less than dropping a
+                // whole `State`.
+                let state = alone.state.get_mut().unwrap_or_else(|e| e.into_inner());
+                state.done = false;
+                if let Some(unread) = state.answer.take() {
+                    drop(unread);
+                }
+                if let Some(waker) = state.waker.take() {
+                    drop(waker);
+                }
                 let _ = FREE.try_with(|free| {
                     let mut free = free.borrow_mut();
                     if free.len() < FREE_PER_THREAD {
