@@ -509,9 +509,16 @@ impl Cmd {
     /// The command as an inline request, if it fits.
     #[inline]
     fn inline_wire(&self) -> Option<Wire> {
+        let body = &self.args[HEADER..];
+        if self.argc < 10 {
+            // Nearly every command: a header of 4 bytes, written with a
+            // store of fixed size, and one copy of unknown length (the body).
+            let head = [b'*', b'0' + self.argc as u8, b'\r', b'\n'];
+            return Wire::inline_after(head, body);
+        }
         let mut header = [0u8; HEADER];
         let header = self.header(&mut header);
-        Wire::inline(&[header, &self.args[HEADER..]])
+        Wire::inline(&[header, body])
     }
 
     /// The command as it goes on the wire, in one buffer: its own, the

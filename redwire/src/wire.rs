@@ -66,6 +66,23 @@ impl Wire {
         })
     }
 
+    /// `head` then `body`, inline, if they fit: like [`inline`](Self::inline)
+    /// of the two, with one copy of unknown length instead of two.
+    #[inline]
+    pub(crate) fn inline_after<const N: usize>(head: [u8; N], body: &[u8]) -> Option<Wire> {
+        let len = N + body.len();
+        if len > INLINE {
+            return None;
+        }
+        let mut buf = [0u8; INLINE];
+        buf[..N].copy_from_slice(&head);
+        buf[N..len].copy_from_slice(body);
+        Some(Wire::Inline {
+            len: len as u8,
+            buf,
+        })
+    }
+
     /// `small` with the `large` payloads put in: split when there are any,
     /// else one shared buffer.
     pub(crate) fn split(small: BytesMut, large: Vec<Large>) -> Wire {
@@ -127,6 +144,10 @@ mod tests {
         assert_eq!(&w.contiguous()[..], b"*1\r\n$4\r\nPING\r\n");
         assert_eq!(w.len(), 14);
         assert!(Wire::inline(&[&[b'x'; INLINE]]).is_some());
+        let w = Wire::inline_after(*b"*1\r\n", b"$4\r\nPING\r\n").expect("fits");
+        assert_eq!(&w.contiguous()[..], b"*1\r\n$4\r\nPING\r\n");
+        assert!(Wire::inline_after(*b"ab", &[b'x'; INLINE - 2]).is_some());
+        assert!(Wire::inline_after(*b"ab", &[b'x'; INLINE - 1]).is_none());
         assert!(Wire::inline(&[&[b'x'; INLINE], b"y"]).is_none());
         let big = Bytes::from(vec![1u8; 100]);
         let w = Wire::from(big.clone());

@@ -25,6 +25,7 @@ use crate::value::{FromValue, Value};
 use crate::wire::Wire;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -48,7 +49,9 @@ enum State {
 /// bounded by an optional deadline.
 pub(crate) struct Exchange<'a> {
     link: &'a Link,
-    state: State,
+    /// Dropped by `give_up` (in `drop`), which leaves it `Done`: an answered
+    /// request's state is not dropped once more by drop code of its own.
+    state: ManuallyDrop<State>,
     limit: Option<Duration>,
     deadline: Option<Pin<Box<Sleep>>>,
     /// A blocking command's own timeout, which the actor adds to the response
@@ -69,7 +72,7 @@ impl<'a> Exchange<'a> {
     ) -> Self {
         Exchange {
             link,
-            state: State::Ready(request.map(|(bytes, n)| (bytes.into(), n))),
+            state: ManuallyDrop::new(State::Ready(request.map(|(bytes, n)| (bytes.into(), n)))),
             limit,
             deadline: None,
             patience: Duration::ZERO,
@@ -85,28 +88,28 @@ impl<'a> Exchange<'a> {
 
     /// The caller gave up while the request may be pending on the server.
     fn give_up(&mut self) {
-        if matches!(self.state, State::Done) {
+        if matches!(*self.state, State::Done) {
             // Answered (the common end): nothing to give up, nothing to drop.
             return;
         }
-        let pending = matches!(self.state, State::Waiting(_) | State::Queueing(..));
+        let pending = matches!(*self.state, State::Waiting(_) | State::Queueing(..));
         if pending && !self.patience.is_zero() {
             self.link.abort();
         }
-        self.state = State::Done;
+        *self.state = State::Done;
     }
 
     /// Leaves `Done` for `next`. `Done` holds nothing, so the old state is
     /// not dropped: no drop code runs for it on the request path.
     #[inline]
     fn set_from_done(&mut self, next: State) {
-        debug_assert!(matches!(self.state, State::Done));
-        std::mem::forget(std::mem::replace(&mut self.state, next));
+        debug_assert!(matches!(*self.state, State::Done));
+        std::mem::forget(std::mem::replace(&mut *self.state, next));
     }
 
     /// Starts another request within the deadline already running.
     fn resend(&mut self, bytes: Wire) {
-        self.state = State::Ready(Ok((bytes, 1)));
+        *self.state = State::Ready(Ok((bytes, 1)));
     }
 }
 
@@ -121,11 +124,16 @@ impl Future for Exchange<'_> {
             }
         }
         loop {
-            match &mut this.state {
+            match &mut *this.state {
                 // The common case: handed over, the answer awaited.
                 State::Waiting(rx) => match Pin::new(rx).poll(cx) {
                     Poll::Ready(answer) => {
-                        this.state = State::Done;
+                        // The receiver dropped as itself, not through the
+                        // drop code of the whole state.
+                        if let State::Waiting(rx) = std::mem::replace(&mut *this.state, State::Done)
+                        {
+                            drop(rx);
+                        }
                         return Poll::Ready(
                             answer.unwrap_or_else(|_| Err(this.link.closed_error())),
                         );
@@ -133,7 +141,7 @@ impl Future for Exchange<'_> {
                     Poll::Pending => break,
                 },
                 State::Ready(_) => {
-                    let State::Ready(request) = std::mem::replace(&mut this.state, State::Done)
+                    let State::Ready(request) = std::mem::replace(&mut *this.state, State::Done)
                     else {
                         unreachable!("matched above")
                     };
@@ -168,14 +176,14 @@ impl Future for Exchange<'_> {
                 State::Queueing(wait, _) => match wait.as_mut().poll(cx) {
                     Poll::Ready(true) => {
                         let State::Queueing(_, rx) =
-                            std::mem::replace(&mut this.state, State::Done)
+                            std::mem::replace(&mut *this.state, State::Done)
                         else {
                             unreachable!("matched above")
                         };
-                        this.state = State::Waiting(rx);
+                        *this.state = State::Waiting(rx);
                     }
                     Poll::Ready(false) => {
-                        this.state = State::Done;
+                        *this.state = State::Done;
                         return Poll::Ready(Err(this.link.closed_error()));
                     }
                     Poll::Pending => break,
