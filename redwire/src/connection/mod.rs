@@ -46,7 +46,7 @@
 //! per batch rather than once per request.
 //!
 //! **Fairness and overlap.** The actor hands out at most a quarter of what
-//! is in flight (an eighth, at least 2, up to 64 in flight; at most 256)
+//! is in flight (an eighth, at least 1, up to 64 in flight; at most 256)
 //! before it lets the callers it woke run. Waking thousands at once would overflow the worker's run queue
 //! into tokio's global queue, where some callers wait far longer than
 //! others. And handing out all the replies of a batch before any caller can
