@@ -694,6 +694,30 @@ mod tests {
         assert_eq!(c.clone().into_wire().contiguous(), &c.to_bytes()[..]);
     }
 
+    /// A request's bytes are the command's, by reference and by value, with
+    /// fewer than 10 arguments (the short path, a one-digit count) and with
+    /// more, up to counts that do not fit in a byte; with empty arguments
+    /// too, the shortest, which come nearest to fitting inline at 10 or more.
+    #[test]
+    fn a_request_is_the_command_with_any_argument_count() {
+        for argc in (1..=12).chain([207, 208, 255, 256, 300]) {
+            for arg in ["", "v"] {
+                let mut c = cmd("X");
+                for _ in 1..argc {
+                    c = c.arg(arg);
+                }
+                assert_eq!(c.arg_count(), argc);
+                let expected = c.to_bytes();
+                assert_eq!(
+                    c.to_wire().contiguous(),
+                    &expected[..],
+                    "{argc} by reference"
+                );
+                assert_eq!(c.into_wire().contiguous(), &expected[..], "{argc} by value");
+            }
+        }
+    }
+
     #[test]
     fn the_rules_see_the_first_words_however_they_come() {
         let mut tail = Cmd::new();

@@ -111,6 +111,33 @@ async fn pipeline_returns_one_result_per_command() {
     assert!(client.pipeline(&Pipeline::new()).await.unwrap().is_empty());
 }
 
+/// A command goes out whole with any number of arguments, sent by reference
+/// and by value: those of fewer than 10 on the short path with a one-digit
+/// count, those of 10 and more on the other, up to hundreds, where the count
+/// no longer fits in a byte (a one-digit header for them would be wrong, or
+/// overflow).
+#[tokio::test]
+async fn commands_of_any_argument_count_go_out_whole() {
+    use redwire::Commands;
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for argc in (3..=12).chain([100, 207, 208, 230, 255, 256, 257, 300]) {
+        let mut c = cmd("RPUSH").arg(format!("list{argc}"));
+        for i in 0..argc - 2 {
+            c = c.arg(i % 10);
+        }
+        assert_eq!(c.arg_count(), argc);
+        let by_ref = client.send(&c).await.unwrap();
+        assert_eq!(
+            by_ref,
+            Value::Int(argc as i64 - 2),
+            "{argc} arguments by reference"
+        );
+        let by_value: i64 = (&client).command(c).await.unwrap();
+        assert_eq!(by_value, 2 * (argc as i64 - 2), "{argc} arguments by value");
+    }
+}
+
 #[tokio::test]
 async fn atomic_pipeline_is_a_transaction() {
     let server = RedisServer::start().unwrap();
