@@ -73,6 +73,41 @@ async fn per_request<F: std::future::Future<Output = ()>>(
     )
 }
 
+/// The ways a command reaches the server in the large-value tests.
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    /// `client.send(&cmd)`.
+    Reference,
+    /// `(&client).command(cmd)`, as the typed methods do.
+    Value,
+    /// One entry of a pipeline.
+    Pipeline,
+    /// One entry of a transaction.
+    Transaction,
+}
+
+/// Bytes allocated per SET of the command `make` builds per request, sent
+/// along `path`.
+async fn bytes_per_set(client: &Client, path: Path, make: impl Fn() -> redwire::Cmd) -> f64 {
+    let (_, bytes) = per_request(|| async {
+        let ok = match path {
+            Path::Reference => client.send(&make()).await.unwrap(),
+            Path::Value => client.command(make()).await.unwrap(),
+            Path::Pipeline | Path::Transaction => {
+                let mut p = redwire::Pipeline::new();
+                if matches!(path, Path::Transaction) {
+                    p.atomic();
+                }
+                p.add(make());
+                client.pipeline(&p).await.unwrap().remove(0).unwrap()
+            }
+        };
+        assert!(ok.is_ok(), "{path:?}: {ok:?}");
+    })
+    .await;
+    bytes
+}
+
 #[test]
 fn a_request_allocates_nothing_once_warm() {
     let server = RedisServer::start().unwrap();
@@ -125,14 +160,7 @@ fn a_request_allocates_nothing_once_warm() {
         // request, not twice its size.
         const LARGE: usize = 256 * 1024;
         let value = vec![b'v'; LARGE];
-        let (_, bytes) = per_request(|| async {
-            let ok: redwire::Value = (&client)
-                .command(cmd("SET").arg("big").arg(&value))
-                .await
-                .unwrap();
-            assert!(ok.is_ok());
-        })
-        .await;
+        let bytes = bytes_per_set(&client, Path::Value, || cmd("SET").arg("big").arg(&value)).await;
         assert!(
             bytes < 1.5 * LARGE as f64,
             "{bytes} bytes allocated per SET of {LARGE} bytes"
@@ -168,35 +196,15 @@ fn a_large_value_is_copied_at_most_once_on_every_path() {
             );
         };
 
-        // Sent by reference, built per request from a slice: the command
-        // copies the value into a buffer of its own, which the request
-        // shares.
-        let (_, bytes) = per_request(|| async {
-            let ok = client
-                .send(&cmd("SET").arg("big").arg(&value[..]))
-                .await
-                .unwrap();
-            assert!(ok.is_ok());
-        })
-        .await;
-        once("by reference", bytes);
-
-        // A pipeline and a transaction, built per request and sent by
-        // reference.
-        let (_, bytes) = per_request(|| async {
-            let mut p = redwire::Pipeline::new();
-            p.add(cmd("SET").arg("big").arg(&value[..]));
-            assert!(client.pipeline(&p).await.unwrap()[0].is_ok());
-        })
-        .await;
-        once("pipeline", bytes);
-        let (_, bytes) = per_request(|| async {
-            let mut p = redwire::Pipeline::new();
-            p.atomic().add(cmd("SET").arg("big").arg(&value[..]));
-            assert!(client.pipeline(&p).await.unwrap()[0].is_ok());
-        })
-        .await;
-        once("transaction", bytes);
+        // Built per request from a slice: the command copies the value into
+        // a buffer of its own, which the request (or the pipeline) shares.
+        for path in [Path::Reference, Path::Pipeline, Path::Transaction] {
+            let set = || cmd("SET").arg("big").arg(&value[..]);
+            once(
+                &format!("{path:?}"),
+                bytes_per_set(&client, path, set).await,
+            );
+        }
 
         // A dedicated connection, by reference (a loop of its own: the
         // request borrows the connection mutably).
@@ -229,36 +237,18 @@ fn a_large_value_is_copied_at_most_once_on_every_path() {
                 "{path}: {bytes} bytes allocated per SET of a shared {LARGE} bytes"
             );
         };
-        let (_, bytes) = per_request(|| async {
-            let ok = client
-                .send(&cmd("SET").arg("big").arg(&shared))
-                .await
-                .unwrap();
-            assert!(ok.is_ok());
-        })
-        .await;
-        none("Bytes by reference", bytes);
-        let (_, bytes) = per_request(|| async {
-            let ok: redwire::Value = (&client)
-                .command(cmd("SET").arg("big").arg(&shared))
-                .await
-                .unwrap();
-            assert!(ok.is_ok());
-        })
-        .await;
-        none("Bytes by value", bytes);
+        for path in [Path::Reference, Path::Value, Path::Pipeline] {
+            let set = || cmd("SET").arg("big").arg(&shared);
+            none(
+                &format!("Bytes, {path:?}"),
+                bytes_per_set(&client, path, set).await,
+            );
+        }
         let (_, bytes) = per_request(|| async {
             client.set("big", &shared).await.unwrap();
         })
         .await;
         none("Bytes, typed", bytes);
-        let (_, bytes) = per_request(|| async {
-            let mut p = redwire::Pipeline::new();
-            p.add(cmd("SET").arg("big").arg(&shared));
-            assert!(client.pipeline(&p).await.unwrap()[0].is_ok());
-        })
-        .await;
-        none("Bytes in a pipeline", bytes);
 
         let back: bytes::Bytes = client.get("big").await.unwrap();
         assert!(back == shared);
