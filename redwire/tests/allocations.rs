@@ -73,6 +73,23 @@ async fn per_request<F: std::future::Future<Output = ()>>(
     )
 }
 
+/// Runs `test` with a client of a fresh server (and the server's URL), on a
+/// current-thread runtime: the caller and the connection's actor allocate
+/// on this thread, where the counts are kept.
+fn on_a_server<F: std::future::Future<Output = ()>>(test: impl FnOnce(Client, String) -> F) {
+    let server = RedisServer::start().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = Client::connect(support::config(&server.url()))
+            .await
+            .unwrap();
+        test(client, server.url()).await;
+    });
+}
+
 /// The ways a command reaches the server in the large-value tests.
 #[derive(Clone, Copy, Debug)]
 enum Path {
@@ -110,15 +127,7 @@ async fn bytes_per_set(client: &Client, path: Path, make: impl Fn() -> redwire::
 
 #[test]
 fn a_request_allocates_nothing_once_warm() {
-    let server = RedisServer::start().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let client = Client::connect(support::config(&server.url()))
-            .await
-            .unwrap();
+    on_a_server(|client, url| async move {
         client.set("k", "0123456789abcdef").await.unwrap();
 
         // `cmd()` per request, sent by reference: nothing. (The command's
@@ -175,15 +184,7 @@ fn a_request_allocates_nothing_once_warm() {
 #[test]
 fn a_large_value_is_copied_at_most_once_on_every_path() {
     const LARGE: usize = 256 * 1024;
-    let server = RedisServer::start().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let client = Client::connect(support::config(&server.url()))
-            .await
-            .unwrap();
+    on_a_server(|client, url| async move {
         let value = vec![b'v'; LARGE];
         let once = |path: &str, bytes: f64| {
             assert!(
@@ -208,7 +209,7 @@ fn a_large_value_is_copied_at_most_once_on_every_path() {
 
         // A dedicated connection, by reference (a loop of its own: the
         // request borrows the connection mutably).
-        let mut conn = redwire::Connection::connect(support::config(&server.url()))
+        let mut conn = redwire::Connection::connect(support::config(&url))
             .await
             .unwrap();
         let mut bytes = 0;
