@@ -127,7 +127,7 @@ async fn bytes_per_set(client: &Client, path: Path, make: impl Fn() -> redwire::
 
 #[test]
 fn a_request_allocates_nothing_once_warm() {
-    on_a_server(|client, url| async move {
+    on_a_server(|client, _url| async move {
         client.set("k", "0123456789abcdef").await.unwrap();
 
         // `cmd()` per request, sent by reference: nothing. (The command's
