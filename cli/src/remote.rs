@@ -19,7 +19,7 @@ impl Remote {
             return crate::target::connect(config).await.map(Remote::Single);
         }
         let shown = config.redacted_url();
-        ClusterClient::connect(vec![config])
+        ClusterClient::connect(config)
             .await
             .map(Remote::Cluster)
             .map_err(|e| format!("cannot reach the cluster at {shown}: {e}"))

@@ -58,6 +58,63 @@ pub enum ErrorKind {
     /// refuses (`MULTI`, `SUBSCRIBE`, `SELECT`…; see [`rules`](crate::rules)),
     /// whose message says where it belongs.
     Unsupported,
+    /// A cluster could not serve the request, for a reason of the cluster's
+    /// own that no single server reported: no node serves the slot (a
+    /// failover is under way), or the request was redirected more times than
+    /// allowed. [`Error::cluster_reason`] says which.
+    Cluster,
+}
+
+/// Why a cluster did not serve a request: read from a server's redirection
+/// or refusal (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`, `CROSSSLOT`, of kind
+/// [`ErrorKind::Server`]) or decided by the cluster client
+/// ([`NoOwner`](Self::NoOwner), [`TooManyRedirects`](Self::TooManyRedirects),
+/// of kind [`ErrorKind::Cluster`]). A deadline that passed while the client
+/// waited for one of them carries it too (of kind [`ErrorKind::Timeout`]).
+///
+/// ```
+/// use redwire::{ClusterReason, Error};
+/// let err = Error::server("MOVED 3999 127.0.0.1:6381");
+/// assert_eq!(
+///     err.cluster_reason(),
+///     Some(ClusterReason::Moved { slot: 3999, to: "127.0.0.1:6381".into() })
+/// );
+/// assert_eq!(Error::server("TRYAGAIN later").cluster_reason(), Some(ClusterReason::TryAgain));
+/// assert_eq!(Error::server("ERR nope").cluster_reason(), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClusterReason {
+    /// The slot lives on another node now (`MOVED`).
+    Moved {
+        /// The slot.
+        slot: u16,
+        /// Its new owner, `host:port`.
+        to: String,
+    },
+    /// The slot is being migrated and this key already left (`ASK`).
+    Ask {
+        /// The slot.
+        slot: u16,
+        /// Where the key is now, `host:port`.
+        to: String,
+    },
+    /// A multi-key command during a migration of its slot (`TRYAGAIN`).
+    TryAgain,
+    /// The cluster does not serve (`CLUSTERDOWN`).
+    ClusterDown,
+    /// The keys of one command hash to different slots (`CROSSSLOT`).
+    CrossSlot,
+    /// No node serves the slot by the client's map, read again to no avail
+    /// (a primary failed and no replica has taken over yet).
+    NoOwner {
+        /// The slot; `None` for a command without keys when the map has no
+        /// primary at all.
+        slot: Option<u16>,
+    },
+    /// The request was redirected more times than allowed: the cluster keeps
+    /// moving its slot.
+    TooManyRedirects,
 }
 
 /// The error of every redwire operation.
@@ -79,6 +136,8 @@ pub enum ErrorKind {
 /// | the configuration or URL is invalid | `Config` | false |
 /// | a reply could not be converted into the asked-for type | `Type` | false |
 /// | a `WATCH`ed key changed, so `EXEC` did not run the transaction | `Aborted` | false |
+/// | a cluster: no node serves the slot (fail-fast, or retries ran out without a deadline), or too many redirections | `Cluster`, with [`cluster_reason`](Error::cluster_reason) | false |
+/// | a cluster: the deadline passed while waiting for a node to serve the slot | `Timeout`, with [`cluster_reason`](Error::cluster_reason) | false, true if it was in a node's hands |
 ///
 /// A request not yet written when the connection drops is not an error: it is
 /// sent after the reconnect.
@@ -100,6 +159,8 @@ struct Inner {
     message: String,
     may_have_executed: bool,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// A reason the cluster client decided (not read from a server's reply).
+    cluster: Option<ClusterReason>,
 }
 
 impl Error {
@@ -110,6 +171,7 @@ impl Error {
                 message: message.into(),
                 may_have_executed: false,
                 source: None,
+                cluster: None,
             }),
         }
     }
@@ -125,6 +187,7 @@ impl Error {
                 message: message.into(),
                 may_have_executed: false,
                 source: Some(Arc::new(source)),
+                cluster: None,
             }),
         }
     }
@@ -195,6 +258,7 @@ impl Error {
                 message,
                 may_have_executed: written,
                 source: Some(Arc::new(cause.clone())),
+                cluster: None,
             }),
         }
     }
@@ -223,6 +287,39 @@ impl Error {
                 message,
                 may_have_executed: true,
                 source: None,
+                cluster: None,
+            }),
+        }
+    }
+
+    /// A cluster's own failure (kind [`ErrorKind::Cluster`]).
+    pub(crate) fn cluster(reason: ClusterReason, message: impl Into<String>) -> Self {
+        Error {
+            inner: Arc::new(Inner {
+                kind: ErrorKind::Cluster,
+                message: message.into(),
+                may_have_executed: false,
+                source: None,
+                cluster: Some(reason),
+            }),
+        }
+    }
+
+    /// A cluster request's deadline passed: `waiting_for` what (a node for
+    /// its slot…), `sent`: while it was in a node's hands, so it may have run.
+    pub(crate) fn cluster_deadline(
+        message: String,
+        sent: bool,
+        waiting_for: Option<ClusterReason>,
+        last: Option<Error>,
+    ) -> Self {
+        Error {
+            inner: Arc::new(Inner {
+                kind: ErrorKind::Timeout,
+                message,
+                may_have_executed: sent,
+                source: last.map(|e| Arc::new(e) as Arc<dyn std::error::Error + Send + Sync>),
+                cluster: waiting_for,
             }),
         }
     }
@@ -265,6 +362,42 @@ impl Error {
     /// ```
     pub fn may_have_executed(&self) -> bool {
         self.inner.may_have_executed
+    }
+
+    /// Why a cluster did not serve the request, when that is what this error
+    /// is: a redirection or refusal a node answered (`MOVED`, `ASK`,
+    /// `TRYAGAIN`, `CLUSTERDOWN`, `CROSSSLOT`), or the cluster client's own
+    /// verdict (no node serves the slot, too many redirections), also when a
+    /// deadline passed while waiting on it.
+    ///
+    /// ```
+    /// use redwire::{ClusterReason, Error, ErrorKind};
+    /// # fn demo(err: Error) {
+    /// match err.cluster_reason() {
+    ///     Some(ClusterReason::NoOwner { slot }) => eprintln!("slot {slot} has no primary yet"),
+    ///     Some(other) => eprintln!("the cluster said no: {other:?}"),
+    ///     None => eprintln!("{err}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn cluster_reason(&self) -> Option<ClusterReason> {
+        if let Some(reason) = &self.inner.cluster {
+            return Some(reason.clone());
+        }
+        let code = self.code()?;
+        let redirection = || {
+            let mut words = self.inner.message.split_whitespace().skip(1);
+            let slot = words.next()?.parse().ok()?;
+            Some((slot, words.next()?.to_string()))
+        };
+        match code {
+            "MOVED" => redirection().map(|(slot, to)| ClusterReason::Moved { slot, to }),
+            "ASK" => redirection().map(|(slot, to)| ClusterReason::Ask { slot, to }),
+            "TRYAGAIN" => Some(ClusterReason::TryAgain),
+            "CLUSTERDOWN" => Some(ClusterReason::ClusterDown),
+            "CROSSSLOT" => Some(ClusterReason::CrossSlot),
+            _ => None,
+        }
     }
 
     pub(crate) fn is_auth_failure(&self) -> bool {

@@ -122,7 +122,7 @@ pub use commands::{Commands, Script, ScriptCall, Slot};
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, Sentinel, TlsConfig};
 pub use connection::state::{ConnectionState, Event};
 pub use dedicated::{Connection, TRANSACTION_RETRY};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{ClusterReason, Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 #[cfg(feature = "pool")]
 pub use pool::{Pool, PoolBuilder, PoolState, PooledConnection};

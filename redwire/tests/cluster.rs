@@ -15,7 +15,9 @@ use support::config;
 
 async fn client(cluster: &RedisCluster) -> ClusterClient {
     let seeds = cluster.seed_urls().iter().map(|u| config(u)).collect();
-    ClusterClient::connect(seeds).await.unwrap()
+    ClusterClient::connect(redwire::cluster::ClusterConfig::from_seeds(seeds).unwrap())
+        .await
+        .unwrap()
 }
 
 /// INCRs from 8 tasks over `keys` until stopped, counting what was
@@ -390,12 +392,14 @@ fn gets(node: &redwire_testkit::ClusterNode) -> u64 {
 async fn reads_go_to_replicas_when_asked_and_writes_never_do() {
     let cluster = RedisCluster::start().unwrap();
     let seeds: Vec<_> = cluster.seed_urls().iter().map(|u| config(u)).collect();
-    let c = redwire::cluster::ClusterClient::connect_with(
-        seeds,
-        redwire::cluster::ReadFrom::PreferReplica,
-    )
-    .await
-    .unwrap();
+    let config = redwire::cluster::ClusterConfig::from_seeds(seeds)
+        .unwrap()
+        .into_builder()
+        .read_from(redwire::cluster::ReadFrom::PreferReplica)
+        .build();
+    let c = redwire::cluster::ClusterClient::connect(config)
+        .await
+        .unwrap();
     let keys: Vec<String> = (0..60).map(|i| format!("r:{i}")).collect();
     for k in &keys {
         c.set(k.as_str(), k.as_str()).await.unwrap();
@@ -468,7 +472,9 @@ async fn with_a_primary_down_requests_end_within_their_deadline_then_succeed_aga
                 .build()
         })
         .collect();
-    let c = ClusterClient::connect(seeds).await.unwrap();
+    let c = ClusterClient::connect(redwire::cluster::ClusterConfig::from_seeds(seeds).unwrap())
+        .await
+        .unwrap();
     c.set("down", 0).await.unwrap();
     let victim = cluster.slot_owner(redwire::cluster::key_slot(b"down"));
     cluster.kill(victim);
@@ -577,7 +583,9 @@ async fn a_tls_cluster_is_served_on_its_tls_ports_through_a_moved_slot() {
                 .build()
         })
         .collect();
-    let c = ClusterClient::connect(seeds).await.unwrap();
+    let c = ClusterClient::connect(redwire::cluster::ClusterConfig::from_seeds(seeds).unwrap())
+        .await
+        .unwrap();
     let keys: Vec<String> = (0..64).map(|i| format!("tls:{i}")).collect();
     for k in &keys {
         c.set(k.as_str(), k.as_str()).await.unwrap();

@@ -22,7 +22,9 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 async fn client(cluster: &RedisCluster) -> ClusterClient {
     let seeds = cluster.seed_urls().iter().map(|u| config(u)).collect();
-    ClusterClient::connect(seeds).await.unwrap()
+    ClusterClient::connect(redwire::cluster::ClusterConfig::from_seeds(seeds).unwrap())
+        .await
+        .unwrap()
 }
 
 /// How many subscribers `node` counts for a shard channel.

@@ -114,9 +114,11 @@ fn set_all_keys(seeds: &[String], keys: usize) {
             .iter()
             .map(|u| redwire::Config::from_url(u).expect("seed url"))
             .collect();
-        let client = redwire::cluster::ClusterClient::connect(configs)
-            .await
-            .expect("connect to the cluster");
+        let client = redwire::cluster::ClusterClient::connect(
+            redwire::cluster::ClusterConfig::from_seeds(configs).expect("seed configs"),
+        )
+        .await
+        .expect("connect to the cluster");
         let names = key_names(keys);
         let mut handles = Vec::new();
         for chunk in names.chunks(names.len().div_ceil(64).max(1)) {
@@ -262,9 +264,11 @@ impl Load {
                     .map(|u| redwire::Config::from_url(u).expect("seed url"))
                     .collect();
                 Load::Redwire(
-                    redwire::cluster::ClusterClient::connect(configs)
-                        .await
-                        .expect("connect"),
+                    redwire::cluster::ClusterClient::connect(
+                        redwire::cluster::ClusterConfig::from_seeds(configs).expect("seed configs"),
+                    )
+                    .await
+                    .expect("connect"),
                 )
             }
             "redis-rs" => {

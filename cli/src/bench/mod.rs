@@ -130,7 +130,7 @@ async fn bench(
         set.spawn(async move {
             if cluster {
                 let shown = config.redacted_url();
-                redwire::cluster::ClusterClient::connect(vec![config])
+                redwire::cluster::ClusterClient::connect(config)
                     .await
                     .map(Conn::Cluster)
                     .map_err(|e| format!("cannot reach the cluster at {shown}: {e}"))

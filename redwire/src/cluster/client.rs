@@ -1,5 +1,6 @@
 //! [`ClusterClient`]: one shared [`Client`] (one connection actor) per node,
-//! and the routing between them.
+//! and the routing between them. The slot map and the node connections are
+//! kept up to date in `refresh`.
 //!
 //! **Routing.** A command's keys (found with the server's own key
 //! specifications) give its slot; the slot map gives the primary. A command
@@ -10,9 +11,22 @@
 //! the command is sent there, and the whole map is read again in the
 //! background (one refresh at a time, however many `MOVED`s arrive). `ASK`:
 //! `ASKING` and the command are written together to the target, and the map
-//! is left alone. `TRYAGAIN` and `CLUSTERDOWN`: sent again after a backoff,
-//! within the command's deadline. At most 16 redirections: a loop of them
-//! ends in an error, not a spin.
+//! is left alone. At most [`max_redirects`](ClusterConfigBuilder::max_redirects)
+//! of them (16): a loop of redirections ends in an error of kind
+//! [`ErrorKind::Cluster`], not a spin.
+//!
+//! **Waiting for the cluster to heal.** A slot with no owner in the map (a
+//! primary failed and no replica has taken over yet), a node that cannot be
+//! reached (the request certainly was not sent), `TRYAGAIN` and
+//! `CLUSTERDOWN` are all the same case: pause ([`ClusterRetry`]), read the
+//! map again (one refresh at a time, through the nodes' existing
+//! connections; a refresh that finished during the pause is not repeated),
+//! and send the request where the map says now, all within the command's
+//! deadline. Only when the deadline passes does the caller get an error,
+//! of kind `Timeout`, saying what it waited for
+//! ([`Error::cluster_reason`]). Without a deadline a request gives up after
+//! [`ClusterRetry::max_attempts`] pauses; with
+//! [`fail_fast`](ClusterConfigBuilder::fail_fast) it does not wait at all.
 //!
 //! **Fan-out.** Commands about the whole cluster go to every primary at once
 //! and their answers are combined: `DBSIZE` (summed), `KEYS` (the lists one
@@ -22,29 +36,29 @@
 //!
 //! **Failures.** A request the node may have run (it was written, then the
 //! connection dropped) fails with `may_have_executed`, as on one connection:
-//! nothing is sent twice silently. One that certainly was not sent (the node
-//! cannot be reached) makes the map be read again, from the other nodes or
-//! the seeds, and is sent where the new map says. The map is also read again
-//! every [`REFRESH_EVERY`] (30 s), for changes no request ran into.
+//! nothing is sent twice silently.
 
+#[cfg(doc)]
+use super::config::ClusterConfigBuilder;
+use super::config::{ClusterConfig, ClusterRetry};
+use super::events::{ClusterEvent, ClusterState};
 use super::keys::CommandTable;
 use super::slot::key_slot;
 use super::topology::{NodeAddr, SlotMap};
 use crate::client::Client;
-use crate::cmd::{cmd, Cmd};
+use crate::cmd::Cmd;
 use crate::config::{Addr, Config};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ClusterReason, Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use tokio::sync::broadcast;
 
-/// Redirections (and retries of an unreachable node) for one command
-/// before giving up.
-const MAX_REDIRECTS: u32 = 16;
-
-/// How often the slot map is read again when nothing says it changed.
+/// How often the slot map is read again when nothing says it changed, by
+/// default ([`ClusterConfigBuilder::refresh_interval`]).
 ///
 /// ```
 /// assert_eq!(redwire::cluster::REFRESH_EVERY.as_secs(), 30);
@@ -89,48 +103,51 @@ fn fan_out(cmd: &Cmd) -> Option<FanOut> {
 }
 
 /// A Redis Cluster client: the typed API and the raw path, routed by slot.
+/// Its `Debug` shows the slot map's shape (nodes, roles, slot ranges, the
+/// state of each connection), never credentials.
 ///
 /// ```no_run
 /// # async fn demo() -> redwire::Result<()> {
 /// use redwire::prelude::*;
 /// use redwire::cluster::ClusterClient;
 ///
-/// let cluster = ClusterClient::connect(vec!["redis://10.0.0.1:7000".parse()?]).await?;
+/// let cluster = ClusterClient::connect_url("redis://10.0.0.1:7000,10.0.0.2:7000?command_timeout=2").await?;
 /// cluster.set("user:1", "Ada").await?;
 /// let name: Option<String> = cluster.get("user:1").await?;
+/// println!("{cluster:?}");
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct ClusterClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    /// The first seed's configuration: credentials, timeouts, TLS; each
-    /// node's client gets it with the node's address.
-    template: Config,
-    seeds: Vec<Config>,
-    read_from: ReadFrom,
+pub(super) struct Inner {
+    pub(super) config: ClusterConfig,
+    /// The seeds' addresses, asked when no node of the map answers.
+    pub(super) seeds: Vec<NodeAddr>,
     /// Turns of round-robin reads.
-    turn: std::sync::atomic::AtomicUsize,
-    state: RwLock<State>,
+    turn: AtomicUsize,
+    pub(super) state: RwLock<State>,
     /// One refresh of the map at a time.
-    refreshing: tokio::sync::Mutex<()>,
+    pub(super) refreshing: tokio::sync::Mutex<()>,
+    /// Refreshes finished so far: a caller that saw this number before a
+    /// pause does not read the map again if it moved meanwhile.
+    pub(super) generation: AtomicU64,
+    pub(super) events: broadcast::Sender<ClusterEvent>,
 }
 
-struct State {
-    map: SlotMap,
+pub(super) struct State {
+    pub(super) map: SlotMap,
     /// One client per node, and one more per replica read from (`READONLY`).
-    nodes: HashMap<(NodeAddr, bool), Client>,
-    commands: Arc<CommandTable>,
+    pub(super) nodes: HashMap<(NodeAddr, bool), Client>,
+    pub(super) commands: Arc<CommandTable>,
 }
 
 impl std::fmt::Debug for ClusterClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
         f.debug_struct("ClusterClient")
-            .field("primaries", &state.map.primaries().len())
-            .field("connections", &state.nodes.len())
+            .field("state", &self.state())
             .finish()
     }
 }
@@ -140,9 +157,9 @@ impl std::fmt::Debug for ClusterClient {
 ///
 /// ```no_run
 /// # async fn demo() -> redwire::Result<()> {
-/// use redwire::cluster::{ClusterClient, ReadFrom};
-/// let seeds = vec!["redis://10.0.0.1:7000".parse()?];
-/// let cluster = ClusterClient::connect_with(seeds, ReadFrom::PreferReplica).await?;
+/// use redwire::cluster::{ClusterClient, ClusterConfig, ReadFrom};
+/// let config = ClusterConfig::builder().seed("10.0.0.1", 7000).read_from(ReadFrom::PreferReplica).build();
+/// let cluster = ClusterClient::connect(config).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -157,141 +174,149 @@ pub enum ReadFrom {
 }
 
 /// Where a command goes.
-enum Route {
+pub(super) enum Route {
     Slot(u16),
     AnyPrimary,
 }
 
+/// What a request is doing, for the error its deadline gives: whether a
+/// node has it (so it may run) and what it last waited for.
+#[derive(Default)]
+struct Progress {
+    sent: AtomicBool,
+    waited_for: Mutex<Option<Error>>,
+}
+
+impl Progress {
+    fn deadline_error(&self, name: &str, limit: Duration) -> Error {
+        let sent = self.sent.load(Ordering::Relaxed);
+        let waited = self
+            .waited_for
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut message =
+            format!("{name} got no answer from the cluster within the deadline of {limit:?}");
+        if sent {
+            message.push_str("; it was in a node's hands, so it may have executed");
+        }
+        if let Some(obstacle) = &waited {
+            message.push_str(&format!(
+                "; {} waiting for the cluster: {obstacle}",
+                if sent { "before that it was" } else { "it was" }
+            ));
+        }
+        let reason = waited.as_ref().and_then(Error::cluster_reason);
+        Error::cluster_deadline(message, sent, reason, waited)
+    }
+}
+
 impl ClusterClient {
     /// Connects to the first seed that answers, reads the slot map and the
-    /// server's commands; fails with the last seed's error when none does.
-    pub async fn connect(seeds: Vec<Config>) -> Result<ClusterClient> {
-        ClusterClient::connect_with(seeds, ReadFrom::Primary).await
-    }
-
-    /// Connects with the seeds of a URL that lists several hosts, each with
-    /// the URL's credentials and options:
-    /// `redis://[user:password@]h1:7000,h2:7001[/db][?options]` (or
-    /// `rediss://` for TLS to every node).
+    /// server's commands; fails with the last seed's error when none does
+    /// (refused, wrong password…). A [`Config`] is a configuration with one
+    /// seed; a [`ClusterConfig`] holds several and the cluster's own knobs.
     ///
     /// ```no_run
     /// # async fn demo() -> redwire::Result<()> {
-    /// use redwire::cluster::ClusterClient;
-    /// let cluster = ClusterClient::connect_url("redis://:secret@10.0.0.1:7000,10.0.0.2:7000").await?;
+    /// use redwire::cluster::{ClusterClient, ClusterConfig};
+    /// let one_seed = ClusterClient::connect(redwire::Config::from_url("redis://10.0.0.1:7000")?).await?;
+    /// let config = ClusterConfig::builder()
+    ///     .seed("10.0.0.1", 7000)
+    ///     .seed("10.0.0.2", 7000)
+    ///     .node(redwire::Config::builder().password("secret").build())
+    ///     .build();
+    /// let cluster = ClusterClient::connect(config).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn connect_url(url: &str) -> Result<ClusterClient> {
-        ClusterClient::connect(crate::config::parse_seeds(url)?).await
-    }
-
-    /// Like [`connect`](Self::connect), reading from replicas as `read_from`
-    /// says. A replica's connection asks it to serve reads (`READONLY`);
-    /// after a failover the roles are read again with the map.
-    pub async fn connect_with(seeds: Vec<Config>, read_from: ReadFrom) -> Result<ClusterClient> {
-        let Some(template) = seeds.first().cloned() else {
-            return Err(Error::config(
-                "a cluster client needs at least one seed address",
-            ));
-        };
+    pub async fn connect(config: impl Into<ClusterConfig>) -> Result<ClusterClient> {
+        let config = config.into();
+        let seeds = config
+            .checked()?
+            .into_iter()
+            .map(|(host, port)| NodeAddr { host, port })
+            .collect();
+        let refresh_interval = config.refresh_interval;
         let inner = Arc::new(Inner {
-            template,
+            config,
             seeds,
-            read_from,
-            turn: std::sync::atomic::AtomicUsize::new(0),
+            turn: AtomicUsize::new(0),
             state: RwLock::new(State {
                 map: SlotMap::default(),
                 nodes: HashMap::new(),
                 commands: Arc::new(CommandTable::default()),
             }),
             refreshing: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            events: broadcast::Sender::new(256),
         });
         let client = ClusterClient { inner };
         client.refresh(true).await?;
-        client.refresh_periodically();
+        if let Some(every) = refresh_interval {
+            client.refresh_periodically(every);
+        }
         Ok(client)
     }
 
-    /// Reads the map again every [`REFRESH_EVERY`], for changes nobody was
-    /// told about (no request hit a moved slot); ends with the last handle.
-    fn refresh_periodically(&self) {
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(REFRESH_EVERY).await;
-                let Some(inner) = weak.upgrade() else { return };
-                let _ = ClusterClient { inner }.refresh(false).await;
-            }
-        });
+    /// Connects with a seed list URL (see [`ClusterConfig::from_url`] for its
+    /// options): `redis://[user:password@]h1:7000,h2:7001[/db][?options]`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redwire::Result<()> {
+    /// use redwire::cluster::ClusterClient;
+    /// let cluster = ClusterClient::connect_url(
+    ///     "redis://:secret@10.0.0.1:7000,10.0.0.2:7000?connect_timeout=1&command_timeout=2",
+    /// )
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_url(url: &str) -> Result<ClusterClient> {
+        ClusterClient::connect(ClusterConfig::from_url(url)?).await
     }
 
-    /// Reads the slot map again, from a known primary or else a seed.
-    /// `commands`: also read the command table.
-    async fn refresh(&self, commands: bool) -> Result<()> {
-        let _one_at_a_time = self.inner.refreshing.lock().await;
-        let mut sources: Vec<Config> = {
-            let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
-            state
-                .map
-                .primaries()
-                .into_iter()
-                .map(|a| self.node_config(a))
-                .collect()
-        };
-        sources.extend(self.inner.seeds.iter().cloned());
-        let mut last_error = None;
-        for source in sources {
-            let host = match source.addr() {
-                Addr::Tcp { host, .. } => host.clone(),
-                Addr::Unix(_) => String::new(),
-            };
-            let tls = source.is_tls();
-            let attempt = async {
-                let client = Client::connect(source).await?;
-                let map = match client.send(&cmd("CLUSTER").arg("SHARDS")).await {
-                    Ok(reply) => SlotMap::from_shards(reply, &host, tls)?,
-                    Err(e) if e.kind() == ErrorKind::Server => {
-                        // Before Redis 7.
-                        SlotMap::from_slots(
-                            client.send(&cmd("CLUSTER").arg("SLOTS")).await?,
-                            &host,
-                        )?
-                    }
-                    Err(e) => return Err(e),
-                };
-                let table = if commands {
-                    Some(CommandTable::from_command_reply(
-                        client.send(&cmd("COMMAND")).await?,
-                    )?)
-                } else {
-                    None
-                };
-                Ok((map, table))
-            };
-            match attempt.await {
-                Ok((map, table)) if map.is_complete() || last_error.is_none() => {
-                    let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-                    state.map = map;
-                    if let Some(table) = table {
-                        state.commands = Arc::new(table);
-                    }
-                    return Ok(());
-                }
-                Ok(_) => {}
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| Error::new(ErrorKind::Io, "no cluster node answered")))
+    /// The configuration it was made with.
+    pub fn config(&self) -> &ClusterConfig {
+        &self.inner.config
     }
 
-    /// A node's configuration: the template with the node's address.
-    fn node_config(&self, addr: &NodeAddr) -> Config {
-        let mut config = self.inner.template.clone();
+    /// The slot map's shape and each node connection's state now.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: redwire::cluster::ClusterClient) {
+    /// let state = cluster.state();
+    /// println!("{} slots served by {} nodes", state.slots_served, state.nodes.len());
+    /// # }
+    /// ```
+    pub fn state(&self) -> ClusterState {
+        self.snapshot()
+    }
+
+    /// A receiver of the cluster's events from now on: the map read again,
+    /// slots moved, nodes added and removed, and every node connection's own
+    /// events (see [`ClusterEvent`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) {
+    /// let mut events = cluster.events();
+    /// while let Ok(event) = events.recv().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn events(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// A node's configuration: the cluster's node configuration with the
+    /// node's address.
+    pub(super) fn node_config(&self, addr: &NodeAddr) -> Config {
+        let mut config = self.inner.config.node.clone();
         config.addr = Addr::Tcp {
             host: addr.host.clone(),
             port: addr.port,
         };
         // A request for a node that is down comes back at once, unsent, and
-        // is routed again by a fresh map.
+        // the router decides what to do with it.
         config.fail_fast = true;
         config
     }
@@ -301,38 +326,13 @@ impl ClusterClient {
         self.node_for(addr, false)
     }
 
-    /// The shared client of a node; `replica_reads`: one that has asked a
-    /// replica to serve reads.
-    fn node_for(&self, addr: &NodeAddr, replica_reads: bool) -> Client {
-        let key = (addr.clone(), replica_reads);
-        if let Some(c) = self
-            .inner
-            .state
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .nodes
-            .get(&key)
-        {
-            return c.clone();
-        }
-        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-        state
-            .nodes
-            .entry(key)
-            .or_insert_with(|| {
-                let mut config = self.node_config(addr);
-                config.replica_reads = replica_reads;
-                Client::new(config)
-            })
-            .clone()
-    }
-
     /// A replica to read `cmd` from, when the policy and the map say so.
     fn replica_for(&self, cmd: &Cmd, route: &Route) -> Option<NodeAddr> {
         let Route::Slot(slot) = route else {
             return None;
         };
-        if self.inner.read_from == ReadFrom::Primary {
+        let read_from = self.inner.config.read_from;
+        if read_from == ReadFrom::Primary {
             return None;
         }
         let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
@@ -344,11 +344,8 @@ impl ClusterClient {
         if replicas.is_empty() {
             return None;
         }
-        let turn = self
-            .inner
-            .turn
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match self.inner.read_from {
+        let turn = self.inner.turn.fetch_add(1, Ordering::Relaxed);
+        match read_from {
             ReadFrom::PreferReplica => Some(replicas[turn % replicas.len()].clone()),
             // The primary has the last turn of each round.
             ReadFrom::RoundRobin => replicas.get(turn % (replicas.len() + 1)).cloned(),
@@ -379,30 +376,78 @@ impl ClusterClient {
         Ok(slot.map_or(Route::AnyPrimary, Route::Slot))
     }
 
-    /// The primary for a route, reading the map again if it has a hole.
-    async fn primary_for(&self, route: &Route) -> Result<NodeAddr> {
-        for attempt in 0..2 {
-            {
-                let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
-                let found = match route {
-                    Route::Slot(slot) => state.map.primary(*slot).cloned(),
-                    Route::AnyPrimary => state.map.primaries().first().map(|a| (*a).clone()),
-                };
-                if let Some(addr) = found {
-                    return Ok(addr);
-                }
-            }
-            if attempt == 0 {
-                self.refresh(false).await?;
-            }
+    /// The primary the map gives for a route now.
+    fn owner_now(&self, route: &Route) -> Option<NodeAddr> {
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        match route {
+            Route::Slot(slot) => state.map.primary(*slot).cloned(),
+            Route::AnyPrimary => state.map.primaries().first().map(|a| (*a).clone()),
         }
-        Err(Error::new(
-            ErrorKind::Server,
-            "CLUSTERDOWN no node serves the slot of this command",
-        ))
     }
 
-    /// Sends one command where it belongs, following redirections.
+    /// The error of a route that has no owner in the map.
+    fn no_owner(route: &Route, name: &str) -> Error {
+        match route {
+            Route::Slot(slot) => Error::cluster(
+                ClusterReason::NoOwner { slot: Some(*slot) },
+                format!(
+                    "no node serves slot {slot} of {name}: the slot map has no owner for it \
+                     (a primary failed and no replica has taken over yet?)"
+                ),
+            ),
+            Route::AnyPrimary => Error::cluster(
+                ClusterReason::NoOwner { slot: None },
+                format!("no primary to send {name} to: the slot map is empty"),
+            ),
+        }
+    }
+
+    /// The primary for a route, reading the map again once if it has a
+    /// hole; for what does not wait (pipeline entries, the subscriber).
+    async fn primary_for(&self, route: &Route) -> Result<NodeAddr> {
+        if let Some(addr) = self.owner_now(route) {
+            return Ok(addr);
+        }
+        self.refresh(false).await?;
+        self.owner_now(route)
+            .ok_or_else(|| ClusterClient::no_owner(route, "the command"))
+    }
+
+    /// Waits out an `obstacle` (no owner, an unreachable node, `TRYAGAIN`,
+    /// `CLUSTERDOWN`): a pause, then (`refresh`) the map read again unless
+    /// another caller read it meanwhile. Gives the obstacle back as the
+    /// error when the cluster fails fast, or when a request without a
+    /// deadline has paused enough.
+    async fn pause(
+        &self,
+        pauses: &mut u32,
+        deadline: bool,
+        progress: &Progress,
+        obstacle: Error,
+        refresh: bool,
+    ) -> Result<()> {
+        let config = &self.inner.config;
+        let retry: ClusterRetry = config.retry;
+        *pauses += 1;
+        let enough = !deadline && retry.max_attempts.is_some_and(|max| *pauses > max);
+        if config.fail_fast || enough {
+            return Err(obstacle);
+        }
+        *progress
+            .waited_for
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(obstacle);
+        let seen = self.inner.generation.load(Ordering::Acquire);
+        tokio::time::sleep(retry.pause(*pauses)).await;
+        if refresh {
+            let _ = self.refresh_after(seen, false).await;
+        }
+        Ok(())
+    }
+
+    /// Sends one command where it belongs, following redirections and
+    /// waiting out failovers, within the configured deadline (the node
+    /// configuration's `command_timeout`).
     ///
     /// ```no_run
     /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
@@ -410,22 +455,34 @@ impl ClusterClient {
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, cmd: &Cmd) -> Result<Value> {
-        // The configured deadline bounds the whole of it: redirections,
-        // retries and refreshes included.
-        match self.inner.template.command_timeout {
-            None => self.send_routed(cmd).await,
-            Some(limit) => tokio::time::timeout(limit, self.send_routed(cmd))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Error::deadline(format!(
-                        "{} got no answer from the cluster within the deadline of {limit:?}",
-                        cmd.name()
-                    )))
-                }),
+        self.send_timeout(cmd, self.inner.config.node.command_timeout)
+            .await
+    }
+
+    /// Like [`send`](Self::send) with a deadline of its own (or none), which
+    /// covers routing, redirections, waiting for a slot's new owner and the
+    /// reply: the same meaning as [`Client::send_timeout`].
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) {
+    /// use std::time::Duration;
+    /// let r = cluster.send_timeout(&redwire::cmd("GET").arg("k"), Some(Duration::from_millis(50))).await;
+    /// # }
+    /// ```
+    pub async fn send_timeout(&self, cmd: &Cmd, timeout: Option<Duration>) -> Result<Value> {
+        let progress = Progress::default();
+        match timeout {
+            None => self.send_routed(cmd, &progress, false).await,
+            Some(limit) => {
+                match tokio::time::timeout(limit, self.send_routed(cmd, &progress, true)).await {
+                    Ok(reply) => reply,
+                    Err(_) => Err(progress.deadline_error(&cmd.name(), limit)),
+                }
+            }
         }
     }
 
-    async fn send_routed(&self, cmd: &Cmd) -> Result<Value> {
+    async fn send_routed(&self, cmd: &Cmd, progress: &Progress, deadline: bool) -> Result<Value> {
         cmd.check_shareable()?;
         if cmd
             .args_iter()
@@ -451,11 +508,25 @@ impl ClusterClient {
                 other => return other,
             }
         }
-        let mut target = self.primary_for(&route).await?;
+        let max_redirects = self.inner.config.max_redirects;
+        let (mut redirects, mut pauses) = (0u32, 0u32);
+        let mut target: Option<NodeAddr> = None;
         let mut asking = false;
-        let mut backoff = Duration::from_millis(10);
-        for _ in 0..=MAX_REDIRECTS {
-            let node = self.node(&target);
+        loop {
+            let addr = match target.take() {
+                Some(addr) => addr,
+                None => match self.owner_now(&route) {
+                    Some(addr) => addr,
+                    None => {
+                        let hole = ClusterClient::no_owner(&route, &cmd.name());
+                        self.pause(&mut pauses, deadline, progress, hole, true)
+                            .await?;
+                        continue;
+                    }
+                },
+            };
+            let node = self.node(&addr);
+            progress.sent.store(true, Ordering::Relaxed);
             let reply = if asking {
                 let mut p = Pipeline::new();
                 p.add(crate::cmd::cmd("ASKING")).push(cmd);
@@ -465,33 +536,43 @@ impl ClusterClient {
             } else {
                 node.send(cmd).await
             };
+            progress.sent.store(false, Ordering::Relaxed);
             asking = false;
             let err = match reply {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
             };
-            match err.code() {
-                Some("MOVED") => {
-                    let (slot, addr) = redirection(&err, &target)?;
-                    {
-                        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-                        state.map.moved(slot, addr.clone());
+            match err.cluster_reason() {
+                Some(ClusterReason::Moved { .. } | ClusterReason::Ask { .. }) => {
+                    redirects += 1;
+                    if redirects > max_redirects {
+                        return Err(Error::cluster(
+                            ClusterReason::TooManyRedirects,
+                            format!(
+                                "{} was redirected more than {max_redirects} times; the cluster \
+                                 keeps moving its slot (last: {})",
+                                cmd.name(),
+                                err.message()
+                            ),
+                        ));
                     }
-                    self.refresh_in_background();
-                    target = addr;
-                }
-                Some("ASK") => {
-                    let (_, addr) = redirection(&err, &target)?;
-                    target = addr;
-                    asking = true;
-                }
-                Some("TRYAGAIN") | Some("CLUSTERDOWN") => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(500));
-                    if err.code() == Some("CLUSTERDOWN") {
-                        self.refresh(false).await.ok();
-                        target = self.primary_for(&route).await?;
+                    let (slot, to) = redirection(&err, &addr)?;
+                    if err.code() == Some("MOVED") {
+                        self.learn_moved(slot, &to);
+                    } else {
+                        asking = true;
                     }
+                    target = Some(to);
+                }
+                Some(ClusterReason::TryAgain) => {
+                    // The same node, once the migration has moved on.
+                    self.pause(&mut pauses, deadline, progress, err, false)
+                        .await?;
+                    target = Some(addr);
+                }
+                Some(ClusterReason::ClusterDown) => {
+                    self.pause(&mut pauses, deadline, progress, err, true)
+                        .await?;
                 }
                 _ if matches!(
                     err.kind(),
@@ -503,21 +584,26 @@ impl ClusterClient {
                 {
                     // Certainly not run: find where the slot lives now (a
                     // replica may be taking over), after a pause.
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(500));
-                    let _ = self.refresh(false).await;
-                    target = self.primary_for(&route).await?;
+                    self.pause(&mut pauses, deadline, progress, err, true)
+                        .await?;
                 }
                 _ => return Err(err),
             }
         }
-        Err(Error::new(
-            ErrorKind::Protocol,
-            format!(
-                "{} was redirected more than {MAX_REDIRECTS} times; the cluster keeps moving its slot",
-                cmd.name()
-            ),
-        ))
+    }
+
+    /// A `MOVED` seen: the slot's new owner goes into the map at once, and
+    /// the whole map is read again in the background.
+    fn learn_moved(&self, slot: u16, to: &NodeAddr) {
+        {
+            let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+            state.map.moved(slot, to.clone());
+        }
+        let _ = self.inner.events.send(ClusterEvent::SlotMoved {
+            slot,
+            to: to.to_string(),
+        });
+        self.refresh_in_background();
     }
 
     /// Sends a pipeline: its entries go to their nodes, each node's share as
@@ -590,7 +676,9 @@ impl ClusterClient {
         for (i, result) in results.into_iter().enumerate() {
             let result =
                 result.unwrap_or_else(|| Err(Error::protocol("a pipeline entry got no result")));
-            let redirected = matches!(&result, Err(e) if matches!(e.code(), Some("MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN")))
+            // Certainly not run: sent again alone, redirections and waits
+            // included.
+            let redirected = matches!(&result, Err(e) if e.cluster_reason().is_some_and(|r| !matches!(r, ClusterReason::CrossSlot)))
                 || matches!(&result, Err(e) if e.kind() == ErrorKind::NotConnected);
             out.push(if redirected {
                 self.send(&entries[i]).await
@@ -760,17 +848,6 @@ impl ClusterClient {
         let mut conn = self.connection_for(&keys[0]).await?;
         conn.transaction(&keys, body).await
     }
-
-    /// Reads the map again in the background, unless a refresh is running.
-    fn refresh_in_background(&self) {
-        if self.inner.refreshing.try_lock().is_err() {
-            return;
-        }
-        let me = self.clone();
-        tokio::spawn(async move {
-            let _ = me.refresh(false).await;
-        });
-    }
 }
 
 /// What the cluster's subscriber needs of the client: the map, and each
@@ -806,13 +883,7 @@ impl ClusterClient {
             return None;
         }
         let (slot, addr) = redirection(err, from).ok()?;
-        self.inner
-            .state
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .map
-            .moved(slot, addr.clone());
-        self.refresh_in_background();
+        self.learn_moved(slot, &addr);
         Some(addr)
     }
 
@@ -829,7 +900,8 @@ impl ClusterClient {
     /// command timeout, or 5 s.
     pub(crate) fn step_timeout(&self) -> Duration {
         self.inner
-            .template
+            .config
+            .node
             .command_timeout
             .unwrap_or(Duration::from_secs(5))
     }

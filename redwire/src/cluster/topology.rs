@@ -57,6 +57,15 @@ struct Range {
     replicas: Vec<NodeAddr>,
 }
 
+/// A primary, the slots it serves and its replicas: the map's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shard {
+    pub(crate) primary: NodeAddr,
+    /// Inclusive ranges, in order.
+    pub(crate) slots: Vec<(u16, u16)>,
+    pub(crate) replicas: Vec<NodeAddr>,
+}
+
 /// Who serves every slot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SlotMap {
@@ -96,6 +105,52 @@ impl SlotMap {
         all.sort();
         all.dedup();
         all
+    }
+
+    /// How many slots are served.
+    pub(crate) fn served(&self) -> usize {
+        self.owner.iter().filter(|o| o.is_some()).count()
+    }
+
+    /// Every primary with the slot ranges it serves (from the owner of each
+    /// slot, so a slot learned from `MOVED` counts where it went) and its
+    /// replicas, in address order.
+    pub(crate) fn shape(&self) -> Vec<Shard> {
+        let mut shards: Vec<Shard> = Vec::new();
+        let mut slot = 0usize;
+        while slot < self.owner.len() {
+            let Some(i) = self.owner[slot] else {
+                slot += 1;
+                continue;
+            };
+            let range = &self.ranges[i as usize];
+            let start = slot;
+            while slot + 1 < self.owner.len()
+                && self.owner[slot + 1]
+                    .is_some_and(|j| self.ranges[j as usize].primary == range.primary)
+            {
+                slot += 1;
+            }
+            let span = (start as u16, slot as u16);
+            match shards.iter_mut().find(|s| s.primary == range.primary) {
+                Some(shard) => {
+                    shard.slots.push(span);
+                    for r in &range.replicas {
+                        if !shard.replicas.contains(r) {
+                            shard.replicas.push(r.clone());
+                        }
+                    }
+                }
+                None => shards.push(Shard {
+                    primary: range.primary.clone(),
+                    slots: vec![span],
+                    replicas: range.replicas.clone(),
+                }),
+            }
+            slot += 1;
+        }
+        shards.sort_by(|a, b| a.primary.cmp(&b.primary));
+        shards
     }
 
     /// True when every slot is served.
@@ -374,5 +429,34 @@ mod tests {
         assert!(map.is_complete());
         assert_eq!(map.primary(SLOTS - 1).unwrap().host, "b");
         assert_eq!(map.primary(100).unwrap().host, "a");
+    }
+
+    #[test]
+    fn the_shape_lists_each_primary_with_its_ranges_and_replicas() {
+        let slots = Value::Array(vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(99),
+                Value::Array(vec![bulk("a"), Value::Int(1)]),
+                Value::Array(vec![bulk("r"), Value::Int(3)]),
+            ]),
+            Value::Array(vec![
+                Value::Int(200),
+                Value::Int(16383),
+                Value::Array(vec![bulk("b"), Value::Int(2)]),
+            ]),
+        ]);
+        let mut map = SlotMap::from_slots(slots, "seed").unwrap();
+        assert_eq!(map.served(), 100 + 16184);
+        let a = NodeAddr::parse("a:1", "x").unwrap();
+        map.moved(300, a.clone());
+        let shape = map.shape();
+        assert_eq!(shape.len(), 2);
+        assert_eq!(shape[0].primary, a);
+        assert_eq!(shape[0].slots, [(0, 99), (300, 300)]);
+        assert_eq!(shape[0].replicas[0].to_string(), "r:3");
+        assert_eq!(shape[1].slots, [(200, 299), (301, 16383)]);
+        assert!(shape[1].replicas.is_empty());
+        assert!(SlotMap::default().shape().is_empty());
     }
 }

@@ -8,7 +8,7 @@
 //! nor logs can show it.
 
 mod url;
-pub(crate) use url::parse_seeds;
+pub(crate) use url::{duration, parse_seeds};
 
 use crate::error::{Error, Result};
 use redwire_resp::Limits;
@@ -312,9 +312,40 @@ impl Config {
         ConfigBuilder(self)
     }
 
-    /// Parses a `redis://`, `rediss://` or `unix://` URL.
+    /// Parses a `redis://`, `rediss://` or `unix://` URL (or
+    /// `redis+sentinel://`, see [`ConfigBuilder::sentinel`]).
+    ///
+    /// Query options, each the [`ConfigBuilder`] method of the same name; an
+    /// unknown option is an error. Durations are seconds (`1.5`) or carry a
+    /// unit (`250ms`, `2s`, `1m`); `none` turns an optional one off.
+    ///
+    /// | option | value | builder method |
+    /// |---|---|---|
+    /// | `db` | number | [`database`](ConfigBuilder::database) (or the path, `/2`) |
+    /// | `protocol` | `2` or `3` | [`protocol`](ConfigBuilder::protocol) |
+    /// | `client_name` | text | [`client_name`](ConfigBuilder::client_name) |
+    /// | `connect_timeout` | duration | [`connect_timeout`](ConfigBuilder::connect_timeout) |
+    /// | `command_timeout` | duration or `none` | [`command_timeout`](ConfigBuilder::command_timeout) |
+    /// | `response_timeout` | duration or `none` | [`response_timeout`](ConfigBuilder::response_timeout) |
+    /// | `health_check_interval` | duration or `none` | [`health_check_interval`](ConfigBuilder::health_check_interval) |
+    /// | `tcp_keepalive` | duration or `none` | [`tcp_keepalive`](ConfigBuilder::tcp_keepalive) |
+    /// | `tcp_nodelay` | `true`/`false` | [`tcp_nodelay`](ConfigBuilder::tcp_nodelay) |
+    /// | `fail_fast` | `true`/`false` | [`fail_fast`](ConfigBuilder::fail_fast) |
+    /// | `max_in_flight` | number | [`max_in_flight`](ConfigBuilder::max_in_flight) |
+    /// | `channel_capacity` | number | [`channel_capacity`](ConfigBuilder::channel_capacity) |
+    /// | `backoff_initial`, `backoff_max` | duration | [`backoff`](ConfigBuilder::backoff): [`Backoff::initial`], [`Backoff::max`] |
+    /// | `backoff_jitter` | 0.0–1.0 | [`Backoff::jitter`] |
+    /// | `max_reconnect_attempts` | number or `none` | [`Backoff::max_attempts`] |
+    ///
+    /// A Sentinel URL adds `sentinel_password` and `role`; a cluster's seed
+    /// list ([`ClusterConfig::from_url`](crate::cluster::ClusterConfig::from_url))
+    /// adds the cluster's own options.
     ///
     /// ```
+    /// use std::time::Duration;
+    /// let c = redwire::Config::from_url("redis://h:6380?connect_timeout=1&command_timeout=250ms").unwrap();
+    /// assert_eq!(c.command_timeout(), Some(Duration::from_millis(250)));
+    /// assert!(redwire::Config::from_url("redis://h?conect_timeout=1").is_err());
     /// let c = redwire::Config::from_url("unix:///run/redis.sock?db=4&protocol=2").unwrap();
     /// assert_eq!(c.database(), 4);
     /// assert!(redwire::Config::from_url("http://nope").is_err());

@@ -3,14 +3,19 @@
 //!
 //! `redis://[user:password@]host[:port][/db]` (`valkey://` too), `rediss://…`
 //! for TLS and `unix:///path/to/socket?db=N` (`redis+unix://` too). User,
-//! password and socket path are percent-decoded. Query options: `protocol=2|3`,
-//! `client_name=NAME` and `db=N`; anything else is an error, so a typo never
-//! goes unnoticed. A user without a password is an error too: Redis has no way
-//! to log in as a user without one.
+//! password and socket path are percent-decoded. A user without a password is
+//! an error: Redis has no way to log in as a user without one.
+//!
+//! Query options carry everything [`ConfigBuilder`](super::ConfigBuilder)
+//! sets that fits in text, under the builder's own names (the table is in
+//! [`Config::from_url`]); anything else is an error, so a typo never goes
+//! unnoticed. A duration is a number of seconds (`1.5`) or has a unit
+//! (`250ms`, `2s`, `1m`); an optional one is turned off with `none`.
 
 use super::{Addr, Config, Protocol, Secret, TlsConfig};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub(super) fn parse(input: &str) -> Result<Config> {
     if let Some((scheme, rest)) = input.split_once("://") {
@@ -76,24 +81,94 @@ pub(super) fn parse(input: &str) -> Result<Config> {
         ));
     }
     for (key, value) in url.query_pairs() {
-        match &*key {
-            "db" => {
-                config.database = value
-                    .parse()
-                    .map_err(|_| bad(&format!("db `{value}` is not a number")))?
-            }
-            "protocol" | "resp" => {
-                config.protocol = match &*value {
-                    "2" => Protocol::Resp2,
-                    "3" => Protocol::Resp3,
-                    _ => return Err(bad(&format!("protocol `{value}` is not 2 or 3"))),
-                }
-            }
-            "client_name" | "name" => config.client_name = Some(value.into_owned()),
-            _ => return Err(bad(&format!("unknown option `{key}`"))),
-        }
+        option(&mut config, &key, &value).map_err(|why| bad(&why))?;
     }
     Ok(config)
+}
+
+/// Applies one query option to `config`, or says why it cannot.
+fn option(config: &mut Config, key: &str, value: &str) -> std::result::Result<(), String> {
+    let number = |what: &str| -> std::result::Result<u64, String> {
+        value
+            .parse()
+            .map_err(|_| format!("{what} `{value}` is not a whole number"))
+    };
+    let yes_no = || -> std::result::Result<bool, String> {
+        match value {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(format!("{key} `{value}` is not true or false")),
+        }
+    };
+    let some_duration = || -> std::result::Result<Option<Duration>, String> {
+        match value {
+            "none" | "off" => Ok(None),
+            _ => duration(value)
+                .map(Some)
+                .map_err(|why| format!("{key}: {why}")),
+        }
+    };
+    let a_duration = || duration(value).map_err(|why| format!("{key}: {why}"));
+    match key {
+        "db" => {
+            config.database = value
+                .parse()
+                .map_err(|_| format!("db `{value}` is not a number"))?
+        }
+        "protocol" | "resp" => {
+            config.protocol = match value {
+                "2" => Protocol::Resp2,
+                "3" => Protocol::Resp3,
+                _ => return Err(format!("protocol `{value}` is not 2 or 3")),
+            }
+        }
+        "client_name" | "name" => config.client_name = Some(value.to_owned()),
+        "connect_timeout" => config.connect_timeout = a_duration()?,
+        "command_timeout" => config.command_timeout = some_duration()?,
+        "response_timeout" => config.response_timeout = some_duration()?,
+        "health_check_interval" => config.health_check_interval = some_duration()?,
+        "tcp_keepalive" => config.tcp_keepalive = some_duration()?,
+        "tcp_nodelay" => config.tcp_nodelay = yes_no()?,
+        "fail_fast" => config.fail_fast = yes_no()?,
+        "max_in_flight" => config.max_in_flight = (number(key)? as usize).max(1),
+        "channel_capacity" => config.channel_capacity = (number(key)? as usize).max(1),
+        "backoff_initial" => config.backoff.initial = a_duration()?,
+        "backoff_max" => config.backoff.max = a_duration()?,
+        "backoff_jitter" => {
+            config.backoff.jitter = value
+                .parse()
+                .map_err(|_| format!("backoff_jitter `{value}` is not a number"))?
+        }
+        "max_reconnect_attempts" => {
+            config.backoff.max_attempts = match value {
+                "none" => None,
+                _ => Some(u32::try_from(number(key)?).map_err(|_| format!("{key} is too large"))?),
+            }
+        }
+        _ => return Err(format!("unknown option `{key}`")),
+    }
+    if key.starts_with("backoff_") || key == "max_reconnect_attempts" {
+        config.backoff = config.backoff.normalized();
+    }
+    Ok(())
+}
+
+/// A duration in a URL: seconds (`1.5`), or with a unit (`250ms`, `2s`, `1m`).
+pub(crate) fn duration(text: &str) -> std::result::Result<Duration, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| format!("`{text}` is not a duration (seconds, or a number with ms, s or m)"))
 }
 
 /// `redis://[user:password@]h1:7000,h2:7001[/db][?options]`: one
@@ -351,6 +426,55 @@ mod tests {
         let err = Config::from_url("redis+sentinel://s1/m?role=leader").unwrap_err();
         assert!(err.message().contains("role"), "{err}");
         assert!(Config::from_url("redis+sentinel://s1:x/m").is_err());
+    }
+
+    #[test]
+    fn timeouts_backoff_and_connection_knobs_come_in_the_query() {
+        let c: Config = "redis://h/0?connect_timeout=1.5&command_timeout=250ms&response_timeout=none\
+                         &health_check_interval=2m&tcp_keepalive=off&tcp_nodelay=false&fail_fast=true\
+                         &max_in_flight=64&channel_capacity=8&backoff_initial=20ms&backoff_max=3s\
+                         &backoff_jitter=0.25&max_reconnect_attempts=7"
+            .parse()
+            .unwrap();
+        assert_eq!(c.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(c.command_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(c.response_timeout, None);
+        assert_eq!(c.health_check_interval, Some(Duration::from_secs(120)));
+        assert_eq!(c.tcp_keepalive, None);
+        assert!(!c.tcp_nodelay && c.fail_fast);
+        assert_eq!((c.max_in_flight, c.channel_capacity), (64, 8));
+        assert_eq!(
+            c.backoff,
+            crate::Backoff {
+                initial: Duration::from_millis(20),
+                max: Duration::from_secs(3),
+                jitter: 0.25,
+                max_attempts: Some(7),
+            }
+        );
+        let c: Config = "redis://h?command_timeout=2&max_reconnect_attempts=none&fail_fast=no"
+            .parse()
+            .unwrap();
+        assert_eq!(c.command_timeout, Some(Duration::from_secs(2)));
+        assert_eq!((c.backoff.max_attempts, c.fail_fast), (None, false));
+        // The same options reach a Sentinel URL's data nodes.
+        let c: Config = "redis+sentinel://s1/m?connect_timeout=3s".parse().unwrap();
+        assert_eq!(c.connect_timeout, Duration::from_secs(3));
+        for bad in [
+            "redis://h?connect_timeout=soon",
+            "redis://h?connect_timeout=none",
+            "redis://h?command_timeout=-1",
+            "redis://h?fail_fast=maybe",
+            "redis://h?max_in_flight=lots",
+            "redis://h?backoff_jitter=x",
+            "redis://h?max_reconnect_attempts=99999999999",
+            "redis://h?conect_timeout=1",
+        ] {
+            let err = Config::from_url(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+        }
+        let err = Config::from_url("redis://h?connect_timeout=soon").unwrap_err();
+        assert!(err.message().contains("connect_timeout"), "{err}");
     }
 
     #[test]
