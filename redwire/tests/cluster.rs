@@ -634,3 +634,121 @@ async fn a_tls_cluster_is_served_on_its_tls_ports_through_a_moved_slot() {
         "the client's connections were not found ({seen})"
     );
 }
+
+/// How the requests of a load ended while a primary was killed.
+#[derive(Debug, Default)]
+struct Outcomes {
+    acknowledged: u64,
+    /// Failed after reaching the killed node: may have executed.
+    in_flight: u64,
+    /// Failed at their deadline, unsent, saying what they waited for.
+    past_deadline: u64,
+    /// Anything else: a failure the deadline could have absorbed.
+    early: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_primary_fails_only_requests_in_its_hands_or_past_their_deadline() {
+    let cluster = RedisCluster::builder()
+        .node_timeout(Duration::from_millis(1000))
+        .start()
+        .unwrap();
+    let deadline = Duration::from_secs(2);
+    let node = config(&cluster.seed_urls()[0])
+        .into_builder()
+        .command_timeout(deadline)
+        .build();
+    let seeds: Vec<_> = cluster
+        .primaries()
+        .iter()
+        .map(|n| redwire::Addr::Tcp {
+            host: "127.0.0.1".into(),
+            port: n.port(),
+        })
+        .collect();
+    let waiting = redwire::cluster::ClusterConfig::builder()
+        .node(node)
+        .seeds(seeds)
+        .build();
+    let c = ClusterClient::connect(waiting.clone()).await.unwrap();
+    // The same cluster, failing fast: it does not wait for a new owner.
+    let fast = ClusterClient::connect(waiting.into_builder().fail_fast(true).build())
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..30).map(|i| format!("kill:{i}")).collect();
+    for k in &keys {
+        c.set(k.as_str(), 0).await.unwrap();
+    }
+    let outcomes = Arc::new(std::sync::Mutex::new(Outcomes::default()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let (c, keys, outcomes, stop) =
+                (c.clone(), keys.clone(), outcomes.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut i = w;
+                while !stop.load(Ordering::Relaxed) {
+                    let started = std::time::Instant::now();
+                    let result = c.incr(keys[i % keys.len()].as_str()).await;
+                    let took = started.elapsed();
+                    let mut o = outcomes.lock().unwrap();
+                    match result {
+                        Ok(_) => o.acknowledged += 1,
+                        Err(e) if e.may_have_executed() => o.in_flight += 1,
+                        Err(e)
+                            if e.kind() == ErrorKind::Timeout
+                                && took >= deadline - Duration::from_millis(50)
+                                && e.message().contains("waiting for the cluster") =>
+                        {
+                            o.past_deadline += 1
+                        }
+                        Err(e) => o.early.push(format!("after {took:?}: {:?} {e}", e.kind())),
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let victim = cluster.slot_owner(redwire::cluster::key_slot(b"kill:0"));
+    cluster.kill(victim);
+    // The fail-fast client says at once that the slot cannot be served
+    // (once a request that was on the wire as the node died is out of the
+    // way: that one may have run).
+    let mut unsent = None;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let err = fast.incr("kill:0").await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "fail-fast waited {:?}",
+            started.elapsed()
+        );
+        if !err.may_have_executed() {
+            unsent = Some(err);
+            break;
+        }
+    }
+    let err = unsent.expect("every fail-fast request was in flight");
+    assert!(
+        matches!(err.kind(), ErrorKind::NotConnected | ErrorKind::Cluster),
+        "{err:?}"
+    );
+    cluster.wait_settled().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let o = outcomes.lock().unwrap();
+    eprintln!("{o:?}");
+    assert!(
+        o.early.is_empty(),
+        "{} requests failed before their deadline for want of a node: {:?}",
+        o.early.len(),
+        &o.early[..o.early.len().min(5)]
+    );
+    assert!(o.acknowledged > 0);
+    // The promoted replica serves the killed primary's slots.
+    assert!(c.incr("kill:0").await.is_ok());
+}
