@@ -446,3 +446,51 @@ impl From<redwire_resp::DecodeError> for Error {
 
 /// `Result<T, redwire::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_reasons_are_read_from_replies_and_kept_from_the_router() {
+        let reason = |m: &str| Error::server(m).cluster_reason();
+        assert_eq!(
+            reason("ASK 12 10.0.0.1:7000"),
+            Some(ClusterReason::Ask {
+                slot: 12,
+                to: "10.0.0.1:7000".into()
+            })
+        );
+        assert_eq!(
+            reason("CLUSTERDOWN The cluster is down"),
+            Some(ClusterReason::ClusterDown)
+        );
+        assert_eq!(
+            reason("CROSSSLOT Keys in request don't hash to the same slot"),
+            Some(ClusterReason::CrossSlot)
+        );
+        // A redirection that cannot be read is no redirection.
+        assert_eq!(reason("MOVED x 10.0.0.1:7000"), None);
+        assert_eq!(reason("MOVED 12"), None);
+        // Not a server error: the text does not count.
+        assert_eq!(Error::protocol("MOVED 1 a:1").cluster_reason(), None);
+        let hole = Error::cluster(ClusterReason::NoOwner { slot: Some(7) }, "no owner");
+        assert_eq!(hole.kind(), ErrorKind::Cluster);
+        assert_eq!(
+            hole.cluster_reason(),
+            Some(ClusterReason::NoOwner { slot: Some(7) })
+        );
+        let late = Error::cluster_deadline(
+            "late".into(),
+            false,
+            Some(ClusterReason::TryAgain),
+            Some(Error::server("TRYAGAIN x")),
+        );
+        assert_eq!(late.kind(), ErrorKind::Timeout);
+        assert!(!late.may_have_executed());
+        assert_eq!(late.cluster_reason(), Some(ClusterReason::TryAgain));
+        assert!(std::error::Error::source(&late).is_some());
+        let sent = Error::cluster_deadline("late".into(), true, None, None);
+        assert!(sent.may_have_executed() && sent.cluster_reason().is_none());
+    }
+}
