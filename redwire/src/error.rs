@@ -374,7 +374,7 @@ impl Error {
     /// use redwire::{ClusterReason, Error, ErrorKind};
     /// # fn demo(err: Error) {
     /// match err.cluster_reason() {
-    ///     Some(ClusterReason::NoOwner { slot }) => eprintln!("slot {slot} has no primary yet"),
+    ///     Some(ClusterReason::NoOwner { slot: Some(slot) }) => eprintln!("slot {slot} has no primary yet"),
     ///     Some(other) => eprintln!("the cluster said no: {other:?}"),
     ///     None => eprintln!("{err}"),
     /// }

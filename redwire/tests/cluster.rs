@@ -740,7 +740,7 @@ async fn a_killed_primary_fails_only_requests_in_its_hands_or_past_their_deadlin
     for w in workers {
         w.await.unwrap();
     }
-    let o = outcomes.lock().unwrap();
+    let o = std::mem::take(&mut *outcomes.lock().unwrap());
     eprintln!("{o:?}");
     assert!(
         o.early.is_empty(),

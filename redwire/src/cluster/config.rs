@@ -3,25 +3,8 @@
 //! own knobs (where reads go, how many redirections, how long to pause
 //! between retries, how often to read the slot map again, fail-fast).
 //!
-//! **One node configuration.** Every node is reached with the same
-//! credentials, TLS, protocol, timeouts and backoff: a cluster has one
-//! [`Config`] for all its connections, under the names a single client
-//! uses. The seeds are only addresses. Of the node configuration, the
-//! cluster sets what is its own decision: the address (from the seeds and
-//! the slot map), `fail_fast` (node connections always fail fast, so that a
-//! request for a node that is down comes back unsent and the router can
-//! send it where the map says now; the router's own
-//! [`fail_fast`](ClusterConfigBuilder::fail_fast) says whether to wait for
-//! the cluster to heal) and `READONLY` on connections to replicas read
-//! from. A Sentinel setting makes no sense for a cluster and is refused.
-//!
-//! **Deadlines.** The node configuration's `command_timeout` is the default
-//! deadline of a whole cluster request: routing, redirections, pauses and
-//! map refreshes included. Within it, a slot without an owner, a node that
-//! cannot be reached, `TRYAGAIN` and `CLUSTERDOWN` are waited out (a pause
-//! that doubles from [`ClusterRetry::initial`] to [`ClusterRetry::max`],
-//! the map read again, the request sent again). A request without a
-//! deadline gives up after [`ClusterRetry::max_attempts`] pauses.
+//! What the cluster takes over from the node configuration, and the
+//! deadline rule, are in [`ClusterConfig`]'s docs: users read those.
 
 use super::client::ReadFrom;
 use crate::config::{duration, parse_seeds, Addr, Config};
@@ -80,8 +63,27 @@ impl ClusterRetry {
 
 /// How a [`ClusterClient`](super::ClusterClient) connects and behaves: the
 /// seeds, the configuration of every node connection, and the cluster's own
-/// knobs. See the [module docs](self) for what the cluster takes over from
-/// the node configuration.
+/// knobs.
+///
+/// **One node configuration.** Every node is reached with the same
+/// credentials, TLS, protocol, timeouts and backoff: a cluster has one
+/// [`Config`] for all its connections, under the names a single client
+/// uses. The seeds are only addresses. Of the node configuration, the
+/// cluster sets what is its own decision: the address (from the seeds and
+/// the slot map), `fail_fast` (node connections always fail fast, so that a
+/// request for a node that is down comes back unsent and the router can
+/// send it where the map says now; the router's own
+/// [`fail_fast`](ClusterConfigBuilder::fail_fast) says whether to wait for
+/// the cluster to heal) and `READONLY` on connections to replicas read
+/// from. A Sentinel setting makes no sense for a cluster and is refused.
+///
+/// **Deadlines.** The node configuration's `command_timeout` is the default
+/// deadline of a whole cluster request: routing, redirections, pauses and
+/// map refreshes included. Within it, a slot without an owner, a node that
+/// cannot be reached, `TRYAGAIN` and `CLUSTERDOWN` are waited out (a pause
+/// that doubles from [`ClusterRetry::initial`] to [`ClusterRetry::max`],
+/// the map read again, the request sent again). A request without a
+/// deadline gives up after [`ClusterRetry::max_attempts`] pauses.
 ///
 /// ```
 /// use std::time::Duration;
@@ -140,7 +142,11 @@ impl Default for ClusterConfig {
 /// ```
 impl From<Config> for ClusterConfig {
     fn from(node: Config) -> Self {
-        ClusterConfig::builder().node(node).build()
+        ClusterConfig {
+            seeds: vec![node.addr.clone()],
+            node,
+            ..ClusterConfig::default()
+        }
     }
 }
 
@@ -389,7 +395,7 @@ impl ClusterConfigBuilder {
     /// protocol, client name, timeouts (its `command_timeout` is the
     /// default deadline of a whole cluster request), backoff, limits. Its
     /// address is a seed when no other is given; its `fail_fast` is not used
-    /// (see the [module docs](self)).
+    /// (see [`ClusterConfig`]).
     pub fn node(mut self, node: Config) -> Self {
         self.0.node = node;
         self
