@@ -169,7 +169,43 @@ async fn the_map_is_read_again_at_the_configured_interval_without_any_request() 
     )
     .await
     .unwrap();
+    // Reading the map again goes through the nodes' own connections: a
+    // second of refreshes (about five) opens none.
+    let received = || -> u64 {
+        cluster
+            .nodes()
+            .iter()
+            .map(|n| {
+                let Frame::Bulk(info) = n.command(&["INFO", "stats"]).unwrap() else {
+                    panic!("INFO")
+                };
+                String::from_utf8_lossy(&info)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("total_connections_received:"))
+                    .unwrap()
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum()
+    };
     let mut events = c.events();
+    let before = received();
+    let mut refreshes = 0;
+    while refreshes < 5 {
+        wait_for(&mut events, Duration::from_secs(5), |e| {
+            matches!(e, ClusterEvent::Refreshed { .. }).then_some(())
+        })
+        .await;
+        refreshes += 1;
+    }
+    let opened = received() - before;
+    // The kit's own INFO connections, one per node, and nothing else.
+    assert_eq!(
+        opened,
+        cluster.nodes().len() as u64,
+        "refreshes opened connections"
+    );
     let slot = redwire::cluster::key_slot(b"quiet");
     let to = other_primary(&cluster, slot);
     cluster.migrate_slot(slot, to).unwrap();
