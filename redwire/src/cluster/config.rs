@@ -495,6 +495,49 @@ mod tests {
     }
 
     #[test]
+    fn every_read_from_and_fail_fast_value_is_read() {
+        for (text, read_from) in [
+            ("primary", ReadFrom::Primary),
+            ("prefer_replica", ReadFrom::PreferReplica),
+            ("round_robin", ReadFrom::RoundRobin),
+        ] {
+            // From another value than the default, so that each arm counts.
+            let url = format!("redis://a?read_from=round_robin&read_from={text}");
+            assert_eq!(
+                ClusterConfig::from_url(&url).unwrap().read_from(),
+                read_from
+            );
+        }
+        for (text, yes) in [("true", true), ("on", true), ("false", false), ("0", false)] {
+            let url = format!("redis://a?fail_fast=true&fail_fast={text}");
+            assert_eq!(
+                ClusterConfig::from_url(&url).unwrap().fail_fast(),
+                yes,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn seeds_that_agree_but_for_their_address_make_one_configuration() {
+        let a = Config::from_url("redis://:pw@a:1/2?client_name=x").unwrap();
+        let b = Config::from_url("redis://:pw@b:2/2?client_name=x").unwrap();
+        let c = ClusterConfig::from_seeds(vec![a.clone(), b]).unwrap();
+        let seeds: Vec<String> = c.seeds().iter().map(ToString::to_string).collect();
+        assert_eq!(seeds, ["a:1", "b:2"]);
+        assert_eq!(c.node(), &a);
+        assert_eq!(c.max_redirects(), 16);
+        let other_db = Config::from_url("redis://:pw@b:2/3?client_name=x").unwrap();
+        let err = ClusterConfig::from_seeds(vec![a.clone(), other_db]).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Config);
+        assert!(ClusterConfig::from_seeds(Vec::new()).is_err());
+        // One seed from a Config: its address.
+        let one: ClusterConfig = a.clone().into();
+        assert_eq!(one.seeds(), std::slice::from_ref(&a.addr));
+        assert_eq!(one.node(), &a);
+    }
+
+    #[test]
     fn seeds_come_from_the_node_address_when_none_is_given_and_must_be_tcp() {
         let c: ClusterConfig = Config::from_url("redis://h:7000").unwrap().into();
         assert_eq!(c.checked().unwrap(), [("h".to_string(), 7000)]);
