@@ -10,7 +10,7 @@ use redwire::{Backoff, ConnectionState};
 use redwire_testkit::RedisServer;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::{client_info, config};
 
 async fn connection(server: &RedisServer) -> Connection {
@@ -110,14 +110,25 @@ async fn a_blocking_pop_whose_caller_gives_up_pops_nothing() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     waiting.abort();
     let _ = waiting.await;
-    // Its deadline passed.
+    // Its own deadline passed: it is the whole deadline, shorter than the
+    // block time plus the command timeout.
     let cfg = config(&server.url())
         .into_builder()
-        .command_timeout(Duration::from_millis(100))
+        .command_timeout(Duration::from_secs(1))
         .build();
     let mut timed = Connection::connect(cfg).await.unwrap();
-    let err = timed.blpop::<String>(["jobs"], 0.0).await.unwrap_err();
+    let pop = cmd("BLPOP").arg("jobs").arg(5);
+    let started = Instant::now();
+    let err = timed
+        .send_timeout(&pop, Some(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "cut by its own deadline, after {:?}",
+        started.elapsed()
+    );
     assert!(timed.is_closed(), "the connection is closed at once");
 
     // Wait until the server has seen both connections go.
@@ -178,6 +189,120 @@ async fn a_blocking_pop_with_no_timeout_outlives_the_response_timeout() {
     let popped = conn.blpop::<String>(["empty"], 0.6).await.unwrap();
     assert_eq!(popped, None);
     assert!(!conn.is_closed());
+}
+
+#[tokio::test]
+async fn a_blocking_pop_gets_its_block_time_on_top_of_the_command_timeout() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_secs(1))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let started = Instant::now();
+    let popped = conn.blpop::<String>(["empty"], 3.0).await;
+    let waited = started.elapsed();
+    assert_eq!(
+        popped.unwrap(),
+        None,
+        "the server's answer when its block time ran out, not a deadline"
+    );
+    assert!(waited >= Duration::from_millis(2_900), "after {waited:?}");
+    assert!(!conn.is_closed());
+    assert_eq!(conn.incr("n").await.unwrap(), 1, "still open and usable");
+
+    // In a pipeline the block times add up: 0.5 s + 0.5 s, then the 300 ms
+    // of the command timeout.
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(300))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let mut p = Pipeline::new();
+    p.add(cmd("BLPOP").arg("a").arg(0.5))
+        .add(cmd("BLPOP").arg("b").arg(0.5));
+    let results = conn.pipeline(&p).await.unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| *r.as_ref().unwrap() == Value::Nil));
+    assert!(!conn.is_closed());
+}
+
+#[tokio::test]
+async fn a_blocking_pop_with_no_timeout_outlives_the_command_timeout() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(300))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pusher = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        client.rpush("jobs", ["late"]).await.unwrap();
+    });
+    let popped = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.blpop::<String>(["jobs"], 0.0),
+    )
+    .await
+    .expect("the pushed element never arrived");
+    assert_eq!(
+        popped.unwrap(),
+        Some(("jobs".to_string(), "late".to_string()))
+    );
+    assert!(!conn.is_closed());
+    pusher.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deadline_of_its_own_replaces_the_command_timeout() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(200))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let slow = cmd("DEBUG").arg("SLEEP").arg(0.5);
+    // None: no deadline at all, though the configuration has one.
+    assert_eq!(
+        conn.send_timeout(&slow, None).await.unwrap(),
+        Value::Simple("OK".into())
+    );
+    // The configured one cuts the same command...
+    let err = conn.send(&slow).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // ...and a shorter one of its own too.
+    let started = Instant::now();
+    let err = conn
+        .send_timeout(&slow, Some(Duration::from_millis(20)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.message().contains("20ms"), "{err}");
+    assert!(started.elapsed() < Duration::from_millis(400));
+    // A command that does not block leaves the connection up, and the late
+    // replies go to nobody.
+    assert!(!conn.is_closed());
+    // (It waits behind the two sleeps still running on the server.)
+    let echo = conn.send_timeout(&cmd("ECHO").arg("mine"), None).await;
+    assert_eq!(echo.unwrap(), Value::Bulk("mine".into()));
+}
+
+#[tokio::test]
+async fn a_deadline_of_its_own_on_a_black_hole() {
+    let server = RedisServer::start().unwrap();
+    let proxy = redwire_testkit::FaultProxy::start(server.addr()).unwrap();
+    let mut conn = Connection::connect(config(&proxy.url())).await.unwrap();
+    proxy.black_hole();
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.send_timeout(&cmd("PING"), Some(Duration::from_millis(100))),
+    )
+    .await
+    .expect("the deadline did not cut the request")
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.may_have_executed());
 }
 
 #[tokio::test]
