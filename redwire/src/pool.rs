@@ -26,9 +26,8 @@ use crate::client::sending::Sending;
 use crate::cmd::{cmd, Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
-use crate::dedicated::Connection;
+use crate::dedicated::{Attempt, Connection, TransactionRetry};
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
@@ -301,27 +300,72 @@ impl Pool {
     }
 
     /// Runs an optimistic transaction on one of the pool's connections; see
-    /// [`Connection::transaction`].
+    /// [`Connection::transaction`]. The future is `Send` and the body may
+    /// borrow the caller's data.
     ///
     /// ```no_run
     /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
     /// use redwire::prelude::*;
-    /// pool.transaction(["stock"], async |conn: &mut Connection| {
-    ///     let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(0);
-    ///     let mut writes = Pipeline::new();
-    ///     if stock > 0 {
-    ///         writes.decr("stock");
-    ///     }
-    ///     Ok(writes)
+    /// let item = String::from("stock:42");
+    /// pool.transaction(&item, |conn| {
+    ///     Box::pin(async {
+    ///         let stock: i64 = conn.get::<Option<i64>>(&item).await?.unwrap_or(0);
+    ///         let mut writes = Pipeline::new();
+    ///         if stock > 0 {
+    ///             writes.decr(&item);
+    ///         }
+    ///         Ok(writes)
+    ///     })
     /// })
     /// .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn transaction<F>(&self, keys: impl ToArg, body: F) -> Result<Vec<Result<Value>>>
+    pub async fn transaction<'data, F>(
+        &self,
+        keys: impl ToArg,
+        body: F,
+    ) -> Result<Vec<Result<Value>>>
     where
-        F: AsyncFnMut(&mut Connection) -> Result<Pipeline>,
+        F: for<'c> FnMut(&'c mut Connection) -> Attempt<'c, 'data>,
     {
-        self.get().await?.transaction(keys, body).await
+        self.transaction_with(keys, TransactionRetry::DEFAULT, body)
+            .await
+    }
+
+    /// Like [`transaction`](Self::transaction) with a retry policy of your
+    /// own; see [`Connection::transaction_with`].
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let once = redwire::TransactionRetry::default().attempts(1);
+    /// let outcome = pool
+    ///     .transaction_with("seat:12", once, |conn| {
+    ///         Box::pin(async move {
+    ///             let taken: bool = conn.exists(["seat:12"]).await? > 0;
+    ///             let mut writes = Pipeline::new();
+    ///             if !taken {
+    ///                 writes.set("seat:12", "ada");
+    ///             }
+    ///             Ok(writes)
+    ///         })
+    ///     })
+    ///     .await;
+    /// if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Aborted) {
+    ///     println!("someone else was quicker");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction_with<'data, F>(
+        &self,
+        keys: impl ToArg,
+        retry: TransactionRetry,
+        body: F,
+    ) -> Result<Vec<Result<Value>>>
+    where
+        F: for<'c> FnMut(&'c mut Connection) -> Attempt<'c, 'data>,
+    {
+        self.get().await?.transaction_with(keys, retry, body).await
     }
 
     /// The pool's figures now.

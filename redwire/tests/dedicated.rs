@@ -6,7 +6,7 @@
 mod support;
 
 use redwire::prelude::*;
-use redwire::{Backoff, ConnectionState};
+use redwire::{ConnectionState, TransactionRetry};
 use redwire_testkit::RedisServer;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -240,12 +240,9 @@ async fn a_blocking_pop_with_no_timeout_outlives_the_command_timeout() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         client.rpush("jobs", ["late"]).await.unwrap();
     });
-    let popped = tokio::time::timeout(
-        Duration::from_secs(10),
-        conn.blpop::<String>(["jobs"], 0.0),
-    )
-    .await
-    .expect("the pushed element never arrived");
+    let popped = tokio::time::timeout(Duration::from_secs(10), conn.blpop::<String>(["jobs"], 0.0))
+        .await
+        .expect("the pushed element never arrived");
     assert_eq!(
         popped.unwrap(),
         Some(("jobs".to_string(), "late".to_string()))
@@ -356,16 +353,19 @@ async fn a_watch_conflict_is_retried_until_the_transaction_runs() {
 
     let attempts = Arc::new(AtomicU32::new(0));
     let results = conn
-        .transaction(["balance"], async |conn: &mut Connection| {
+        .transaction(["balance"], |conn| {
             let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-            let balance: i64 = conn.get("balance").await?;
-            if n <= 2 {
-                // Another writer changes the watched key in between.
-                client.incr_by("balance", 1).await?;
-            }
-            let mut writes = Pipeline::new();
-            writes.set("balance", balance * 2);
-            Ok(writes)
+            let client = &client;
+            Box::pin(async move {
+                let balance: i64 = conn.get("balance").await?;
+                if n <= 2 {
+                    // Another writer changes the watched key in between.
+                    client.incr_by("balance", 1).await?;
+                }
+                let mut writes = Pipeline::new();
+                writes.set("balance", balance * 2);
+                Ok(writes)
+            })
         })
         .await
         .unwrap();
@@ -381,19 +381,19 @@ async fn a_transaction_gives_up_at_its_limit_and_unwatches_on_every_way_out() {
     let server = RedisServer::start().unwrap();
     let client = Client::connect(config(&server.url())).await.unwrap();
     let mut conn = connection(&server).await;
-    let retry = Backoff {
-        max_attempts: Some(3),
-        ..redwire::TRANSACTION_RETRY
-    };
+    let retry = TransactionRetry::default().attempts(3);
     let attempts = AtomicU32::new(0);
     let err = conn
-        .transaction_with("hot", retry, async |conn: &mut Connection| {
+        .transaction_with("hot", retry, |conn| {
             attempts.fetch_add(1, Ordering::SeqCst);
-            let _: Option<i64> = conn.get("hot").await?;
-            client.incr("hot").await?;
-            let mut writes = Pipeline::new();
-            writes.set("written", 1);
-            Ok(writes)
+            let client = &client;
+            Box::pin(async move {
+                let _: Option<i64> = conn.get("hot").await?;
+                client.incr("hot").await?;
+                let mut writes = Pipeline::new();
+                writes.set("written", 1);
+                Ok(writes)
+            })
         })
         .await
         .unwrap_err();
@@ -405,8 +405,8 @@ async fn a_transaction_gives_up_at_its_limit_and_unwatches_on_every_way_out() {
     // The body fails: the error comes back and nothing stays watched — a
     // transaction after a change of the key still runs.
     let err = conn
-        .transaction("hot", async |_: &mut Connection| {
-            Err::<Pipeline, _>(redwire::Error::server("ERR the body gave up"))
+        .transaction("hot", |_| {
+            Box::pin(async { Err(redwire::Error::server("ERR the body gave up")) })
         })
         .await
         .unwrap_err();
@@ -419,9 +419,52 @@ async fn a_transaction_gives_up_at_its_limit_and_unwatches_on_every_way_out() {
 
     // Nothing to write: nothing runs, nothing stays watched.
     let results = conn
-        .transaction("hot", async |_: &mut Connection| Ok(Pipeline::new()))
+        .transaction("hot", |_| Box::pin(async { Ok(Pipeline::new()) }))
         .await
         .unwrap();
     assert!(results.is_empty());
     assert!(conn.is_clean());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_transaction_borrows_the_data_its_task_owns() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let mut tasks = Vec::new();
+    for id in 1..=4 {
+        let mut conn = connection(&server).await;
+        // Owned by the task, borrowed inside it: the keys, the log and a
+        // client for the audit trail.
+        let account = format!("acct:{id}");
+        let log = String::from("log");
+        let audit = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let (key, log, audit) = (account.as_str(), &log, &audit);
+            conn.transaction([key, log.as_str()], |c| {
+                Box::pin(async move {
+                    let balance: i64 = c.get::<Option<i64>>(key).await?.unwrap_or(100);
+                    audit.incr("attempts").await?;
+                    let mut writes = Pipeline::new();
+                    writes.set(key, balance - 10);
+                    // Every task watches the log, so they conflict.
+                    writes.rpush(log, [key]);
+                    Ok(writes)
+                })
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        let results = task.await.unwrap().unwrap();
+        assert_eq!(results.len(), 2);
+    }
+    for id in 1..=4 {
+        let balance: i64 = client.get(format!("acct:{id}")).await.unwrap();
+        assert_eq!(balance, 90, "acct:{id} was debited once");
+    }
+    let mut log: Vec<String> = client.lrange("log", 0, -1).await.unwrap();
+    log.sort();
+    assert_eq!(log, ["acct:1", "acct:2", "acct:3", "acct:4"]);
+    let attempts: u32 = client.get("attempts").await.unwrap();
+    assert!(attempts >= 4, "{attempts} attempts");
 }

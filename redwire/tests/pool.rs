@@ -264,11 +264,13 @@ async fn a_transaction_on_the_pool() {
     let server = RedisServer::start().unwrap();
     let pool = one_connection_pool(&server).await;
     let results = pool
-        .transaction(["stock"], async |conn: &mut Connection| {
-            let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(3);
-            let mut writes = Pipeline::new();
-            writes.set("stock", stock - 1);
-            Ok(writes)
+        .transaction(["stock"], |conn| {
+            Box::pin(async move {
+                let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(3);
+                let mut writes = Pipeline::new();
+                writes.set("stock", stock - 1);
+                Ok(writes)
+            })
         })
         .await
         .unwrap();

@@ -59,7 +59,7 @@ use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 pub(crate) use session::Session;
 use std::time::Duration;
-pub use transaction::TRANSACTION_RETRY;
+pub use transaction::{Attempt, AttemptFuture, TransactionRetry};
 
 /// A connection of its own: one user, one socket, every command that a shared
 /// [`Client`](crate::Client) refuses for being stateful or blocking.
@@ -245,8 +245,8 @@ impl Connection {
             cmd.to_wire()
         });
         let patience = cmd.patience();
-        let limit =
-            deadline.unwrap_or_else(|| default_deadline(self.link.config.command_timeout, patience));
+        let limit = deadline
+            .unwrap_or_else(|| default_deadline(self.link.config.command_timeout, patience));
         Sending::new(&self.link, bytes, limit, fallback).blocking(patience)
     }
 
@@ -376,6 +376,9 @@ mod tests {
         assert_eq!(default_deadline(Some(s(1)), Duration::MAX), None);
         assert_eq!(default_deadline(None, s(3)), None);
         assert_eq!(default_deadline(None, Duration::ZERO), None);
-        assert_eq!(default_deadline(Some(s(u64::MAX)), s(3)), Some(Duration::MAX));
+        assert_eq!(
+            default_deadline(Some(s(u64::MAX)), s(3)),
+            Some(Duration::MAX)
+        );
     }
 }
