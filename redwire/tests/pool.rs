@@ -10,7 +10,7 @@ mod support;
 use redwire::prelude::*;
 use redwire::Pool;
 use redwire_testkit::RedisServer;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::{client_info, config};
 
 async fn one_connection_pool(server: &RedisServer) -> Pool {
@@ -304,4 +304,116 @@ async fn only_a_connection_that_sat_idle_is_pinged_before_reuse() {
     let mut conn = pool.get().await.unwrap();
     conn.incr("n").await.unwrap();
     assert_eq!(support::calls(&client, "ping").await, before + 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_the_checkout_at_once_with_the_servers_error() {
+    let server = RedisServer::builder().password("right").start().unwrap();
+    let url = format!("redis://:wrong@127.0.0.1:{}", server.port());
+    let pool = Pool::builder(config(&url))
+        .checkout_timeout(Duration::from_secs(5))
+        .build()
+        .await
+        .unwrap();
+    // The first checkout and the ones after it, while it stays wrong.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let err = pool.get().await.unwrap_err();
+        assert_eq!(err.code(), Some("WRONGPASS"), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "waited {:?} for an error waiting does not cure",
+            started.elapsed()
+        );
+    }
+    let state = pool.state();
+    assert_eq!((state.waiting, state.timed_out), (0, 0));
+}
+
+#[tokio::test]
+async fn a_refused_checkout_waits_its_timeout_and_says_why() {
+    let server = RedisServer::start().unwrap();
+    server.stop();
+    let pool = Pool::builder(config(&server.url()))
+        .checkout_timeout(Duration::from_millis(800))
+        .build()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = pool.get().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "a refusal is retried until the checkout timeout, not given up at {:?}",
+        started.elapsed()
+    );
+    assert!(err.message().contains("refused"), "{err}");
+    let why = std::error::Error::source(&err).expect("the connect error as the source");
+    assert!(why.to_string().contains("refused"), "{why}");
+    assert_eq!(pool.state().timed_out, 1);
+}
+
+#[tokio::test]
+async fn a_server_that_comes_back_in_time_serves_the_checkout() {
+    let server = RedisServer::start().unwrap();
+    server.stop();
+    let pool = Pool::builder(config(&server.url()))
+        .checkout_timeout(Duration::from_secs(5))
+        .build()
+        .await
+        .unwrap();
+    let restarted = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        server.restart().unwrap();
+        server
+    });
+    let mut conn = pool.get().await.expect("served once the server was back");
+    assert_eq!(conn.incr("n").await.unwrap(), 1);
+    let _server = restarted.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_pooled_connection_takes_a_deadline_of_its_own() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(100))
+        .build();
+    let pool = Pool::builder(cfg).max_size(1).build().await.unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let slow = cmd("DEBUG").arg("SLEEP").arg(0.3);
+    let reply = conn.send_timeout(&slow, None).await.unwrap();
+    assert_eq!(reply, Value::Simple("OK".into()), "no deadline at all");
+    let err = conn
+        .send_timeout(&slow, Some(Duration::from_millis(20)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.message().contains("20ms"), "{err}");
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn a_certificate_that_does_not_verify_fails_the_checkout_at_once() {
+    let server = RedisServer::builder().tls(true).start().unwrap();
+    let other = redwire_testkit::TestCa::generate().unwrap();
+    let path = server.dir().join("other-ca.pem");
+    other.write_cert(&path).unwrap();
+    let cfg = config(&server.tls_url().unwrap())
+        .into_builder()
+        .tls(redwire::TlsConfig::default().ca_file(&path))
+        .build();
+    let pool = Pool::builder(cfg)
+        .checkout_timeout(Duration::from_secs(5))
+        .build()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = pool.get().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "waited {:?}",
+        started.elapsed()
+    );
 }
