@@ -26,9 +26,10 @@
 //! what lets the body borrow it at all; the box costs one allocation per
 //! attempt, next to a round trip for `WATCH` and one for `EXEC`.
 //!
-//! The retry policy is a type of its own, not the reconnect [`Backoff`]
-//! (crate::Backoff): a conflict is retried within milliseconds, a few times,
-//! where a reconnect waits seconds and may go on for ever.
+//! The retry policy is a type of its own ([`TransactionRetry`]), not the
+//! reconnect [`Backoff`](crate::Backoff): a conflict is retried within
+//! milliseconds, a few times, where a reconnect waits seconds and may go on
+//! for ever.
 
 use super::Connection;
 use crate::cmd::{cmd, ToArg};
