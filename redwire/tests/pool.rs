@@ -417,3 +417,41 @@ async fn a_certificate_that_does_not_verify_fails_the_checkout_at_once() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_pool_transaction_borrows_its_tasks_data() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pool = Pool::builder(config(&server.url()))
+        .max_size(2)
+        .build()
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for id in 1..=3 {
+        let pool = pool.clone();
+        let audit = client.clone();
+        let account = format!("acct:{id}");
+        tasks.push(tokio::spawn(async move {
+            // The body borrows what the task owns, with no copies.
+            pool.transaction(&account, |c| {
+                Box::pin(async {
+                    let balance: i64 = c.get::<Option<i64>>(&account).await?.unwrap_or(100);
+                    audit.incr("attempts").await?;
+                    let mut writes = Pipeline::new();
+                    writes.set(&account, balance + id);
+                    Ok(writes)
+                })
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().len(), 1);
+    }
+    for id in 1..=3 {
+        let balance: i64 = client.get(format!("acct:{id}")).await.unwrap();
+        assert_eq!(balance, 100 + id);
+    }
+    assert_eq!(client.get::<i64>("attempts").await.unwrap(), 3);
+}

@@ -722,7 +722,7 @@ impl ClusterClient {
     /// use redwire::prelude::*;
     /// cluster
     ///     .transaction(["{acct}:a", "{acct}:b"], |conn| {
-    ///         Box::pin(async move {
+    ///         Box::pin(async {
     ///             let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
     ///             let mut writes = Pipeline::new();
     ///             writes.decr_by("{acct}:a", a);
@@ -754,7 +754,7 @@ impl ClusterClient {
     /// let retry = redwire::TransactionRetry::default().attempts(50);
     /// cluster
     ///     .transaction_with("{acct}:a", retry, |conn| {
-    ///         Box::pin(async move {
+    ///         Box::pin(async {
     ///             let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
     ///             let mut writes = Pipeline::new();
     ///             writes.set("{acct}:a", a + 1);

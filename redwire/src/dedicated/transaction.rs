@@ -19,7 +19,7 @@
 //! prove such a future `Send` for every lifetime of the connection's borrow
 //! ("implementation of `Send` is not general enough", and the `AsyncFnMut`
 //! bound cannot say that its future is `Send`). So the body is a plain
-//! closure returning an [`Attempt`]: `|conn| Box::pin(async move { … })`, a
+//! closure returning an [`Attempt`]: `|conn| Box::pin(async { … })`, a
 //! boxed future that is `Send` by its type. The lifetime `'data` of the
 //! caller's data is part of the type ([`AttemptFuture`]'s hidden parameter
 //! says `'data` outlives each attempt's borrow of the connection), which is
@@ -162,7 +162,7 @@ impl Default for TransactionRetry {
 /// The future of one attempt of a transaction's body: the writes to run, as
 /// a [`Pipeline`]. `'c` is the attempt's borrow of the connection, `'data`
 /// the lifetime of the caller's data the body borrows. Make one with
-/// `Box::pin(async move { … })`.
+/// `Box::pin(async { … })`.
 ///
 /// ```no_run
 /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
@@ -207,10 +207,13 @@ impl Connection {
     /// (up to 16 attempts, see [`TransactionRetry`]); the results are those
     /// of `EXEC`.
     ///
-    /// The body is a closure returning `Box::pin(async move { … })` (an
-    /// [`Attempt`]). It may borrow the caller's data, and the transaction's
-    /// future is `Send`, so it can be spawned (see the module docs for why
-    /// it is not an `async` closure).
+    /// The body is a closure returning `Box::pin(async { … })` (an
+    /// [`Attempt`]), called once per attempt. Its `async` block borrows what
+    /// it uses: the connection, lent for the attempt, and the caller's data
+    /// (a task's own `String`s, a `&Client`…). The transaction's future is
+    /// `Send`, so it can be spawned (see the module docs for why the body is
+    /// not an `async` closure). Write `async move` when the block must own a
+    /// value the closure made for this attempt; references it copies then.
     ///
     /// ```no_run
     /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
@@ -220,12 +223,11 @@ impl Connection {
     /// let user = 42;
     /// tokio::spawn(async move {
     ///     let key = format!("balance:{user}");
-    ///     let key = key.as_str();
-    ///     conn.transaction(key, |conn| {
-    ///         Box::pin(async move {
-    ///             let balance: i64 = conn.get::<Option<i64>>(key).await?.unwrap_or(0);
+    ///     conn.transaction(&key, |conn| {
+    ///         Box::pin(async {
+    ///             let balance: i64 = conn.get::<Option<i64>>(&key).await?.unwrap_or(0);
     ///             let mut writes = Pipeline::new();
-    ///             writes.set(key, balance * 2);
+    ///             writes.set(&key, balance * 2);
     ///             Ok(writes)
     ///         })
     ///     })
@@ -233,10 +235,6 @@ impl Connection {
     /// });
     /// # Ok(()) }
     /// ```
-    ///
-    /// The keys and the body borrow the task's own `key`; without `move`,
-    /// the inner `async` block would borrow the closure, which lives only
-    /// for the call, instead of copying the `&str`.
     pub async fn transaction<'data, F>(
         &mut self,
         keys: impl ToArg,
