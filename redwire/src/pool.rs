@@ -34,7 +34,8 @@
 //!   (`WRONGPASS`, `NOAUTH`, `NOPERM`), an invalid configuration, a TLS
 //!   failure. A checkout that starts while the latest attempt failed so, and
 //!   no connection is idle, fails at once too, after starting a new attempt
-//!   (a fixed server is found by the next checkout);
+//!   (a fixed server is found by the next checkout); one that finds an idle
+//!   connection (logged in before a password changed, say) gets it;
 //! - any other (refused, reset, unknown host, connect timeout) is retried,
 //!   so a server that comes back within the checkout timeout serves the
 //!   checkout; when the timeout passes, its [`ErrorKind::Timeout`] error
@@ -380,15 +381,17 @@ impl Pool {
         let checkout = self.inner.get_owned();
         tokio::pin!(checkout);
         if let Some(e) = last.filter(is_lasting) {
-            // The latest attempt failed for good. One poll takes a
-            // connection at hand and starts bb8 making a new one (the server
-            // may have been fixed since); with none idle, that error it is.
+            // The latest attempt failed for good. An idle connection (made
+            // before, still logged in) may serve; with none, one poll starts
+            // bb8 making a new one (the server may have been fixed since),
+            // and that error it is.
+            let idle = self.inner.state().idle_connections;
             tokio::select! {
                 biased;
                 got = &mut checkout => return self.checked_out(got),
                 () = std::future::ready(()) => {}
             }
-            if self.inner.state().idle_connections == 0 {
+            if idle == 0 {
                 return Err(e);
             }
         }

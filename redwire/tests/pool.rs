@@ -63,7 +63,8 @@ async fn connections_are_reused_and_the_size_and_checkout_timeout_hold() {
     drop(a);
     waiter.await.unwrap().unwrap();
     drop(b);
-    assert_eq!(pool.state().idle, 2);
+    let state = pool.state();
+    assert_eq!((state.in_use, state.idle), (0, 2));
 }
 
 #[tokio::test]
@@ -328,6 +329,34 @@ async fn a_wrong_password_fails_the_checkout_at_once_with_the_servers_error() {
     }
     let state = pool.state();
     assert_eq!((state.waiting, state.timed_out), (0, 0));
+}
+
+#[tokio::test]
+async fn after_a_password_change_the_connections_logged_in_before_still_serve() {
+    let server = RedisServer::builder().password("old").start().unwrap();
+    let url = format!("redis://:old@127.0.0.1:{}", server.port());
+    // Every checkout PINGs: the idle connection is not handed out at once.
+    let pool = Pool::builder(config(&url))
+        .max_size(2)
+        .check_idle_after(Duration::ZERO)
+        .checkout_timeout(Duration::from_secs(5))
+        .build()
+        .await
+        .unwrap();
+    let mut first = pool.get().await.unwrap();
+    first
+        .send(&cmd("CONFIG").arg("SET").arg("requirepass").arg("new"))
+        .await
+        .unwrap();
+    // A new connection cannot log in any more...
+    let err = pool.get().await.unwrap_err();
+    assert_eq!(err.code(), Some("WRONGPASS"), "{err}");
+    // ...but the one logged in before, back in the pool, serves.
+    let id: i64 = first.query(&cmd("CLIENT").arg("ID")).await.unwrap();
+    drop(first);
+    let mut again = pool.get().await.unwrap();
+    let same: i64 = again.query(&cmd("CLIENT").arg("ID")).await.unwrap();
+    assert_eq!(same, id);
 }
 
 #[tokio::test]

@@ -347,6 +347,7 @@ mod tests {
         );
         assert_eq!(r.delay(4, 1.0), ms(4), "jitter 0.5 cuts half at most");
         assert_eq!(r.delay(4, 0.0), ms(8));
+        assert_eq!(r.delay(4, 0.5), ms(6), "a quarter cut");
         assert_eq!(r.jitter(f64::NAN).delay(1, 1.0), ms(1));
         assert_eq!(r.jitter(7.0).delay(40, 1.0), Duration::ZERO);
         assert_eq!(
