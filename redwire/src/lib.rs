@@ -121,7 +121,7 @@ pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};
 pub use config::{Addr, Backoff, Config, ConfigBuilder, Protocol, Sentinel, TlsConfig};
 pub use connection::state::{ConnectionState, Event};
-pub use dedicated::{Connection, TRANSACTION_RETRY};
+pub use dedicated::{Attempt, AttemptFuture, Connection, TransactionRetry};
 pub use error::{ClusterReason, Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 #[cfg(feature = "pool")]

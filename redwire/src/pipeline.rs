@@ -55,7 +55,8 @@ pub struct Pipeline {
     /// What the entries do to a dedicated connection's session, in order
     /// (only the entries that do something).
     effects: Vec<Effect>,
-    /// The longest patience of a blocking entry (see `Cmd::patience`).
+    /// The block times of the blocking entries, added up (see
+    /// `Cmd::patience`; `Duration::MAX`: one blocks for ever).
     patience: Duration,
 }
 
@@ -105,7 +106,9 @@ impl Pipeline {
                 Effect::None => {}
                 effect => self.effects.push(effect),
             }
-            self.patience = self.patience.max(cmd.patience());
+            // The server runs the entries one after the other: their
+            // block times add up.
+            self.patience = self.patience.saturating_add(cmd.patience());
         }
         self
     }
@@ -151,7 +154,8 @@ impl Pipeline {
         &self.effects
     }
 
-    /// How long the server may keep silent about a blocking entry.
+    /// How long the server may keep silent about the blocking entries: their
+    /// block times added up.
     pub(crate) fn patience(&self) -> Duration {
         self.patience
     }
@@ -360,6 +364,18 @@ mod tests {
         assert!(p.atomic().is_atomic());
         // MULTI, three entries, EXEC.
         assert_eq!(p.wire().1, 5);
+    }
+
+    #[test]
+    fn the_block_times_of_blocking_entries_add_up() {
+        let mut p = Pipeline::new();
+        p.add(cmd("GET").arg("k"));
+        assert_eq!(p.patience(), Duration::ZERO);
+        p.add(cmd("BLPOP").arg("a").arg(2));
+        p.add(cmd("BRPOP").arg("b").arg(1.5));
+        assert_eq!(p.patience(), Duration::from_millis(3500));
+        p.add(cmd("BLPOP").arg("c").arg(0));
+        assert_eq!(p.patience(), Duration::MAX, "one blocks for ever");
     }
 
     #[test]

@@ -21,23 +21,53 @@
 //!
 //! Connections are never re-made under a user: a dedicated connection ends
 //! with its socket, and the pool makes a new one.
+//!
+//! **A checkout that fails says why.** bb8 makes connections in tasks of its
+//! own, retrying a failed connect (400 ms, doubling, up to half the checkout
+//! timeout) until the checkout timeout, and its `get` only ever times out:
+//! the connect error would be lost. So the manager keeps the error of the
+//! latest attempt (a `watch`, cleared by the next success), and
+//! [`Pool::get`] reads it:
+//!
+//! - an error that waiting does not cure fails the checkout as soon as it
+//!   happens, with that error: a wrong password or missing permission
+//!   (`WRONGPASS`, `NOAUTH`, `NOPERM`), an invalid configuration, a TLS
+//!   failure. A checkout that starts while the latest attempt failed so, and
+//!   no connection is idle, fails at once too, after starting a new attempt
+//!   (a fixed server is found by the next checkout); one that finds an idle
+//!   connection (logged in before a password changed, say) gets it;
+//! - any other (refused, reset, unknown host, connect timeout) is retried,
+//!   so a server that comes back within the checkout timeout serves the
+//!   checkout; when the timeout passes, its [`ErrorKind::Timeout`] error
+//!   names the last connect error and carries it as its `source()`.
+//!
+//! bb8's `error_sink` would see the same errors but not which checkout they
+//! concern, and `retry_connection(false)` would fail a checkout on nothing:
+//! bb8 then just stops making connections until the timeout. The pool counts
+//! the checkouts under way itself ([`PoolState::waiting`]): bb8's count keeps
+//! one that was given up or dropped.
 
 use crate::client::sending::Sending;
 use crate::cmd::{cmd, Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
-use crate::dedicated::Connection;
+use crate::dedicated::{Attempt, Connection, TransactionRetry};
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// What the pool knows how to make and check.
 struct Manager {
     config: Config,
     /// A connection idle longer than this is checked with a `PING`.
     check_idle_after: Duration,
+    /// The error of the latest attempt to connect, `None` once one
+    /// succeeded: what a checkout that cannot get a connection reports.
+    connect_errors: watch::Sender<Option<Error>>,
 }
 
 impl bb8::ManageConnection for Manager {
@@ -45,7 +75,17 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<Connection> {
-        Connection::connect(self.config.clone()).await
+        match Connection::connect(self.config.clone()).await {
+            Ok(conn) => {
+                self.connect_errors
+                    .send_if_modified(|last| last.take().is_some());
+                Ok(conn)
+            }
+            Err(e) => {
+                self.connect_errors.send_replace(Some(e.clone()));
+                Err(e)
+            }
+        }
     }
 
     async fn is_valid(&self, conn: &mut Connection) -> Result<()> {
@@ -91,6 +131,34 @@ impl bb8::ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Pool {
     inner: bb8::Pool<Manager>,
+    /// The manager's outcome of the latest attempt to connect.
+    connect_errors: watch::Receiver<Option<Error>>,
+    /// Checkouts under way (bb8's own count keeps one that was dropped).
+    waiting: Arc<AtomicU64>,
+}
+
+/// True for a connect error that waiting does not cure: a wrong password or
+/// missing permission, an invalid configuration, a TLS failure (a
+/// certificate that does not verify stays so). A refused or reset
+/// connection, an unknown host or a timeout may pass, and are retried.
+fn is_lasting(e: &Error) -> bool {
+    e.is_auth_failure() || matches!(e.kind(), ErrorKind::Config | ErrorKind::Tls)
+}
+
+/// Counts a checkout in [`Pool::waiting`] for as long as it lives.
+struct Waiting<'a>(&'a AtomicU64);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicU64) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Pool {
@@ -180,8 +248,9 @@ impl PoolBuilder {
     /// minimum.
     pub async fn build(self) -> Result<Pool> {
         let (builder, manager) = self.into_parts();
+        let connect_errors = manager.connect_errors.subscribe();
         let inner = builder.build(manager).await?;
-        Ok(Pool { inner })
+        Ok(Pool::from_parts(inner, connect_errors))
     }
 
     /// bb8's builder and the manager. Expired and long-idle connections are
@@ -206,6 +275,7 @@ impl PoolBuilder {
         let manager = Manager {
             config: self.config,
             check_idle_after: self.check_idle_after,
+            connect_errors: watch::Sender::new(None),
         };
         (builder, manager)
     }
@@ -250,8 +320,18 @@ impl Pool {
     /// ```
     pub fn new(config: Config) -> Pool {
         let (builder, manager) = Pool::builder(config).into_parts();
+        let connect_errors = manager.connect_errors.subscribe();
+        Pool::from_parts(builder.build_unchecked(manager), connect_errors)
+    }
+
+    fn from_parts(
+        inner: bb8::Pool<Manager>,
+        connect_errors: watch::Receiver<Option<Error>>,
+    ) -> Pool {
         Pool {
-            inner: builder.build_unchecked(manager),
+            inner,
+            connect_errors,
+            waiting: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -274,54 +354,149 @@ impl Pool {
     /// to be free (within the checkout timeout). The connection comes clean
     /// and checked (see the module docs).
     ///
+    /// When the pool cannot make a connection, the error says why: a wrong
+    /// password (`WRONGPASS`…), an invalid configuration or a TLS failure
+    /// fails the checkout at once with the connect error itself; a refused
+    /// connection is tried again until the checkout timeout, and then the
+    /// [`ErrorKind::Timeout`] error names the last connect error (in its
+    /// message, and as its [`source`](std::error::Error::source)).
+    ///
     /// ```no_run
     /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
-    /// let mut conn = pool.get().await?;
-    /// conn.send(&redwire::cmd("SELECT").arg(1)).await?; // cleared before the next user
+    /// use redwire::ErrorKind;
+    /// match pool.get().await {
+    ///     Ok(mut conn) => {
+    ///         conn.send(&redwire::cmd("SELECT").arg(1)).await?; // cleared before the next user
+    ///     }
+    ///     Err(e) if e.code() == Some("WRONGPASS") => eprintln!("fix the password: {e}"),
+    ///     Err(e) if e.kind() == ErrorKind::Timeout => eprintln!("busy or down: {e}"),
+    ///     Err(e) => return Err(e),
+    /// }
     /// # Ok(()) }
     /// ```
     pub async fn get(&self) -> Result<PooledConnection> {
-        match self.inner.get_owned().await {
+        let _waiting = Waiting::new(&self.waiting);
+        let mut errors = self.connect_errors.clone();
+        let last = errors.borrow_and_update().clone();
+        let checkout = self.inner.get_owned();
+        tokio::pin!(checkout);
+        if let Some(e) = last.filter(is_lasting) {
+            // The latest attempt failed for good. An idle connection (made
+            // before, still logged in) may serve; with none, one poll starts
+            // bb8 making a new one (the server may have been fixed since),
+            // and that error it is.
+            let idle = self.inner.state().idle_connections;
+            tokio::select! {
+                biased;
+                got = &mut checkout => return self.checked_out(got),
+                () = std::future::ready(()) => {}
+            }
+            if idle == 0 {
+                return Err(e);
+            }
+        }
+        tokio::select! {
+            biased;
+            got = &mut checkout => self.checked_out(got),
+            e = lasting_error(&mut errors) => Err(e),
+        }
+    }
+
+    /// bb8's answer as the pool's: a timeout says why no connection came.
+    fn checked_out(
+        &self,
+        got: std::result::Result<bb8::PooledConnection<'static, Manager>, bb8::RunError<Error>>,
+    ) -> Result<PooledConnection> {
+        match got {
             Ok(conn) => Ok(PooledConnection { conn }),
             Err(bb8::RunError::User(e)) => Err(e),
             Err(bb8::RunError::TimedOut) => {
                 let state = self.state();
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "no pooled connection within the checkout timeout of {:?} \
-                         ({} in use, {} waiting)",
-                        self.inner.config().connection_timeout,
-                        state.in_use,
-                        state.waiting
-                    ),
-                ))
+                let mut message = format!(
+                    "no pooled connection within the checkout timeout of {:?} \
+                     ({} in use, {} waiting)",
+                    self.inner.config().connection_timeout,
+                    state.in_use,
+                    state.waiting.saturating_sub(1)
+                );
+                match self.connect_errors.borrow().clone() {
+                    Some(why) => {
+                        message.push_str(&format!(": the pool could not connect ({why})"));
+                        Err(Error::with_source(ErrorKind::Timeout, message, why))
+                    }
+                    None => Err(Error::new(ErrorKind::Timeout, message)),
+                }
             }
         }
     }
 
     /// Runs an optimistic transaction on one of the pool's connections; see
-    /// [`Connection::transaction`].
+    /// [`Connection::transaction`]. The future is `Send` and the body may
+    /// borrow the caller's data.
     ///
     /// ```no_run
     /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
     /// use redwire::prelude::*;
-    /// pool.transaction(["stock"], async |conn: &mut Connection| {
-    ///     let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(0);
-    ///     let mut writes = Pipeline::new();
-    ///     if stock > 0 {
-    ///         writes.decr("stock");
-    ///     }
-    ///     Ok(writes)
+    /// let item = String::from("stock:42");
+    /// pool.transaction(&item, |conn| {
+    ///     Box::pin(async {
+    ///         let stock: i64 = conn.get::<Option<i64>>(&item).await?.unwrap_or(0);
+    ///         let mut writes = Pipeline::new();
+    ///         if stock > 0 {
+    ///             writes.decr(&item);
+    ///         }
+    ///         Ok(writes)
+    ///     })
     /// })
     /// .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn transaction<F>(&self, keys: impl ToArg, body: F) -> Result<Vec<Result<Value>>>
+    pub async fn transaction<'data, F>(
+        &self,
+        keys: impl ToArg,
+        body: F,
+    ) -> Result<Vec<Result<Value>>>
     where
-        F: AsyncFnMut(&mut Connection) -> Result<Pipeline>,
+        F: for<'c> FnMut(&'c mut Connection) -> Attempt<'c, 'data>,
     {
-        self.get().await?.transaction(keys, body).await
+        self.transaction_with(keys, TransactionRetry::DEFAULT, body)
+            .await
+    }
+
+    /// Like [`transaction`](Self::transaction) with a retry policy of your
+    /// own; see [`Connection::transaction_with`].
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: redwire::Pool) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let once = redwire::TransactionRetry::default().attempts(1);
+    /// let outcome = pool
+    ///     .transaction_with("seat:12", once, |conn| {
+    ///         Box::pin(async move {
+    ///             let taken: bool = conn.exists(["seat:12"]).await? > 0;
+    ///             let mut writes = Pipeline::new();
+    ///             if !taken {
+    ///                 writes.set("seat:12", "ada");
+    ///             }
+    ///             Ok(writes)
+    ///         })
+    ///     })
+    ///     .await;
+    /// if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Aborted) {
+    ///     println!("someone else was quicker");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction_with<'data, F>(
+        &self,
+        keys: impl ToArg,
+        retry: TransactionRetry,
+        body: F,
+    ) -> Result<Vec<Result<Value>>>
+    where
+        F: for<'c> FnMut(&'c mut Connection) -> Attempt<'c, 'data>,
+    {
+        self.get().await?.transaction_with(keys, retry, body).await
     }
 
     /// The pool's figures now.
@@ -338,7 +513,7 @@ impl Pool {
         PoolState {
             in_use: state.connections - state.idle_connections,
             idle: state.idle_connections,
-            waiting: stats.pending_gets(),
+            waiting: self.waiting.load(Ordering::Relaxed),
             created: stats.connections_created,
             // Every connection made is alive or gone. (bb8's own counters
             // count a connection that failed its check twice.)
@@ -346,6 +521,19 @@ impl Pool {
                 .connections_created
                 .saturating_sub(u64::from(state.connections)),
             timed_out: stats.get_timed_out,
+        }
+    }
+}
+
+/// The first connect error that waiting does not cure, from now on.
+async fn lasting_error(errors: &mut watch::Receiver<Option<Error>>) -> Error {
+    loop {
+        if errors.changed().await.is_err() {
+            // The manager is gone with the pool: only the checkout can end.
+            return std::future::pending().await;
+        }
+        if let Some(e) = errors.borrow_and_update().clone().filter(is_lasting) {
+            return e;
         }
     }
 }

@@ -31,10 +31,10 @@
 //! blocking ones; it still refuses what breaks one-reply-per-request (an empty
 //! command, the subscriptions, `MONITOR`, `CLIENT REPLY`) and what the
 //! configuration owns (`HELLO`, `AUTH`, `RESET`, `QUIT`). A blocking command
-//! there gets its own patience: the response timeout is counted from the end
-//! of its timeout (never, for timeout 0), and if its caller gives up, the
-//! connection is closed at once, so that the server unblocks it without
-//! popping anything.
+//! there gets its own patience: the response timeout and the
+//! `command_timeout` are counted from the end of its timeout (neither
+//! applies for timeout 0), and if its caller gives up, the connection is
+//! closed at once, so that the server unblocks it without popping anything.
 //!
 //! The check is made once per command while it is built (its name, and the
 //! subcommand for `CLIENT`), so sending costs one comparison. Pipelines are

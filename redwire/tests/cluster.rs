@@ -510,19 +510,21 @@ async fn a_watch_transaction_and_a_blocking_pop_run_on_their_slots_node() {
     let c = client(&cluster).await;
     c.set("{acct}:a", 10).await.unwrap();
     let results = c
-        .transaction(["{acct}:a", "{acct}:b"], async |conn: &mut Connection| {
-            let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
-            let mut writes = Pipeline::new();
-            writes.decr_by("{acct}:a", a);
-            writes.incr_by("{acct}:b", a);
-            Ok(writes)
+        .transaction(["{acct}:a", "{acct}:b"], |conn| {
+            Box::pin(async move {
+                let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
+                let mut writes = Pipeline::new();
+                writes.decr_by("{acct}:a", a);
+                writes.incr_by("{acct}:b", a);
+                Ok(writes)
+            })
         })
         .await
         .unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(c.get::<i64>("{acct}:b").await.unwrap(), 10);
     let err = c
-        .transaction(["x", "y"], async |_: &mut Connection| Ok(Pipeline::new()))
+        .transaction(["x", "y"], |_| Box::pin(async { Ok(Pipeline::new()) }))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);

@@ -6,11 +6,11 @@
 mod support;
 
 use redwire::prelude::*;
-use redwire::{Backoff, ConnectionState};
+use redwire::{ConnectionState, TransactionRetry};
 use redwire_testkit::RedisServer;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::{client_info, config};
 
 async fn connection(server: &RedisServer) -> Connection {
@@ -110,14 +110,25 @@ async fn a_blocking_pop_whose_caller_gives_up_pops_nothing() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     waiting.abort();
     let _ = waiting.await;
-    // Its deadline passed.
+    // Its own deadline passed: it is the whole deadline, shorter than the
+    // block time plus the command timeout.
     let cfg = config(&server.url())
         .into_builder()
-        .command_timeout(Duration::from_millis(100))
+        .command_timeout(Duration::from_secs(1))
         .build();
     let mut timed = Connection::connect(cfg).await.unwrap();
-    let err = timed.blpop::<String>(["jobs"], 0.0).await.unwrap_err();
+    let pop = cmd("BLPOP").arg("jobs").arg(5);
+    let started = Instant::now();
+    let err = timed
+        .send_timeout(&pop, Some(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "cut by its own deadline, after {:?}",
+        started.elapsed()
+    );
     assert!(timed.is_closed(), "the connection is closed at once");
 
     // Wait until the server has seen both connections go.
@@ -181,6 +192,117 @@ async fn a_blocking_pop_with_no_timeout_outlives_the_response_timeout() {
 }
 
 #[tokio::test]
+async fn a_blocking_pop_gets_its_block_time_on_top_of_the_command_timeout() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_secs(1))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let started = Instant::now();
+    let popped = conn.blpop::<String>(["empty"], 3.0).await;
+    let waited = started.elapsed();
+    assert_eq!(
+        popped.unwrap(),
+        None,
+        "the server's answer when its block time ran out, not a deadline"
+    );
+    assert!(waited >= Duration::from_millis(2_900), "after {waited:?}");
+    assert!(!conn.is_closed());
+    assert_eq!(conn.incr("n").await.unwrap(), 1, "still open and usable");
+
+    // In a pipeline the block times add up: 0.5 s + 0.5 s, then the 300 ms
+    // of the command timeout.
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(300))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let mut p = Pipeline::new();
+    p.add(cmd("BLPOP").arg("a").arg(0.5))
+        .add(cmd("BLPOP").arg("b").arg(0.5));
+    let results = conn.pipeline(&p).await.unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| *r.as_ref().unwrap() == Value::Nil));
+    assert!(!conn.is_closed());
+}
+
+#[tokio::test]
+async fn a_blocking_pop_with_no_timeout_outlives_the_command_timeout() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(300))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let pusher = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        client.rpush("jobs", ["late"]).await.unwrap();
+    });
+    let popped = tokio::time::timeout(Duration::from_secs(10), conn.blpop::<String>(["jobs"], 0.0))
+        .await
+        .expect("the pushed element never arrived");
+    assert_eq!(
+        popped.unwrap(),
+        Some(("jobs".to_string(), "late".to_string()))
+    );
+    assert!(!conn.is_closed());
+    pusher.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deadline_of_its_own_replaces_the_command_timeout() {
+    let server = RedisServer::start().unwrap();
+    let cfg = config(&server.url())
+        .into_builder()
+        .command_timeout(Duration::from_millis(200))
+        .build();
+    let mut conn = Connection::connect(cfg).await.unwrap();
+    let slow = cmd("DEBUG").arg("SLEEP").arg(0.5);
+    // None: no deadline at all, though the configuration has one.
+    assert_eq!(
+        conn.send_timeout(&slow, None).await.unwrap(),
+        Value::Simple("OK".into())
+    );
+    // The configured one cuts the same command...
+    let err = conn.send(&slow).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // ...and a shorter one of its own too.
+    let started = Instant::now();
+    let err = conn
+        .send_timeout(&slow, Some(Duration::from_millis(20)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.message().contains("20ms"), "{err}");
+    assert!(started.elapsed() < Duration::from_millis(400));
+    // A command that does not block leaves the connection up, and the late
+    // replies go to nobody.
+    assert!(!conn.is_closed());
+    // (It waits behind the two sleeps still running on the server.)
+    let echo = conn.send_timeout(&cmd("ECHO").arg("mine"), None).await;
+    assert_eq!(echo.unwrap(), Value::Bulk("mine".into()));
+}
+
+#[tokio::test]
+async fn a_deadline_of_its_own_on_a_black_hole() {
+    let server = RedisServer::start().unwrap();
+    let proxy = redwire_testkit::FaultProxy::start(server.addr()).unwrap();
+    let mut conn = Connection::connect(config(&proxy.url())).await.unwrap();
+    proxy.black_hole();
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.send_timeout(&cmd("PING"), Some(Duration::from_millis(100))),
+    )
+    .await
+    .expect("the deadline did not cut the request")
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.may_have_executed());
+}
+
+#[tokio::test]
 async fn a_blocking_pop_across_a_server_restart_ends_with_an_error() {
     let server = RedisServer::start().unwrap();
     let mut conn = connection(&server).await;
@@ -231,16 +353,19 @@ async fn a_watch_conflict_is_retried_until_the_transaction_runs() {
 
     let attempts = Arc::new(AtomicU32::new(0));
     let results = conn
-        .transaction(["balance"], async |conn: &mut Connection| {
+        .transaction(["balance"], |conn| {
             let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-            let balance: i64 = conn.get("balance").await?;
-            if n <= 2 {
-                // Another writer changes the watched key in between.
-                client.incr_by("balance", 1).await?;
-            }
-            let mut writes = Pipeline::new();
-            writes.set("balance", balance * 2);
-            Ok(writes)
+            let client = &client;
+            Box::pin(async move {
+                let balance: i64 = conn.get("balance").await?;
+                if n <= 2 {
+                    // Another writer changes the watched key in between.
+                    client.incr_by("balance", 1).await?;
+                }
+                let mut writes = Pipeline::new();
+                writes.set("balance", balance * 2);
+                Ok(writes)
+            })
         })
         .await
         .unwrap();
@@ -256,19 +381,19 @@ async fn a_transaction_gives_up_at_its_limit_and_unwatches_on_every_way_out() {
     let server = RedisServer::start().unwrap();
     let client = Client::connect(config(&server.url())).await.unwrap();
     let mut conn = connection(&server).await;
-    let retry = Backoff {
-        max_attempts: Some(3),
-        ..redwire::TRANSACTION_RETRY
-    };
+    let retry = TransactionRetry::default().attempts(3);
     let attempts = AtomicU32::new(0);
     let err = conn
-        .transaction_with("hot", retry, async |conn: &mut Connection| {
+        .transaction_with("hot", retry, |conn| {
             attempts.fetch_add(1, Ordering::SeqCst);
-            let _: Option<i64> = conn.get("hot").await?;
-            client.incr("hot").await?;
-            let mut writes = Pipeline::new();
-            writes.set("written", 1);
-            Ok(writes)
+            let client = &client;
+            Box::pin(async move {
+                let _: Option<i64> = conn.get("hot").await?;
+                client.incr("hot").await?;
+                let mut writes = Pipeline::new();
+                writes.set("written", 1);
+                Ok(writes)
+            })
         })
         .await
         .unwrap_err();
@@ -280,8 +405,8 @@ async fn a_transaction_gives_up_at_its_limit_and_unwatches_on_every_way_out() {
     // The body fails: the error comes back and nothing stays watched — a
     // transaction after a change of the key still runs.
     let err = conn
-        .transaction("hot", async |_: &mut Connection| {
-            Err::<Pipeline, _>(redwire::Error::server("ERR the body gave up"))
+        .transaction("hot", |_| {
+            Box::pin(async { Err(redwire::Error::server("ERR the body gave up")) })
         })
         .await
         .unwrap_err();
@@ -294,9 +419,52 @@ async fn a_transaction_gives_up_at_its_limit_and_unwatches_on_every_way_out() {
 
     // Nothing to write: nothing runs, nothing stays watched.
     let results = conn
-        .transaction("hot", async |_: &mut Connection| Ok(Pipeline::new()))
+        .transaction("hot", |_| Box::pin(async { Ok(Pipeline::new()) }))
         .await
         .unwrap();
     assert!(results.is_empty());
     assert!(conn.is_clean());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_transaction_borrows_the_data_its_task_owns() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let mut tasks = Vec::new();
+    for id in 1..=4 {
+        let mut conn = connection(&server).await;
+        // Owned by the task, borrowed inside it: the keys, the log and a
+        // client for the audit trail.
+        let account = format!("acct:{id}");
+        let log = String::from("log");
+        let audit = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let (key, log, audit) = (account.as_str(), &log, &audit);
+            conn.transaction([key, log.as_str()], |c| {
+                Box::pin(async move {
+                    let balance: i64 = c.get::<Option<i64>>(key).await?.unwrap_or(100);
+                    audit.incr("attempts").await?;
+                    let mut writes = Pipeline::new();
+                    writes.set(key, balance - 10);
+                    // Every task watches the log, so they conflict.
+                    writes.rpush(log, [key]);
+                    Ok(writes)
+                })
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        let results = task.await.unwrap().unwrap();
+        assert_eq!(results.len(), 2);
+    }
+    for id in 1..=4 {
+        let balance: i64 = client.get(format!("acct:{id}")).await.unwrap();
+        assert_eq!(balance, 90, "acct:{id} was debited once");
+    }
+    let mut log: Vec<String> = client.lrange("log", 0, -1).await.unwrap();
+    log.sort();
+    assert_eq!(log, ["acct:1", "acct:2", "acct:3", "acct:4"]);
+    let attempts: u32 = client.get("attempts").await.unwrap();
+    assert!(attempts >= 4, "{attempts} attempts");
 }

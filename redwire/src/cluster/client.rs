@@ -809,23 +809,57 @@ impl ClusterClient {
     /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
     /// use redwire::prelude::*;
     /// cluster
-    ///     .transaction(["{acct}:a", "{acct}:b"], async |conn: &mut Connection| {
-    ///         let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
-    ///         let mut writes = Pipeline::new();
-    ///         writes.decr_by("{acct}:a", a);
-    ///         writes.incr_by("{acct}:b", a);
-    ///         Ok(writes)
+    ///     .transaction(["{acct}:a", "{acct}:b"], |conn| {
+    ///         Box::pin(async {
+    ///             let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
+    ///             let mut writes = Pipeline::new();
+    ///             writes.decr_by("{acct}:a", a);
+    ///             writes.incr_by("{acct}:b", a);
+    ///             Ok(writes)
+    ///         })
     ///     })
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn transaction<F>(
+    pub async fn transaction<'data, F>(
         &self,
         keys: impl crate::cmd::ToArg,
         body: F,
     ) -> Result<Vec<Result<Value>>>
     where
-        F: AsyncFnMut(&mut crate::Connection) -> Result<Pipeline>,
+        F: for<'c> FnMut(&'c mut crate::Connection) -> crate::Attempt<'c, 'data>,
+    {
+        self.transaction_with(keys, crate::TransactionRetry::DEFAULT, body)
+            .await
+    }
+
+    /// Like [`transaction`](Self::transaction) with a retry policy of your
+    /// own; see [`Connection::transaction_with`](crate::Connection::transaction_with).
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: redwire::cluster::ClusterClient) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let retry = redwire::TransactionRetry::default().attempts(50);
+    /// cluster
+    ///     .transaction_with("{acct}:a", retry, |conn| {
+    ///         Box::pin(async {
+    ///             let a: i64 = conn.get::<Option<i64>>("{acct}:a").await?.unwrap_or(0);
+    ///             let mut writes = Pipeline::new();
+    ///             writes.set("{acct}:a", a + 1);
+    ///             Ok(writes)
+    ///         })
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction_with<'data, F>(
+        &self,
+        keys: impl crate::cmd::ToArg,
+        retry: crate::TransactionRetry,
+        body: F,
+    ) -> Result<Vec<Result<Value>>>
+    where
+        F: for<'c> FnMut(&'c mut crate::Connection) -> crate::Attempt<'c, 'data>,
     {
         let mut list = Cmd::new();
         keys.write_args(&mut list);
@@ -846,7 +880,7 @@ impl ClusterClient {
         }
         let keys: Vec<Vec<u8>> = list.args_iter().map(<[u8]>::to_vec).collect();
         let mut conn = self.connection_for(&keys[0]).await?;
-        conn.transaction(&keys, body).await
+        conn.transaction_with(&keys, retry, body).await
     }
 }
 

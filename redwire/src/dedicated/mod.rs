@@ -16,15 +16,26 @@
 //! (`CLIENT TRACKING`, `READONLY`, `CLIENT SETNAME`) makes it unusable for a
 //! pool.
 //!
-//! **Blocking commands** get their own patience: the response timeout counts
-//! from the end of their timeout (never, for timeout 0), so a `BLPOP` that
-//! waits minutes is not taken for a dead server. If the caller gives up (its
-//! deadline passes or its future is dropped) the connection is closed at
-//! once: the server then unblocks the command without popping anything, and
-//! the element stays in the list for someone else. (A push that reaches the
-//! server in the instant before it has seen the close can still be taken by
-//! the dying command: the window is the server's, between the close and its
-//! noticing it.)
+//! **Blocking commands** get their own patience, from their block time as
+//! `Cmd::patience` reads it (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `BLMPOP`,
+//! `XREAD`/`XREADGROUP … BLOCK`, `WAIT`, `WAITAOF`…; for a pipeline, the
+//! block times of its entries added up, since the server runs them one after
+//! the other). Both clocks count from the end of it: the response timeout
+//! (so a `BLPOP` that waits minutes is not taken for a dead server) and the
+//! deadline, which is the block time plus `command_timeout`. With
+//! `command_timeout(1 s)`, `BLPOP k 3` answers nil after 3 s and the
+//! connection stays up; a block time of 0 (for ever) has no deadline at all.
+//! A deadline given for the one call ([`send_timeout`](Connection::send_timeout))
+//! is the whole deadline instead: the caller said how long it will wait.
+//!
+//! If the caller gives up on a blocking command (its deadline passes or its
+//! future is dropped) the connection is closed at once: the server then
+//! unblocks the command without popping anything, and the element stays in
+//! the list for someone else. (A push that reaches the server in the instant
+//! before it has seen the close can still be taken by the dying command: the
+//! window is the server's, between the close and its noticing it.) A
+//! command that does not block is simply abandoned, as on a shared client:
+//! its reply is read and dropped, and the connection stays usable.
 //!
 //! **What it still refuses**: what breaks one reply per request (an empty
 //! command, `SUBSCRIBE` and friends, `MONITOR`, `CLIENT REPLY`) and what the
@@ -47,7 +58,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
 pub(crate) use session::Session;
-pub use transaction::TRANSACTION_RETRY;
+use std::time::Duration;
+pub use transaction::{Attempt, AttemptFuture, TransactionRetry};
 
 /// A connection of its own: one user, one socket, every command that a shared
 /// [`Client`](crate::Client) refuses for being stateful or blocking.
@@ -179,7 +191,34 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     pub fn send(&mut self, cmd: &Cmd) -> Sending<'_, Value> {
-        self.sending(cmd, None)
+        self.sending(cmd, None, None)
+    }
+
+    /// Like [`send`](Self::send) with a deadline of its own (or none), which
+    /// covers queueing and the reply, as
+    /// [`Client::send_timeout`](crate::Client::send_timeout) does. For a
+    /// blocking command it is the whole deadline, in place of its block
+    /// time plus `command_timeout`; when it passes while the command is
+    /// blocked, the connection is closed (see the module docs), so nothing
+    /// is popped for nobody.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// use redwire::{cmd, ErrorKind};
+    /// use std::time::Duration;
+    ///
+    /// // A report that may take long: no deadline, whatever the config says.
+    /// conn.send_timeout(&cmd("DEBUG").arg("SLEEP").arg(2), None).await?;
+    /// // Wait for a job at most 100 ms, though BLPOP itself would wait 10 s.
+    /// let pop = cmd("BLPOP").arg("jobs").arg(10);
+    /// match conn.send_timeout(&pop, Some(Duration::from_millis(100))).await {
+    ///     Err(e) if e.kind() == ErrorKind::Timeout => assert!(conn.is_closed()),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn send_timeout(&mut self, cmd: &Cmd, timeout: Option<Duration>) -> Sending<'_, Value> {
+        self.sending(cmd, Some(timeout), None)
     }
 
     /// Sends a command and converts its reply.
@@ -190,16 +229,25 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     pub fn query<T: FromValue>(&mut self, cmd: &Cmd) -> Sending<'_, T> {
-        self.sending(cmd, None)
+        self.sending(cmd, None, None)
     }
 
-    fn sending<T>(&mut self, cmd: &Cmd, fallback: Option<ScriptCall>) -> Sending<'_, T> {
+    /// The future of `cmd`, within `deadline` when the caller gave one
+    /// (`Some(None)`: none at all), else within [`default_deadline`].
+    fn sending<T>(
+        &mut self,
+        cmd: &Cmd,
+        deadline: Option<Option<Duration>>,
+        fallback: Option<ScriptCall>,
+    ) -> Sending<'_, T> {
         let bytes = cmd.check_dedicated(false).map(|()| {
             self.session.apply(cmd.effect(), self.link.config.database);
             cmd.to_wire()
         });
-        let limit = self.link.config.command_timeout;
-        Sending::new(&self.link, bytes, limit, fallback).blocking(cmd.patience())
+        let patience = cmd.patience();
+        let limit = deadline
+            .unwrap_or_else(|| default_deadline(self.link.config.command_timeout, patience));
+        Sending::new(&self.link, bytes, limit, fallback).blocking(patience)
     }
 
     /// Sends a pipeline as one write; one result per command, or for an
@@ -223,9 +271,13 @@ impl Connection {
             self.session.apply(*effect, database);
         }
         let limit = self.link.config.command_timeout;
-        let frames = Exchange::new(&self.link, Ok(pipeline.wire()), limit)
-            .blocking(pipeline.patience())
-            .await?;
+        let frames = Exchange::new(
+            &self.link,
+            Ok(pipeline.wire()),
+            default_deadline(limit, pipeline.patience()),
+        )
+        .blocking(pipeline.patience())
+        .await?;
         if pipeline.is_atomic() {
             self.session.transaction_ran();
         }
@@ -278,8 +330,8 @@ impl Connection {
 }
 
 /// Typed commands on a dedicated connection: each returns a [`Sending`]
-/// future, bounded by the configured `command_timeout`; blocking ones get
-/// their own patience (see the module docs).
+/// future, bounded by the configured `command_timeout`, plus its block time
+/// for a blocking one (see the module docs).
 ///
 /// ```no_run
 /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
@@ -291,11 +343,42 @@ impl<'a> Commands for &'a mut Connection {
     type Reply<T: FromValue> = Sending<'a, T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
-        self.sending(&cmd, None)
+        self.sending(&cmd, None, None)
     }
 
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
         let evalsha = call.evalsha();
-        self.sending(&evalsha, Some(call))
+        self.sending(&evalsha, None, Some(call))
+    }
+}
+
+/// The deadline of a request on a dedicated connection that has none of its
+/// own: `command_timeout`, plus the block time of a blocking command
+/// (`patience`), the rule its response timeout follows too; none for one
+/// that blocks for ever (`Duration::MAX`) or when `command_timeout` is none.
+fn default_deadline(command_timeout: Option<Duration>, patience: Duration) -> Option<Duration> {
+    if patience == Duration::MAX {
+        return None;
+    }
+    command_timeout.map(|limit| limit.saturating_add(patience))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_deadline;
+    use std::time::Duration;
+
+    #[test]
+    fn a_blocking_command_gets_its_block_time_on_top_of_the_command_timeout() {
+        let s = Duration::from_secs;
+        assert_eq!(default_deadline(Some(s(1)), Duration::ZERO), Some(s(1)));
+        assert_eq!(default_deadline(Some(s(1)), s(3)), Some(s(4)));
+        assert_eq!(default_deadline(Some(s(1)), Duration::MAX), None);
+        assert_eq!(default_deadline(None, s(3)), None);
+        assert_eq!(default_deadline(None, Duration::ZERO), None);
+        assert_eq!(
+            default_deadline(Some(s(u64::MAX)), s(3)),
+            Some(Duration::MAX)
+        );
     }
 }
