@@ -132,7 +132,7 @@ async fn shard_channels_live_on_their_slots_node_and_every_message_arrives_once(
     c.spublish("t:{a}", "still").await.unwrap();
     let seen = drain(&mut messages, Duration::from_millis(300)).await;
     assert_eq!(seen.keys().collect::<Vec<_>>(), ["still"]);
-    subscriber.sunsubscribe(()).await.unwrap();
+    subscriber.sunsubscribe_all().await.unwrap();
     assert!(subscriber.subscriptions(SubscriptionKind::Shard).is_empty());
     for ch in channels {
         assert_eq!(shard_subscribers(cluster.node_for_key(ch), ch), 0, "{ch}");
@@ -239,7 +239,7 @@ async fn channels_and_patterns_are_heard_once_though_every_node_passes_them_on()
         ["user.*"]
     );
     subscriber.unsubscribe("news").await.unwrap();
-    subscriber.punsubscribe(()).await.unwrap();
+    subscriber.punsubscribe_all().await.unwrap();
     assert_eq!(
         subscriber.subscriptions(SubscriptionKind::Channel),
         ["alerts"]
