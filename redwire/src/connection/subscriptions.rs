@@ -193,6 +193,11 @@ impl Registry {
     pub(crate) fn confirmed(&mut self, awaited: &Awaited, refused: bool) -> Vec<Bytes> {
         let set = &mut self.sets[awaited.kind.index()];
         if !awaited.subscribe {
+            // Off the record already; its caller, if still there, hears
+            // the answer rather than a timeout.
+            if let Some(claim) = &awaited.claim {
+                claim.settle();
+            }
             if !refused {
                 for name in &awaited.names {
                     set.remove(name);
