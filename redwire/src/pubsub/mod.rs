@@ -8,6 +8,40 @@
 //! [`unsubscribe`](Subscriber::unsubscribe) returns, no message of that
 //! channel comes out of the stream, even one that was already on its way.
 //!
+//! **One deadline rule.** Every (un)subscription is bounded by the
+//! configured [`command_timeout`](crate::Config::command_timeout), like any
+//! command of any handle; [`with_timeout`](Subscriber::with_timeout) gives a
+//! clone another deadline (the subscriber has no raw send to take a
+//! `send_timeout`). The deadline covers waiting for a connection and for the
+//! confirmation; when it passes, the error is of kind
+//! [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) and says what it waited
+//! for.
+//!
+//! **Given up is undone, never silently kept.** A subscription is on record
+//! (listed by [`subscriptions`](Subscriber::subscriptions), made again after
+//! every reconnect, its messages delivered) only once the server confirmed it
+//! to a caller still waiting. The actor and the caller race for one atomic
+//! decision per request: if the caller gave up first (its deadline passed,
+//! or it dropped the future), the request is not written if it was not yet,
+//! and if the server makes the subscription after all, the actor follows the
+//! confirmation with the matching unsubscription (unless the name is on
+//! record already or wanted by a request behind it) and the stream drops
+//! what arrives for it meanwhile. If the confirmation won, the caller gets
+//! `Ok` even at its deadline. The alternative, keeping a subscription the
+//! caller was told had failed, would deliver messages nobody expects and
+//! make it again after every reconnect; failing it for good would need the
+//! server's answer, which is what did not come. An unsubscription is done
+//! from the moment the actor takes it (off the record, its messages
+//! dropped), and is written even if its caller gave up: a timeout there
+//! only means the confirmation was not seen in time.
+//!
+//! **Lists.** An empty list is nothing: `unsubscribe(())` or an empty `Vec`
+//! returns `Ok` at once and changes nothing, like `subscribe(())`. Everything
+//! of a kind is [`unsubscribe_all`](Subscriber::unsubscribe_all),
+//! [`punsubscribe_all`](Subscriber::punsubscribe_all) and
+//! [`sunsubscribe_all`](Subscriber::sunsubscribe_all): a list computed from
+//! nothing never unsubscribes from everything by accident.
+//!
 //! **Survives outages.** After a drop the subscriber reconnects (with the
 //! configured backoff, for ever unless `Backoff::max_attempts` says
 //! otherwise) and subscribes again to everything, then emits
@@ -17,6 +51,21 @@
 //! subscribers (use streams for that). If the reconnect gives up, the stream
 //! yields the error and ends.
 //!
+//! **Gaps, in order.** Events are a separate channel, seen only from when
+//! `events()` was called, and cannot say where among the messages a drop
+//! fell. [`Messages::with_gaps`] gives the same stream as [`Deliveries`],
+//! which yields [`Delivery::Disconnected`] where the connection dropped and
+//! [`Delivery::Resubscribed`] where everything was subscribed again, in
+//! order with the messages: what was received before the drop comes before
+//! the first, what was published after the resubscription after the
+//! second. The markers do not travel in the message buffer (a full buffer
+//! would have to drop them or grow): the actor counts the frames it hands
+//! to the stream and posts each marker at its count, beside the buffer; the
+//! stream yields it once it has taken that many. A marker is never dropped;
+//! several drops with no message between them while the consumer is behind
+//! coalesce into one gap (the first reason is kept), so the markers waiting
+//! are bounded by the buffer's size. The plain [`Messages`] skips them.
+//!
 //! **Bounded memory.** The stream holds at most
 //! [`MESSAGE_BUFFER`] messages. When the consumer falls behind and the buffer
 //! is full, the subscriber stops reading its socket: the kernel's buffers
@@ -24,11 +73,14 @@
 //! The server keeps the rest in its output buffer for this client up to
 //! `client-output-buffer-limit pubsub` (32 MB by default) and then drops the
 //! connection; the subscriber reconnects, resubscribes, and says so with the
-//! events `Disconnected` and `Resubscribed`: the gap between them is lost.
-//! One consequence to know: confirmations come in order with the messages,
-//! so while the buffer is full, `subscribe` and `unsubscribe` wait until the
-//! consumer makes room. Do not await them in the task that consumes the
-//! stream while it is behind.
+//! events `Disconnected` and `Resubscribed` (and the markers of
+//! [`Deliveries`]): the gap between them is lost. Not reading, it may learn
+//! of a drop only when the consumer makes room or it writes. One consequence
+//! to know: confirmations come in order with the messages, so while the
+//! buffer is full, `subscribe` and `unsubscribe` wait until the consumer
+//! makes room, or their deadline passes (a subscription is then given up,
+//! as above). Do not await them in the task that consumes the stream while
+//! it is behind.
 //!
 //! Both protocols work: RESP3 pushes, or RESP2's subscribed mode.
 
@@ -259,7 +311,8 @@ impl Subscriber {
 
     /// `UNSUBSCRIBE` from every channel on record (what
     /// [`subscriptions`](Self::subscriptions) lists when the subscriber
-    /// takes the request).
+    /// takes the request; a `subscribe` still waiting for its confirmation
+    /// then is not undone by it). With nothing on record it returns at once.
     ///
     /// ```no_run
     /// # async fn demo(subscriber: redwire::Subscriber) -> redwire::Result<()> {
@@ -464,7 +517,9 @@ pub(crate) enum Item {
 /// The messages of a [`Subscriber`]: an async stream (`recv`, or
 /// [`Stream`](futures_core::Stream)) that holds at most [`MESSAGE_BUFFER`]
 /// of them (see the module docs). It ends with the subscriber's connection:
-/// if that gave up reconnecting, the last item is the error.
+/// if that gave up reconnecting, the last item is the error. It yields
+/// messages only; [`with_gaps`](Self::with_gaps) also marks where some may
+/// be missing.
 ///
 /// ```no_run
 /// # async fn demo() -> redwire::Result<()> {
