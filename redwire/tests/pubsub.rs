@@ -573,3 +573,59 @@ async fn a_drop_behind_a_full_buffer_waits_its_turn_behind_the_messages() {
     publisher.await.unwrap();
     wake.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn with_timeout_gives_a_clone_its_own_deadline_and_a_black_holed_unsubscribe_still_happens() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    // No configured deadline; one request written at a time, so that what
+    // comes behind the first black-holed one is given up unwritten.
+    let cfg = config(&proxy.url())
+        .into_builder()
+        .protocol(Protocol::Resp3)
+        .max_in_flight(1)
+        .build();
+    let (sub, mut messages) = Subscriber::connect(cfg).await.unwrap();
+    sub.subscribe(["gone", "kept"]).await.unwrap();
+    proxy.black_hole();
+    let hasty = sub.with_timeout(Some(Duration::from_millis(300)));
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(5), hasty.subscribe(["x", "y"]))
+        .await
+        .expect("with_timeout's deadline was ignored")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(err.to_string().contains("SUBSCRIBE of 2 channels"), "{err}");
+    // The original handle keeps no deadline.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), sub.subscribe("z"))
+            .await
+            .is_err(),
+        "confirmed through a black hole?"
+    );
+    let err = hasty.unsubscribe("gone").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        err.to_string().contains("UNSUBSCRIBE of 1 channel"),
+        "{err}"
+    );
+    // Off the record at once, and carried out once the network heals.
+    assert_eq!(sub.subscriptions(SubscriptionKind::Channel), ["kept"]);
+    proxy.resume();
+    // The first is written before the late confirmations come (and their
+    // undos are written), the second after.
+    sub.subscribe("kept").await.unwrap();
+    sub.subscribe("kept").await.unwrap();
+    assert_eq!(client.publish("gone", "unheard").await.unwrap(), 0);
+    for channel in ["x", "y", "z"] {
+        assert_eq!(
+            client.publish(channel, "unheard").await.unwrap(),
+            0,
+            "{channel}"
+        );
+    }
+    assert_eq!(client.publish("kept", "heard").await.unwrap(), 1);
+    assert_eq!(next(&mut messages).await.payload, "heard");
+}
