@@ -22,6 +22,17 @@
 //! every `PUBLISH` to every node, so they are subscribed on one node only,
 //! and moved to another primary if that one goes down.
 //!
+//! **Deadlines.** Each step of a change (a node's confirmation) is bounded
+//! by the configured `command_timeout`, 5 s without one, through the node's
+//! [`Subscriber::with_timeout`]. A subscription not confirmed in time fails
+//! with [`ErrorKind::Timeout`] and is not kept: not recorded here, and given
+//! up by the node's subscriber, which undoes it if the node confirms it
+//! late (see [`Subscriber::subscribe`]).
+//!
+//! **Lists.** As for one [`Subscriber`]: an empty list (un)subscribes from
+//! nothing; everything of a kind is `unsubscribe_all`, `punsubscribe_all`,
+//! `sunsubscribe_all`.
+//!
 //! **Gaps.** Messages published while a subscription moves are lost, as
 //! during any reconnect: Redis pub/sub keeps nothing for an absent
 //! subscriber (streams do).
