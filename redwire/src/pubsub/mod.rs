@@ -464,9 +464,9 @@ impl Subscriber {
         count: usize,
         limit: Duration,
     ) -> Error {
-        let what = match (kind, count) {
-            (_, 0) => format!("every {}", kind.noun(1)),
-            (_, n) => format!("{n} {}", kind.noun(n)),
+        let what = match count {
+            0 => format!("every {}", kind.noun(1)),
+            n => format!("{n} {}", kind.noun(n)),
         };
         let fate = if subscribe {
             "given up: not subscribed, not made again after a reconnect, and unsubscribed if the server makes it after all"
