@@ -629,3 +629,27 @@ async fn with_timeout_gives_a_clone_its_own_deadline_and_a_black_holed_unsubscri
     assert_eq!(client.publish("kept", "heard").await.unwrap(), 1);
     assert_eq!(next(&mut messages).await.payload, "heard");
 }
+
+#[tokio::test]
+async fn a_given_up_subscription_is_not_undone_under_a_caller_that_still_waits_for_it() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let (sub, mut messages) = subscriber_with_deadline(&proxy, Protocol::Resp3).await;
+    proxy.black_hole();
+    // Written, then given up at its deadline…
+    let err = sub.subscribe("shared").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // …while another caller's SUBSCRIBE of the same channel is written
+    // behind it and waits.
+    let patient = sub.with_timeout(None);
+    let waiting = tokio::spawn(async move { patient.subscribe("shared").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    proxy.resume();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(sub.subscriptions(SubscriptionKind::Channel), ["shared"]);
+    // Had the first been undone, its UNSUBSCRIBE would follow the second.
+    sub.subscribe("sync").await.unwrap();
+    assert_eq!(client.publish("shared", "heard").await.unwrap(), 1);
+    assert_eq!(next(&mut messages).await.payload, "heard");
+}
