@@ -8,7 +8,7 @@
 
 use crate::format::{render_error, reply, Mode};
 use bytes::Bytes;
-use redwire::{Config, Event, Message, Monitor, Subscriber, SubscriptionKind, Value};
+use redwire::{Config, Delivery, Message, Monitor, Subscriber, SubscriptionKind, Value};
 use std::io::Write;
 
 /// Commands that turn a connection into a stream of messages.
@@ -73,7 +73,7 @@ pub async fn run(config: &Config, args: &[Vec<u8>], mode: Mode) -> Result<bool, 
         );
         return Ok(false);
     }
-    let (subscriber, mut messages) = Subscriber::connect(config.clone())
+    let (subscriber, messages) = Subscriber::connect(config.clone())
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", config.addr()))?;
     let subscribed = match kind {
@@ -97,21 +97,25 @@ pub async fn run(config: &Config, args: &[Vec<u8>], mode: Mode) -> Result<bool, 
         );
     }
     eprintln!("Reading messages... (press Ctrl-C to quit)");
-    let mut events = subscriber.events();
+    // The drops come in order with the messages: a notice is printed after
+    // every message received before it.
+    let mut deliveries = messages.with_gaps();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
             _ = &mut ctrl_c => return Ok(true),
-            message = messages.recv() => match message {
+            delivery = deliveries.recv() => match delivery {
                 None => return Ok(true),
                 Some(Err(e)) => return Err(e.to_string()),
-                Some(Ok(message)) => print(&as_value(message), mode),
-            },
-            Ok(event) = events.recv() => match event {
-                Event::Disconnected { reason } => eprintln!("redwire: disconnected ({reason}); reconnecting"),
-                Event::Resubscribed { .. } => eprintln!("redwire: subscribed again; messages published meanwhile were lost"),
-                _ => {}
+                Some(Ok(Delivery::Message(message))) => print(&as_value(message), mode),
+                Some(Ok(Delivery::Disconnected { reason })) => {
+                    eprintln!("redwire: disconnected ({reason}); reconnecting")
+                }
+                Some(Ok(Delivery::Resubscribed)) => {
+                    eprintln!("redwire: subscribed again; messages published meanwhile were lost")
+                }
+                Some(Ok(_)) => {}
             },
         }
     }

@@ -126,7 +126,9 @@ pub use error::{ClusterReason, Error, ErrorKind, Result};
 pub use pipeline::Pipeline;
 #[cfg(feature = "pool")]
 pub use pool::{Pool, PoolBuilder, PoolState, PooledConnection};
-pub use pubsub::{Message, Messages, Monitor, Subscriber, SubscriptionKind, MESSAGE_BUFFER};
+pub use pubsub::{
+    Deliveries, Delivery, Message, Messages, Monitor, Subscriber, SubscriptionKind, MESSAGE_BUFFER,
+};
 pub use redwire_resp as resp;
 pub use value::{FromValue, Value};
 

@@ -134,7 +134,13 @@ async fn shard_channels_live_on_their_slots_node_and_every_message_arrives_once(
     c.spublish("t:{a}", "still").await.unwrap();
     let seen = drain(&mut messages, Duration::from_millis(300)).await;
     assert_eq!(seen.keys().collect::<Vec<_>>(), ["still"]);
+    // An empty list is nothing; the `_all` form is everything.
+    let left = subscriber.subscriptions(SubscriptionKind::Shard);
+    subscriber.sunsubscribe(Vec::<&str>::new()).await.unwrap();
     subscriber.sunsubscribe(()).await.unwrap();
+    assert_eq!(subscriber.subscriptions(SubscriptionKind::Shard), left);
+    assert_eq!(c.spublish("t:{a}", "still").await.unwrap(), 1);
+    subscriber.sunsubscribe_all().await.unwrap();
     assert!(subscriber.subscriptions(SubscriptionKind::Shard).is_empty());
     for ch in channels {
         assert_eq!(shard_subscribers(cluster.node_for_key(ch), ch), 0, "{ch}");
@@ -240,8 +246,15 @@ async fn channels_and_patterns_are_heard_once_though_every_node_passes_them_on()
         subscriber.subscriptions(SubscriptionKind::Pattern),
         ["user.*"]
     );
-    subscriber.unsubscribe("news").await.unwrap();
+    subscriber.unsubscribe(Vec::<&str>::new()).await.unwrap();
     subscriber.punsubscribe(()).await.unwrap();
+    assert_eq!(
+        subscriber.subscriptions(SubscriptionKind::Pattern),
+        ["user.*"],
+        "an empty list unsubscribed something"
+    );
+    subscriber.unsubscribe("news").await.unwrap();
+    subscriber.punsubscribe_all().await.unwrap();
     assert_eq!(
         subscriber.subscriptions(SubscriptionKind::Channel),
         ["alerts"]

@@ -7,7 +7,10 @@
 mod support;
 
 use redwire::prelude::*;
-use redwire::{Event, FromValue, Messages, Protocol, Subscriber, SubscriptionKind};
+use redwire::{
+    Deliveries, Delivery, Event, FromValue, Messages, Protocol, Subscriber, SubscriptionKind,
+    MESSAGE_BUFFER,
+};
 use redwire_testkit::{FaultProxy, RedisServer};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -68,7 +71,7 @@ async fn nothing_of_a_channel_comes_out_after_unsubscribe_returns() {
             "a message of an unsubscribed channel came out"
         );
         // Unsubscribing from everything.
-        sub.unsubscribe(()).await.unwrap();
+        sub.unsubscribe_all().await.unwrap();
         assert!(sub.subscriptions(SubscriptionKind::Channel).is_empty());
         assert_eq!(client.publish("control", "x").await.unwrap(), 0);
     }
@@ -99,7 +102,7 @@ async fn patterns_and_shard_channels() {
             (&b"orders"[..], &b"o1"[..])
         );
 
-        sub.punsubscribe(()).await.unwrap();
+        sub.punsubscribe_all().await.unwrap();
         sub.sunsubscribe("orders").await.unwrap();
         assert_eq!(client.publish("news.eu", "x").await.unwrap(), 0);
         assert_eq!(client.spublish("orders", "x").await.unwrap(), 0);
@@ -129,7 +132,7 @@ async fn ten_thousand_channels_each_get_their_message() {
             seen.insert(String::from_utf8(m.channel.to_vec()).unwrap());
         }
         assert_eq!(seen, channels.iter().cloned().collect());
-        sub.unsubscribe(()).await.unwrap();
+        sub.unsubscribe_all().await.unwrap();
     }
 }
 
@@ -322,4 +325,331 @@ async fn a_confirmation_the_server_sends_on_its_own_is_not_taken_for_the_awaited
     // `a`: taken for `b`'s confirmation, it would have left `a` on record,
     // to be subscribed again after a reconnect.
     assert_eq!(sub.subscriptions(SubscriptionKind::Shard), ["b"]);
+}
+
+/// A subscriber through `proxy` whose commands have a deadline of 500 ms.
+async fn subscriber_with_deadline(
+    proxy: &FaultProxy,
+    protocol: Protocol,
+) -> (Subscriber, Messages) {
+    let cfg = config(&proxy.url())
+        .into_builder()
+        .protocol(protocol)
+        .command_timeout(Duration::from_millis(500))
+        .build();
+    Subscriber::connect(cfg).await.unwrap()
+}
+
+/// After `given_up` was given up (its deadline passed, or its future was
+/// dropped) on a black-holed connection that then heals: it is not on
+/// record, the server was told to unsubscribe it, a reconnect does not make
+/// it again, and none of its messages comes out, while a channel subscribed
+/// afterwards is heard.
+async fn the_given_up_channel_is_not_kept(
+    server: &RedisServer,
+    proxy: &FaultProxy,
+    sub: &Subscriber,
+    messages: &mut Messages,
+    given_up: &str,
+) {
+    proxy.resume();
+    // Written behind the given-up SUBSCRIBE, confirmed after it.
+    sub.subscribe("after").await.unwrap();
+    assert_eq!(
+        sub.subscriptions(SubscriptionKind::Channel),
+        ["after", "kept"]
+    );
+    // The undo is written when the given-up confirmation comes, behind what
+    // was written already: one more round trip and the server has done it.
+    sub.subscribe("after").await.unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    assert_eq!(
+        client.publish(given_up, "unheard").await.unwrap(),
+        0,
+        "the server still has the given-up subscription"
+    );
+    let mut events = sub.events();
+    proxy.reset_all();
+    let mut channels = resubscribed(&mut events).await;
+    channels.sort();
+    assert_eq!(channels, ["after", "kept"]);
+    assert_eq!(client.publish(given_up, "unheard").await.unwrap(), 0);
+    assert_eq!(client.publish("after", "heard").await.unwrap(), 1);
+    let m = next(messages).await;
+    assert_eq!(
+        (&m.channel[..], &m.payload[..]),
+        (&b"after"[..], &b"heard"[..])
+    );
+}
+
+#[tokio::test]
+async fn a_black_holed_subscribe_fails_with_timeout_at_its_deadline_and_is_not_kept() {
+    let server = RedisServer::start().unwrap();
+    for protocol in PROTOCOLS {
+        let proxy = FaultProxy::start(server.addr()).unwrap();
+        let (sub, mut messages) = subscriber_with_deadline(&proxy, protocol).await;
+        sub.subscribe("kept").await.unwrap();
+        proxy.black_hole();
+        let started = std::time::Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(5), sub.subscribe("lost"))
+            .await
+            .expect("subscribe ignored its deadline")
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "gave up after {:?}",
+            started.elapsed()
+        );
+        assert!(err.to_string().contains("SUBSCRIBE of 1 channel"), "{err}");
+        the_given_up_channel_is_not_kept(&server, &proxy, &sub, &mut messages, "lost").await;
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_subscribe_future_is_not_kept() {
+    let server = RedisServer::start().unwrap();
+    for protocol in PROTOCOLS {
+        let proxy = FaultProxy::start(server.addr()).unwrap();
+        let (sub, mut messages) = subscriber_with_deadline(&proxy, protocol).await;
+        let sub = sub.with_timeout(None);
+        sub.subscribe("kept").await.unwrap();
+        proxy.black_hole();
+        let dropped =
+            tokio::time::timeout(Duration::from_millis(200), sub.subscribe("dropped")).await;
+        assert!(dropped.is_err(), "confirmed through a black hole?");
+        the_given_up_channel_is_not_kept(&server, &proxy, &sub, &mut messages, "dropped").await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_list_unsubscribes_from_nothing_and_the_all_forms_from_everything() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let (sub, mut messages) = subscriber(&server.url(), protocol).await;
+        sub.subscribe(["a", "b"]).await.unwrap();
+        sub.psubscribe("p.*").await.unwrap();
+        sub.ssubscribe("s").await.unwrap();
+        sub.unsubscribe(Vec::<&str>::new()).await.unwrap();
+        sub.unsubscribe(()).await.unwrap();
+        sub.punsubscribe(Vec::<String>::new()).await.unwrap();
+        sub.sunsubscribe(()).await.unwrap();
+        for channel in ["a", "b", "p.1"] {
+            assert_eq!(
+                client.publish(channel, channel).await.unwrap(),
+                1,
+                "{channel}"
+            );
+            assert_eq!(next(&mut messages).await.channel, channel);
+        }
+        assert_eq!(client.spublish("s", "s").await.unwrap(), 1);
+        assert_eq!(next(&mut messages).await.channel, "s");
+        assert_eq!(sub.subscriptions(SubscriptionKind::Channel), ["a", "b"]);
+
+        sub.unsubscribe_all().await.unwrap();
+        assert!(sub.subscriptions(SubscriptionKind::Channel).is_empty());
+        assert_eq!(client.publish("a", "x").await.unwrap(), 0);
+        assert_eq!(client.publish("b", "x").await.unwrap(), 0);
+        // Of one kind only.
+        assert_eq!(client.publish("p.1", "still").await.unwrap(), 1);
+        assert_eq!(next(&mut messages).await.payload, "still");
+        sub.punsubscribe_all().await.unwrap();
+        sub.sunsubscribe_all().await.unwrap();
+        assert_eq!(client.publish("p.1", "x").await.unwrap(), 0);
+        assert_eq!(client.spublish("s", "x").await.unwrap(), 0);
+        // Nothing left: nothing to do.
+        sub.unsubscribe_all().await.unwrap();
+    }
+}
+
+fn describe(delivery: &Delivery) -> String {
+    match delivery {
+        Delivery::Message(m) => String::from_utf8_lossy(&m.payload).into_owned(),
+        Delivery::Disconnected { .. } => "<disconnected>".into(),
+        Delivery::Resubscribed => "<resubscribed>".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn next_delivery(deliveries: &mut Deliveries) -> String {
+    let delivery = tokio::time::timeout(Duration::from_secs(10), deliveries.recv())
+        .await
+        .expect("nothing came")
+        .expect("the stream ended")
+        .expect("the stream failed");
+    describe(&delivery)
+}
+
+/// Until the subscriber's buffer holds `n` messages (received, unread).
+async fn buffered(deliveries: &Deliveries, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while deliveries.len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} buffered",
+            deliveries.len()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_drop_and_the_resubscription_come_out_in_order_with_the_messages() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    for protocol in PROTOCOLS {
+        let proxy = FaultProxy::start(server.addr()).unwrap();
+        let (sub, messages) = subscriber(&proxy.url(), protocol).await;
+        let mut deliveries = messages.with_gaps();
+        sub.subscribe("ch").await.unwrap();
+        let mut events = sub.events();
+        assert_eq!(client.publish("ch", "a").await.unwrap(), 1);
+        buffered(&deliveries, 1).await;
+        proxy.reset_all();
+        assert_eq!(resubscribed(&mut events).await, ["ch"]);
+        assert_eq!(client.publish("ch", "b").await.unwrap(), 1);
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            seen.push(next_delivery(&mut deliveries).await);
+        }
+        assert_eq!(seen, ["a", "<disconnected>", "<resubscribed>", "b"]);
+        // The plain stream of the same kind of subscriber skips the markers.
+        let (sub, mut messages) = subscriber(&proxy.url(), protocol).await;
+        sub.subscribe("ch").await.unwrap();
+        let mut events = sub.events();
+        proxy.reset_all();
+        resubscribed(&mut events).await;
+        client.publish("ch", "c").await.unwrap();
+        assert_eq!(next(&mut messages).await.payload, "c");
+    }
+}
+
+#[tokio::test]
+async fn a_drop_behind_a_full_buffer_waits_its_turn_behind_the_messages() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let (sub, messages) = subscriber(&proxy.url(), Protocol::Resp3).await;
+    let mut deliveries = messages.with_gaps();
+    sub.subscribe("ch").await.unwrap();
+    let mut events = sub.events();
+    // More than the buffer holds, none read.
+    let mut p = Pipeline::new();
+    for i in 0..MESSAGE_BUFFER + 100 {
+        p.publish("ch", i);
+    }
+    client.pipeline(&p).await.unwrap();
+    buffered(&deliveries, MESSAGE_BUFFER).await;
+    proxy.reset_all();
+    // Not reading, the subscriber learns of the drop when it writes: it
+    // holds a message it had no room for, which goes before the marker.
+    let writer = sub.with_timeout(None);
+    let wake = tokio::spawn(async move { writer.subscribe("wake").await });
+    // Once the consumer makes room, the subscriber comes back; then
+    // "after" is published.
+    let publisher = tokio::spawn(async move {
+        resubscribed(&mut events).await;
+        assert_eq!(client.publish("ch", "after").await.unwrap(), 1);
+    });
+    let mut before = 0usize;
+    let first_marker = loop {
+        let delivery = next_delivery(&mut deliveries).await;
+        match delivery.parse::<usize>() {
+            Ok(i) => {
+                assert_eq!(i, before, "out of order");
+                before += 1;
+            }
+            Err(_) => break delivery,
+        }
+    };
+    assert!(
+        before >= MESSAGE_BUFFER,
+        "only {before} messages came before the marker"
+    );
+    assert_eq!(first_marker, "<disconnected>");
+    assert_eq!(next_delivery(&mut deliveries).await, "<resubscribed>");
+    assert_eq!(next_delivery(&mut deliveries).await, "after");
+    publisher.await.unwrap();
+    wake.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn with_timeout_gives_a_clone_its_own_deadline_and_a_black_holed_unsubscribe_still_happens() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    // No configured deadline; one request written at a time, so that what
+    // comes behind the first black-holed one is given up unwritten.
+    let cfg = config(&proxy.url())
+        .into_builder()
+        .protocol(Protocol::Resp3)
+        .max_in_flight(1)
+        .build();
+    let (sub, mut messages) = Subscriber::connect(cfg).await.unwrap();
+    sub.subscribe(["gone", "kept"]).await.unwrap();
+    proxy.black_hole();
+    let hasty = sub.with_timeout(Some(Duration::from_millis(300)));
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(5), hasty.subscribe(["x", "y"]))
+        .await
+        .expect("with_timeout's deadline was ignored")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(err.to_string().contains("SUBSCRIBE of 2 channels"), "{err}");
+    // The original handle keeps no deadline.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), sub.subscribe("z"))
+            .await
+            .is_err(),
+        "confirmed through a black hole?"
+    );
+    let err = hasty.unsubscribe("gone").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        err.to_string().contains("UNSUBSCRIBE of 1 channel"),
+        "{err}"
+    );
+    // Off the record at once, and carried out once the network heals.
+    assert_eq!(sub.subscriptions(SubscriptionKind::Channel), ["kept"]);
+    proxy.resume();
+    // The first is written before the late confirmations come (and their
+    // undos are written), the second after.
+    sub.subscribe("kept").await.unwrap();
+    sub.subscribe("kept").await.unwrap();
+    assert_eq!(client.publish("gone", "unheard").await.unwrap(), 0);
+    for channel in ["x", "y", "z"] {
+        assert_eq!(
+            client.publish(channel, "unheard").await.unwrap(),
+            0,
+            "{channel}"
+        );
+    }
+    assert_eq!(client.publish("kept", "heard").await.unwrap(), 1);
+    assert_eq!(next(&mut messages).await.payload, "heard");
+}
+
+#[tokio::test]
+async fn a_given_up_subscription_is_not_undone_under_a_caller_that_still_waits_for_it() {
+    let server = RedisServer::start().unwrap();
+    let client = Client::connect(config(&server.url())).await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let (sub, mut messages) = subscriber_with_deadline(&proxy, Protocol::Resp3).await;
+    proxy.black_hole();
+    // Written, then given up at its deadline…
+    let err = sub.subscribe("shared").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // …while another caller's SUBSCRIBE of the same channel is written
+    // behind it and waits.
+    let patient = sub.with_timeout(None);
+    let waiting = tokio::spawn(async move { patient.subscribe("shared").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    proxy.resume();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(sub.subscriptions(SubscriptionKind::Channel), ["shared"]);
+    // Had the first been undone, its UNSUBSCRIBE would follow the second.
+    sub.subscribe("sync").await.unwrap();
+    assert_eq!(client.publish("shared", "heard").await.unwrap(), 1);
+    assert_eq!(next(&mut messages).await.payload, "heard");
 }

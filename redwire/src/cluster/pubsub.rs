@@ -22,6 +22,17 @@
 //! every `PUBLISH` to every node, so they are subscribed on one node only,
 //! and moved to another primary if that one goes down.
 //!
+//! **Deadlines.** Each step of a change (a node's confirmation) is bounded
+//! by the configured `command_timeout`, 5 s without one, through the node's
+//! [`Subscriber::with_timeout`]. A subscription not confirmed in time fails
+//! with [`ErrorKind::Timeout`] and is not kept: not recorded here, and given
+//! up by the node's subscriber, which undoes it if the node confirms it
+//! late (see [`Subscriber::subscribe`]).
+//!
+//! **Lists.** As for one [`Subscriber`]: an empty list (un)subscribes from
+//! nothing; everything of a kind is `unsubscribe_all`, `punsubscribe_all`,
+//! `sunsubscribe_all`.
+//!
 //! **Gaps.** Messages published while a subscription moves are lost, as
 //! during any reconnect: Redis pub/sub keeps nothing for an absent
 //! subscriber (streams do).
@@ -282,25 +293,41 @@ impl ClusterSubscriber {
         result
     }
 
-    /// `SUNSUBSCRIBE`; no channel (`()`) means every shard channel. Once it
-    /// returns, no message of these channels comes out of the stream.
+    /// `SUNSUBSCRIBE` these shard channels. Once it returns, no message of
+    /// them comes out of the stream. An empty list (`()`, an empty `Vec`)
+    /// unsubscribes from nothing; every shard channel is
+    /// [`sunsubscribe_all`](Self::sunsubscribe_all).
     ///
     /// ```no_run
     /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
     /// subscriber.sunsubscribe("cart:{1}").await?;
-    /// subscriber.sunsubscribe(()).await?; // all the rest
     /// # Ok(()) }
     /// ```
     pub async fn sunsubscribe(&self, channels: impl ToArg) -> Result<()> {
         let names = names(channels);
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.leave_shard(Some(names)).await
+    }
+
+    /// `SUNSUBSCRIBE` from every shard channel, on every node.
+    ///
+    /// ```no_run
+    /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
+    /// subscriber.sunsubscribe_all().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn sunsubscribe_all(&self) -> Result<()> {
+        self.leave_shard(None).await
+    }
+
+    /// Unsubscribes shard channels (`None`: all of them) on their nodes.
+    async fn leave_shard(&self, names: Option<Vec<Bytes>>) -> Result<()> {
         let _one = self.inner.changing.lock().await;
         let leaving: Vec<(NodeAddr, Bytes)> = {
             let mut homes = self.inner.homes();
-            let names = if names.is_empty() {
-                homes.shard.keys().cloned().collect()
-            } else {
-                names
-            };
+            let names = names.unwrap_or_else(|| homes.shard.keys().cloned().collect());
             names
                 .into_iter()
                 .filter_map(|n| homes.shard.remove(&n).map(|addr| (addr, n)))
@@ -319,10 +346,16 @@ impl ClusterSubscriber {
                 continue;
             };
             let step = self.inner.cluster.step_timeout();
-            // Not confirmed in time: the node is down, and its connection
-            // goes with the prune.
-            if let Ok(Err(e)) = tokio::time::timeout(step, subscriber.sunsubscribe(names)).await {
-                result = result.and(Err(e));
+            match subscriber
+                .with_timeout(Some(step))
+                .sunsubscribe(names)
+                .await
+            {
+                // Not confirmed in time: the node is down, and its
+                // connection goes with the prune.
+                Err(e) if e.kind() == ErrorKind::Timeout => {}
+                Err(e) => result = result.and(Err(e)),
+                Ok(()) => {}
             }
         }
         self.inner.homes().prune();
@@ -338,25 +371,70 @@ impl ClusterSubscriber {
     /// # Ok(()) }
     /// ```
     pub async fn subscribe(&self, channels: impl ToArg) -> Result<()> {
-        self.change_global(SubscriptionKind::Channel, true, names(channels))
+        self.change_global(SubscriptionKind::Channel, true, Some(names(channels)))
             .await
     }
 
     /// `PSUBSCRIBE`, on the same node as the channels.
+    ///
+    /// ```no_run
+    /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
+    /// subscriber.psubscribe("user.*").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn psubscribe(&self, patterns: impl ToArg) -> Result<()> {
-        self.change_global(SubscriptionKind::Pattern, true, names(patterns))
+        self.change_global(SubscriptionKind::Pattern, true, Some(names(patterns)))
             .await
     }
 
-    /// `UNSUBSCRIBE`; no channel (`()`) means every channel.
+    /// `UNSUBSCRIBE` these channels; an empty list (`()`, an empty `Vec`)
+    /// unsubscribes from nothing, every channel is
+    /// [`unsubscribe_all`](Self::unsubscribe_all).
+    ///
+    /// ```no_run
+    /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
+    /// subscriber.unsubscribe("news").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn unsubscribe(&self, channels: impl ToArg) -> Result<()> {
-        self.change_global(SubscriptionKind::Channel, false, names(channels))
+        self.change_global(SubscriptionKind::Channel, false, Some(names(channels)))
             .await
     }
 
-    /// `PUNSUBSCRIBE`; no pattern (`()`) means every pattern.
+    /// `PUNSUBSCRIBE` these patterns; an empty list unsubscribes from
+    /// nothing, every pattern is [`punsubscribe_all`](Self::punsubscribe_all).
+    ///
+    /// ```no_run
+    /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
+    /// subscriber.punsubscribe("user.*").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn punsubscribe(&self, patterns: impl ToArg) -> Result<()> {
-        self.change_global(SubscriptionKind::Pattern, false, names(patterns))
+        self.change_global(SubscriptionKind::Pattern, false, Some(names(patterns)))
+            .await
+    }
+
+    /// `UNSUBSCRIBE` from every channel.
+    ///
+    /// ```no_run
+    /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
+    /// subscriber.unsubscribe_all().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn unsubscribe_all(&self) -> Result<()> {
+        self.change_global(SubscriptionKind::Channel, false, None)
+            .await
+    }
+
+    /// `PUNSUBSCRIBE` from every pattern.
+    ///
+    /// ```no_run
+    /// # async fn demo(subscriber: redwire::cluster::ClusterSubscriber) -> redwire::Result<()> {
+    /// subscriber.punsubscribe_all().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn punsubscribe_all(&self) -> Result<()> {
+        self.change_global(SubscriptionKind::Pattern, false, None)
             .await
     }
 
@@ -443,22 +521,21 @@ impl ClusterSubscriber {
         let mut backoff = Duration::from_millis(10);
         let mut last = None;
         for _ in 0..MAX_ATTEMPTS {
-            let subscriber = self.node(&target).await?;
-            let err = match tokio::time::timeout(step, subscriber.ssubscribe(names.clone())).await {
-                Ok(Ok(())) => {
+            let subscriber = self.node(&target).await?.with_timeout(Some(step));
+            let err = match subscriber.ssubscribe(names.clone()).await {
+                Ok(()) => {
                     self.settle_shard(&names, &target);
                     return Ok(());
                 }
-                Ok(Err(e)) => e,
-                Err(_) => {
-                    // Not confirmed in time (the node is down): not to be
-                    // made again there when it comes back.
-                    leave_in_background(subscriber, names.clone(), step);
+                // Not confirmed in time (the node is down): given up by the
+                // node's subscriber, not made again there when it comes back.
+                Err(e) if e.kind() == ErrorKind::Timeout => {
                     return Err(Error::new(
                         ErrorKind::Timeout,
-                        format!("SSUBSCRIBE was not confirmed by {target} within {step:?}"),
+                        format!("{target}: {}", e.message()),
                     ));
                 }
+                Err(e) => e,
             };
             if let Some(owner) = cluster.follow_moved(&err, &target) {
                 target = owner;
@@ -497,59 +574,56 @@ impl ClusterSubscriber {
         homes.prune();
     }
 
-    /// (Un)subscribes channels or patterns on the node that holds them.
+    /// (Un)subscribes channels or patterns on the node that holds them
+    /// (`None`: unsubscribes all of them; an empty list is nothing).
     async fn change_global(
         &self,
         kind: SubscriptionKind,
         subscribe: bool,
-        names: Vec<Bytes>,
+        names: Option<Vec<Bytes>>,
     ) -> Result<()> {
+        if names.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(());
+        }
         let _one = self.inner.changing.lock().await;
         let step = self.inner.cluster.step_timeout();
         let home = self.inner.homes().global.clone();
         if subscribe {
-            if names.is_empty() {
-                return Ok(());
-            }
+            let names = names.unwrap_or_default();
             let addr = match home {
                 Some(addr) => addr,
                 None => self.inner.cluster.any_primary().await?,
             };
-            let subscriber = self.node(&addr).await?;
+            let subscriber = self.node(&addr).await?.with_timeout(Some(step));
             self.inner.homes().global = Some(addr.clone());
             let done = match kind {
-                SubscriptionKind::Pattern => {
-                    tokio::time::timeout(step, subscriber.psubscribe(names.clone())).await
-                }
-                _ => tokio::time::timeout(step, subscriber.subscribe(names.clone())).await,
+                SubscriptionKind::Pattern => subscriber.psubscribe(names.clone()).await,
+                _ => subscriber.subscribe(names.clone()).await,
             };
             let mut homes = self.inner.homes();
             match done {
-                Ok(Ok(())) => {
+                Ok(()) => {
                     let set = homes.global_set(kind);
                     set.extend(names);
                     Ok(())
                 }
-                Ok(Err(e)) => {
+                // Refused, or given up at its deadline (the node's
+                // subscriber undoes it if the server makes it after all):
+                // not kept either way.
+                Err(e) => {
                     if homes.channels.is_empty() && homes.patterns.is_empty() {
                         homes.global = None;
                         homes.prune();
                     }
-                    Err(e)
-                }
-                Err(_) => {
-                    // Made when the node comes back, or on the next node
-                    // when the check moves them.
-                    let set = homes.global_set(kind);
-                    set.extend(names);
                     drop(homes);
+                    if e.kind() != ErrorKind::Timeout {
+                        return Err(e);
+                    }
+                    // The node may be down: the check moves what lives there.
                     let _ = self.inner.wake.send(());
                     Err(Error::new(
                         ErrorKind::Timeout,
-                        format!(
-                            "{} was not confirmed by {addr} within {step:?}",
-                            kind.command(true)
-                        ),
+                        format!("{addr}: {}", e.message()),
                     ))
                 }
             }
@@ -557,25 +631,33 @@ impl ClusterSubscriber {
             {
                 let mut homes = self.inner.homes();
                 let set = homes.global_set(kind);
-                if names.is_empty() {
-                    set.clear();
-                } else {
-                    for name in &names {
-                        set.remove(name);
+                match &names {
+                    None => set.clear(),
+                    Some(names) => {
+                        for name in names {
+                            set.remove(name);
+                        }
                     }
                 }
             }
             let Some(addr) = home else { return Ok(()) };
             let mut result = Ok(());
             if let Some(subscriber) = self.subscriber_on(&addr) {
-                let done = match kind {
-                    SubscriptionKind::Pattern => {
-                        tokio::time::timeout(step, subscriber.punsubscribe(names)).await
+                let subscriber = subscriber.with_timeout(Some(step));
+                let done = match (kind, names) {
+                    (SubscriptionKind::Pattern, None) => subscriber.punsubscribe_all().await,
+                    (SubscriptionKind::Pattern, Some(names)) => {
+                        subscriber.punsubscribe(names).await
                     }
-                    _ => tokio::time::timeout(step, subscriber.unsubscribe(names)).await,
+                    (_, None) => subscriber.unsubscribe_all().await,
+                    (_, Some(names)) => subscriber.unsubscribe(names).await,
                 };
-                if let Ok(Err(e)) = done {
-                    result = Err(e);
+                match done {
+                    // Not confirmed in time: the node is down, and what it
+                    // held is off its record all the same.
+                    Err(e) if e.kind() == ErrorKind::Timeout => {}
+                    Err(e) => result = Err(e),
+                    Ok(()) => {}
                 }
             }
             let mut homes = self.inner.homes();
@@ -689,7 +771,10 @@ impl ClusterSubscriber {
 /// lives on it).
 fn leave_in_background(subscriber: Subscriber, names: Vec<Bytes>, step: Duration) {
     tokio::spawn(async move {
-        let _ = tokio::time::timeout(step, subscriber.sunsubscribe(names)).await;
+        let _ = subscriber
+            .with_timeout(Some(step))
+            .sunsubscribe(names)
+            .await;
     });
 }
 
@@ -721,6 +806,8 @@ async fn forward(
                 Some(Ok(Item::Ended)) | Some(Err(_)) => {
                     let _ = wake.send(());
                 }
+                // A drop is heard of as an event, below.
+                Some(Ok(Item::Gap(_))) => {}
                 None => {
                     let _ = wake.send(());
                     return;

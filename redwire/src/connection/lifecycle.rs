@@ -154,6 +154,10 @@ impl Actor {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .resubscribe();
+            if again.is_empty() {
+                // Nothing to make again: the gap ends here.
+                self.mark_gap(super::gaps::Marker::Resubscribed);
+            }
             for req in again.into_iter().rev() {
                 self.pending.push_front(req);
             }
@@ -178,6 +182,7 @@ impl Actor {
         let stop = self.serve(transport).await;
         if let Stop::Lost(reason) = &stop {
             tracing::debug!(addr = %self.config.addr, %reason, "disconnected");
+            self.mark_gap(super::gaps::Marker::Disconnected(reason.clone()));
             self.disconnected(reason);
             self.shared.set_last_error(Some(reason.clone()));
             self.shared.emit(Event::Disconnected {
@@ -284,8 +289,11 @@ impl Actor {
         let mut requeue = Vec::new();
         for waiter in self.in_flight.drain(..) {
             if waiter.request.confirms.is_some() {
-                // Idempotent, and made again in any case: written again.
-                if waiter.request.tx.is_some() {
+                // Idempotent: written again for a caller that still waits.
+                // What is on record is made again in any case; what a
+                // caller gave up, or the actor's own undo, is moot on a
+                // new connection.
+                if waiter.request.tx.is_some() && !waiter.request.abandoned() {
                     requeue.push(waiter.request);
                 }
             } else if waiter.end <= written {

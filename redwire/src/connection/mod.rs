@@ -20,6 +20,9 @@
 //! | `read_buffer` | the bytes read and not yet decoded, and what replies may keep alive |
 //! | `wakes` | why the actor was woken: a flag per source, so a poll asks only those |
 //! | `watchdog` | dead-server detection, idle health checks, the timer |
+//! | `subscriptions` | a subscriber's record of what it is subscribed to, and who decides a subscription's fate |
+//! | `gaps` | the markers of a subscriber's drops, in order with its messages |
+//! | `push` | telling pushes from replies, and the sinks they go to |
 //! | `handshake` | `HELLO`/`AUTH`/`SELECT`/`CLIENT SETINFO` on every connect |
 //! | `io` | opening TCP, unix and TLS streams |
 //! | `state` | the state and events a user can watch |
@@ -88,6 +91,7 @@
 //! asks, or when reconnecting gives up. Requests abandoned while disconnected
 //! never keep it alive.
 
+pub(crate) mod gaps;
 mod handshake;
 pub(crate) mod io;
 mod lifecycle;
@@ -249,6 +253,10 @@ pub(crate) struct Actor {
     held: Option<Frame>,
     /// A subscriber's record of its subscriptions.
     subscriptions: Option<Arc<std::sync::Mutex<subscriptions::Registry>>>,
+    /// A subscriber's gap markers, and whether a drop awaits its
+    /// resubscription's marker.
+    gaps: Option<Arc<gaps::Gaps>>,
+    gap_open: bool,
     /// The RESP version of the current connection.
     resp: u8,
     /// A `MONITOR` feed: what is not a reply is a line of the feed.
@@ -268,11 +276,11 @@ impl Actor {
         kind: Kind,
     ) -> Self {
         let monitor = matches!(kind, Kind::Monitor(_));
-        let (reconnect, push, subscriptions) = match kind {
-            Kind::Shared(push) => (true, push, None),
-            Kind::Dedicated(push) => (false, push, None),
-            Kind::Subscriber(push, registry) => (true, push, Some(registry)),
-            Kind::Monitor(push) => (true, push, None),
+        let (reconnect, push, subscriptions, gaps) = match kind {
+            Kind::Shared(push) => (true, push, None, None),
+            Kind::Dedicated(push) => (false, push, None, None),
+            Kind::Subscriber(push, registry, gaps) => (true, push, Some(registry), Some(gaps)),
+            Kind::Monitor(push) => (true, push, None, None),
         };
         let watchdog = Watchdog::new(&config);
         Actor {
@@ -299,6 +307,8 @@ impl Actor {
             push,
             held: None,
             subscriptions,
+            gaps,
+            gap_open: false,
             resp: 2,
             monitor,
             attempted: false,
@@ -313,8 +323,13 @@ pub(crate) enum Kind {
     Shared(push::Sink),
     /// A dedicated connection: ends with its first connection.
     Dedicated(push::Sink),
-    /// A subscriber: reconnects and subscribes again; its messages push back.
-    Subscriber(push::Sink, Arc<std::sync::Mutex<subscriptions::Registry>>),
+    /// A subscriber: reconnects and subscribes again; its messages push
+    /// back; its drops are marked in its stream.
+    Subscriber(
+        push::Sink,
+        Arc<std::sync::Mutex<subscriptions::Registry>>,
+        Arc<gaps::Gaps>,
+    ),
     /// A `MONITOR` feed: reconnects and sends `MONITOR` again; every line
     /// the server sends after its `OK` goes to the sink, which pushes back.
     Monitor(push::Sink),

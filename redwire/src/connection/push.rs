@@ -63,8 +63,9 @@ pub(crate) enum Sink {
         tx: mpsc::Sender<Frame>,
         dropped: Arc<AtomicU64>,
     },
-    /// Waited on when full: the actor stops reading.
-    Backpressure(PollSender<Frame>),
+    /// Waited on when full: the actor stops reading. `sent` counts the
+    /// frames handed over, where a subscriber's gap markers go (see `gaps`).
+    Backpressure { tx: PollSender<Frame>, sent: u64 },
 }
 
 /// What became of a push handed to the sink.
@@ -90,7 +91,16 @@ impl Sink {
     /// A sink that pushes back, and its receiver.
     pub(crate) fn backpressure(capacity: usize) -> (Sink, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(capacity);
-        (Sink::Backpressure(PollSender::new(tx)), rx)
+        let tx = PollSender::new(tx);
+        (Sink::Backpressure { tx, sent: 0 }, rx)
+    }
+
+    /// Frames handed to a backpressure sink's channel so far.
+    pub(crate) fn sent(&self) -> u64 {
+        match self {
+            Sink::Backpressure { sent, .. } => *sent,
+            Sink::Lossy { .. } => 0,
+        }
     }
 
     /// Hands a push over without waiting. Nobody listening: dropped.
@@ -102,13 +112,17 @@ impl Sink {
                 }
                 Delivery::Done
             }
-            Sink::Backpressure(tx) => {
+            Sink::Backpressure { tx, sent } => {
                 let Some(sender) = tx.get_ref() else {
                     return Delivery::Done;
                 };
                 match sender.try_send(frame) {
+                    Ok(()) => {
+                        *sent += 1;
+                        Delivery::Done
+                    }
                     Err(mpsc::error::TrySendError::Full(frame)) => Delivery::Full(frame),
-                    _ => Delivery::Done,
+                    Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Done,
                 }
             }
         }
@@ -121,7 +135,7 @@ impl Sink {
         cx: &mut Context<'_>,
         frame: &mut Option<Frame>,
     ) -> Poll<()> {
-        let Sink::Backpressure(tx) = self else {
+        let Sink::Backpressure { tx, sent } = self else {
             *frame = None;
             return Poll::Ready(());
         };
@@ -129,7 +143,9 @@ impl Sink {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(())) => {
                 if let Some(frame) = frame.take() {
-                    let _ = tx.send_item(frame);
+                    if tx.send_item(frame).is_ok() {
+                        *sent += 1;
+                    }
                 }
                 Poll::Ready(())
             }
@@ -193,6 +209,7 @@ mod tests {
     fn a_full_backpressure_sink_hands_the_frame_back() {
         let (mut sink, mut rx) = Sink::backpressure(1);
         assert!(matches!(sink.deliver(bulk("a")), Delivery::Done));
+        assert_eq!(sink.sent(), 1);
         let Delivery::Full(held) = sink.deliver(bulk("b")) else {
             panic!("a full buffer took a frame")
         };
@@ -203,6 +220,11 @@ mod tests {
         assert_eq!(rx.try_recv().unwrap(), bulk("a"));
         assert!(sink.poll_room(&mut cx, &mut held).is_ready());
         assert!(held.is_none());
+        assert_eq!(
+            sink.sent(),
+            2,
+            "the held frame is counted once it is handed over"
+        );
         assert_eq!(rx.try_recv().unwrap(), bulk("b"));
     }
 

@@ -192,10 +192,11 @@ impl Actor {
     }
 
     /// Queues `req`'s bytes for the socket and makes it a waiter; a request
-    /// whose caller gave up is dropped instead.
+    /// whose caller gave up is dropped instead (but for an unsubscription,
+    /// which is carried out all the same: see `subscriptions`).
     #[inline]
     fn start(&mut self, req: Request) {
-        if req.abandoned() {
+        if req.abandoned() && !req.confirms.as_ref().is_some_and(|a| a.unsubscribes()) {
             return;
         }
         let end = self.out.push(&req.bytes);
@@ -332,8 +333,14 @@ impl Actor {
         if let Some(waiter) = self.in_flight.pop_front() {
             self.in_flight_replies -= waiter.request.replies;
             self.answered += 1;
+            if confirms {
+                // Before the caller can hear of it: it may have given up.
+                if let Some(awaited) = &waiter.request.confirms {
+                    self.settle_subscription(awaited, &reply);
+                }
+            }
             if let Some(event) = waiter.request.announce {
-                self.shared.emit(*event);
+                self.announce(*event);
             }
             // A caller that gave up dropped its receiver: the reply is discarded.
             if let Err(unread) = waiter.request.tx.send(Ok(reply)) {

@@ -65,7 +65,9 @@ pub enum Event {
         error: Error,
     },
     /// A subscriber subscribed again to everything it had, on a new
-    /// connection. Messages published while it was disconnected are lost.
+    /// connection. Messages published while it was disconnected are lost;
+    /// [`Messages::with_gaps`](crate::Messages::with_gaps) places the drop
+    /// and this among the messages. Not emitted when nothing was on record.
     Resubscribed {
         /// The channels (`SUBSCRIBE`).
         channels: Vec<bytes::Bytes>,

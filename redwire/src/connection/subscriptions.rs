@@ -3,17 +3,31 @@
 //! again, and which the message stream reads to drop what arrived for a
 //! channel already unsubscribed.
 //!
-//! The record changes when the actor takes a request, before it is written:
-//! a subscription is wanted from then on (and made again after any drop), an
-//! unsubscription is done from then on. (Un)subscribing is idempotent, so a
-//! request cut off by a drop is simply written again after the reconnect,
-//! never failed as "may have executed".
+//! **What is on record.** A subscription goes on record when the server
+//! confirms it *and* its caller is still there to hear it: the actor and the
+//! caller race for the request's [`Claim`], once, so exactly one of them
+//! decides. A caller that gave up first (its deadline passed, or its future
+//! was dropped) lost the subscription: it is not recorded, its messages are
+//! dropped by the stream, and the actor follows the confirmation with the
+//! matching unsubscription (unless another caller wants the name, on record
+//! or in a request behind it). A subscription given up before it was written
+//! is never written. An unsubscription leaves the record when the actor takes
+//! it (no message of it comes out from then on) and again when the server
+//! confirms it (in case a subscription before it was confirmed meanwhile);
+//! it is written even if its caller gave up. So the record follows the
+//! server's confirmations in order, less what nobody waited for.
+//!
+//! (Un)subscribing is idempotent, so a request cut off by a drop is simply
+//! written again after the reconnect (if its caller still waits), never
+//! failed as "may have executed".
 
 use super::state::Event;
-use super::{ReplySender, Request};
+use super::{Actor, Reply, ReplySender, Request};
 use bytes::Bytes;
 use redwire_resp::Frame;
 use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The three kinds of subscription.
@@ -45,6 +59,18 @@ impl SubscriptionKind {
         self as usize
     }
 
+    /// What `n` names of this kind are, in an error message.
+    pub(crate) fn noun(self, n: usize) -> &'static str {
+        match (self, n == 1) {
+            (SubscriptionKind::Channel, true) => "channel",
+            (SubscriptionKind::Channel, false) => "channels",
+            (SubscriptionKind::Pattern, true) => "pattern",
+            (SubscriptionKind::Pattern, false) => "patterns",
+            (SubscriptionKind::Shard, true) => "shard channel",
+            (SubscriptionKind::Shard, false) => "shard channels",
+        }
+    }
+
     /// The command that subscribes (or unsubscribes).
     pub(crate) fn command(self, subscribe: bool) -> &'static str {
         match (self, subscribe) {
@@ -58,12 +84,51 @@ impl SubscriptionKind {
     }
 }
 
-/// A (un)subscription asked for by a handle.
+/// A (un)subscription asked for by a handle. No names means every name of
+/// that kind (an unsubscription only: the handle answers an empty list
+/// itself).
 pub(crate) struct Subscription {
     pub(crate) kind: SubscriptionKind,
     pub(crate) subscribe: bool,
     pub(crate) names: Vec<Bytes>,
     pub(crate) tx: ReplySender,
+    /// Who decides a subscription's fate: the actor (confirmed) or the
+    /// caller (given up).
+    pub(crate) claim: Arc<Claim>,
+}
+
+/// The one decision about a subscription request: the actor settles it when
+/// the server answered, the caller abandons it when it gives up; whichever
+/// comes first wins, and the other learns it.
+#[derive(Debug, Default)]
+pub(crate) struct Claim(AtomicU8);
+
+const WAITING: u8 = 0;
+const SETTLED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+impl Claim {
+    /// The actor: true if the caller still waits (and will hear the answer).
+    pub(crate) fn settle(&self) -> bool {
+        self.decide(SETTLED)
+    }
+
+    /// The caller: true if it gave up before the answer came (the
+    /// subscription is not recorded, and undone if the server made it).
+    pub(crate) fn abandon(&self) -> bool {
+        self.decide(ABANDONED)
+    }
+
+    /// The caller gave up first.
+    pub(crate) fn abandoned(&self) -> bool {
+        self.0.load(Ordering::Acquire) == ABANDONED
+    }
+
+    fn decide(&self, to: u8) -> bool {
+        self.0
+            .compare_exchange(WAITING, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
 }
 
 /// What the connection is subscribed to.
@@ -96,14 +161,14 @@ impl Registry {
         self.sets.iter().all(BTreeSet::is_empty)
     }
 
-    /// Takes a handle's (un)subscription into the record and makes its
-    /// request. Unsubscribing from nothing (no names) means from everything
-    /// of that kind: the names are spelled out, so that the replies can be
-    /// counted.
+    /// Takes a handle's (un)subscription and makes its request. A
+    /// subscription goes on record only when confirmed (see
+    /// [`confirmed`](Self::confirmed)); an unsubscription leaves it now.
+    /// Unsubscribing with no names means from everything of that kind on
+    /// record: the names are spelled out, so that the replies can be counted.
     pub(crate) fn take(&mut self, sub: Subscription) -> Request {
         let set = &mut self.sets[sub.kind.index()];
         let names = if sub.subscribe {
-            set.extend(sub.names.iter().cloned());
             sub.names
         } else if sub.names.is_empty() {
             std::mem::take(set).into_iter().collect()
@@ -114,8 +179,51 @@ impl Registry {
             sub.names
         };
         let mut request = request(sub.kind, sub.subscribe, &names);
+        if let Some(awaited) = &mut request.confirms {
+            awaited.claim = Some(sub.claim);
+        }
         request.tx = sub.tx;
         request
+    }
+
+    /// The server answered `awaited` (`refused`: with an error). Returns the
+    /// names a subscription nobody waited for any more made on the server,
+    /// which are not on record: to be unsubscribed, unless a later request
+    /// wants them.
+    pub(crate) fn confirmed(&mut self, awaited: &Awaited, refused: bool) -> Vec<Bytes> {
+        let set = &mut self.sets[awaited.kind.index()];
+        if !awaited.subscribe {
+            // Off the record already; its caller, if still there, hears
+            // the answer rather than a timeout.
+            if let Some(claim) = &awaited.claim {
+                claim.settle();
+            }
+            if !refused {
+                for name in &awaited.names {
+                    set.remove(name);
+                }
+            }
+            return Vec::new();
+        }
+        // A resubscription (no claim) is of names on record already.
+        let Some(claim) = &awaited.claim else {
+            return Vec::new();
+        };
+        if claim.settle() {
+            if !refused {
+                set.extend(awaited.names.iter().cloned());
+            }
+            return Vec::new();
+        }
+        if refused {
+            return Vec::new();
+        }
+        awaited
+            .names
+            .iter()
+            .filter(|name| !set.contains(*name))
+            .cloned()
+            .collect()
     }
 
     /// The requests that subscribe everything again on a new connection; the
@@ -137,6 +245,53 @@ impl Registry {
     }
 }
 
+impl Actor {
+    /// A subscription request of this subscriber was answered: the record
+    /// follows it, and what the server made for a caller who gave up is
+    /// undone (see the module doc). Runs only for subscription requests.
+    pub(super) fn settle_subscription(&mut self, awaited: &Awaited, reply: &Reply) {
+        let Some(registry) = &self.subscriptions else {
+            return;
+        };
+        let refused = match reply {
+            Reply::One(frame) => is_error(frame),
+            Reply::Many(frames) => frames.iter().any(is_error),
+        };
+        let given_up = registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .confirmed(awaited, refused);
+        if given_up.is_empty() {
+            return;
+        }
+        let kind = awaited.kind();
+        let undo: Vec<Bytes> = given_up
+            .into_iter()
+            .filter(|name| !self.wanted_later(kind, name))
+            .collect();
+        if !undo.is_empty() {
+            // Next to be written: before anything taken from now on, behind
+            // everything already written.
+            self.pending.push_front(request(kind, false, &undo));
+        }
+    }
+
+    /// A subscription request still waited for, behind the one answered,
+    /// wants `name`: the server must keep it.
+    fn wanted_later(&self, kind: SubscriptionKind, name: &[u8]) -> bool {
+        self.in_flight
+            .iter()
+            .map(|w| &w.request)
+            .chain(self.pending.iter())
+            .filter_map(|r| r.confirms.as_deref())
+            .any(|awaited| awaited.wants(kind, name))
+    }
+}
+
+fn is_error(frame: &Frame) -> bool {
+    matches!(frame, Frame::Error(_) | Frame::BulkError(_))
+}
+
 /// What a subscription request waits for: confirmations of its command,
 /// each for one of its names. Made once with the request, so that matching
 /// a confirmation is one lookup: parsing the request's bytes again for every
@@ -145,15 +300,43 @@ impl Registry {
 #[derive(Debug)]
 pub(crate) struct Awaited {
     command: &'static str,
+    kind: SubscriptionKind,
+    subscribe: bool,
     names: HashSet<Bytes>,
+    /// A handle's request: its caller may give up. `None`: the actor's own
+    /// (a resubscription, an undo).
+    claim: Option<Arc<Claim>>,
 }
 
 impl Awaited {
-    fn new(command: &'static str, names: &[Bytes]) -> Awaited {
+    fn new(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Awaited {
         Awaited {
-            command,
+            command: kind.command(subscribe),
+            kind,
+            subscribe,
             names: names.iter().cloned().collect(),
+            claim: None,
         }
+    }
+
+    /// A subscription whose caller still waits for it and wants `name` of
+    /// `kind`: undoing `name` would undo it.
+    pub(crate) fn wants(&self, kind: SubscriptionKind, name: &[u8]) -> bool {
+        self.subscribe
+            && self.kind == kind
+            && self.claim.as_ref().is_some_and(|c| !c.abandoned())
+            && self.names.contains(name)
+    }
+
+    /// An unsubscription: written even if its caller gave up (it is off the
+    /// record already, and the server should stop sending it).
+    pub(crate) fn unsubscribes(&self) -> bool {
+        !self.subscribe
+    }
+
+    /// The kind of subscription it changes.
+    pub(crate) fn kind(&self) -> SubscriptionKind {
+        self.kind
     }
 
     /// True when `confirmation` (`ssubscribe`, `unsubscribe`… pushed by the
@@ -187,7 +370,8 @@ impl Awaited {
 
 /// The request of one (un)subscription: one confirmation per name, or one
 /// error for all. An empty list needs no request: it is answered at once.
-fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request {
+/// Nobody waits for it yet (the actor's own: a resubscription, an undo).
+pub(crate) fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request {
     let mut bytes = bytes::BytesMut::new();
     if !names.is_empty() {
         let mut words: Vec<&[u8]> = Vec::with_capacity(names.len() + 1);
@@ -200,7 +384,7 @@ fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request 
         replies: names.len(),
         tx: ReplySender::none(),
         patience: Duration::ZERO,
-        confirms: Some(Box::new(Awaited::new(kind.command(subscribe), names))),
+        confirms: Some(Box::new(Awaited::new(kind, subscribe, names))),
         announce: None,
     }
 }
@@ -209,32 +393,79 @@ fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) -> Request 
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_record_follows_what_was_asked_and_spells_out_unsubscribe_all() {
-        let mut r = Registry::default();
+    fn take(r: &mut Registry, kind: SubscriptionKind, subscribe: bool, names: &[&str]) -> Request {
         let (tx, _rx) = crate::connection::slot::channel();
-        let req = r.take(Subscription {
-            kind: SubscriptionKind::Pattern,
-            subscribe: true,
-            names: vec!["a.*".into(), "b.*".into()],
+        r.take(Subscription {
+            kind,
+            subscribe,
+            names: names
+                .iter()
+                .map(|n| Bytes::copy_from_slice(n.as_bytes()))
+                .collect(),
             tx,
-        });
+            claim: Arc::default(),
+        })
+    }
+
+    fn awaited(req: &Request) -> &Awaited {
+        req.confirms.as_deref().unwrap()
+    }
+
+    #[test]
+    fn the_record_follows_confirmations_and_spells_out_unsubscribe_all() {
+        let mut r = Registry::default();
+        let req = take(&mut r, SubscriptionKind::Pattern, true, &["a.*", "b.*"]);
         assert_eq!(req.replies, 2);
+        assert!(r.is_empty(), "on record before it was confirmed");
+        assert!(r.confirmed(awaited(&req), false).is_empty());
         assert!(r.contains(SubscriptionKind::Pattern, b"a.*"));
         assert!(!r.contains(SubscriptionKind::Channel, b"a.*"));
         let resub = r.resubscribe();
         assert_eq!(resub.len(), 1);
         assert!(resub[0].announce.is_some());
-        let (tx, _rx) = crate::connection::slot::channel();
-        let req = r.take(Subscription {
-            kind: SubscriptionKind::Pattern,
-            subscribe: false,
-            names: vec![],
-            tx,
-        });
+        // A resubscription's confirmation changes nothing.
+        assert!(r.confirmed(awaited(&resub[0]), false).is_empty());
+        let req = take(&mut r, SubscriptionKind::Pattern, false, &[]);
         assert_eq!(req.replies, 2, "every pattern, spelled out");
-        assert!(r.is_empty());
+        assert!(r.is_empty(), "off the record when taken");
         assert!(r.resubscribe().is_empty());
+        // Refused: nothing on record.
+        let req = take(&mut r, SubscriptionKind::Channel, true, &["c"]);
+        assert!(r.confirmed(awaited(&req), true).is_empty());
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn a_subscription_given_up_is_not_recorded_and_is_undone() {
+        let mut r = Registry::default();
+        let kept = take(&mut r, SubscriptionKind::Channel, true, &["kept"]);
+        r.confirmed(awaited(&kept), false);
+        let req = take(&mut r, SubscriptionKind::Channel, true, &["kept", "lost"]);
+        assert!(awaited(&req).wants(SubscriptionKind::Channel, b"lost"));
+        assert!(!awaited(&req).wants(SubscriptionKind::Pattern, b"lost"));
+        assert!(awaited(&req).claim.as_ref().unwrap().abandon());
+        assert!(!awaited(&req).wants(SubscriptionKind::Channel, b"lost"));
+        let undo = r.confirmed(awaited(&req), false);
+        assert_eq!(undo, ["lost"], "what was on record before stays");
+        assert_eq!(r.names(SubscriptionKind::Channel), ["kept"]);
+        // Abandoned and refused: nothing to undo.
+        let req = take(&mut r, SubscriptionKind::Channel, true, &["x"]);
+        awaited(&req).claim.as_ref().unwrap().abandon();
+        assert!(r.confirmed(awaited(&req), true).is_empty());
+        // Settled first: the caller cannot give it up any more.
+        let req = take(&mut r, SubscriptionKind::Channel, true, &["late"]);
+        r.confirmed(awaited(&req), false);
+        assert!(!awaited(&req).claim.as_ref().unwrap().abandon());
+        assert!(r.contains(SubscriptionKind::Channel, b"late"));
+        // An unsubscription confirmed removes again what a subscription
+        // confirmed between its taking and its confirmation.
+        let again = take(&mut r, SubscriptionKind::Channel, true, &["kept"]);
+        let unsub = take(&mut r, SubscriptionKind::Channel, false, &["kept"]);
+        assert!(awaited(&unsub).unsubscribes());
+        assert!(r.confirmed(awaited(&again), false).is_empty());
+        assert!(r.contains(SubscriptionKind::Channel, b"kept"));
+        r.confirmed(awaited(&unsub), false);
+        assert_eq!(r.names(SubscriptionKind::Channel), ["late"]);
     }
 
     fn push(words: &[&str]) -> Frame {
@@ -249,7 +480,7 @@ mod tests {
     #[test]
     fn a_confirmation_answers_only_its_own_command_and_names() {
         let names: Vec<Bytes> = (0..10_000).map(|i| Bytes::from(format!("c{i}"))).collect();
-        let awaited = Awaited::new("SSUBSCRIBE", &names);
+        let awaited = Awaited::new(SubscriptionKind::Shard, true, &names);
         assert!(awaited.answered_by(&push(&["ssubscribe", "c9999"])));
         assert!(awaited.answered_by(&push(&["SSUBSCRIBE", "c0"])));
         assert!(
@@ -266,7 +497,7 @@ mod tests {
             Frame::Null,
         ]);
         assert!(
-            Awaited::new("UNSUBSCRIBE", &[]).answered_by(&nothing),
+            Awaited::new(SubscriptionKind::Channel, false, &[]).answered_by(&nothing),
             "from nothing"
         );
         let resp2 = Frame::Array(vec![
