@@ -200,11 +200,14 @@ async fn the_map_is_read_again_at_the_configured_interval_without_any_request() 
         refreshes += 1;
     }
     let opened = received() - before;
-    // The kit's own INFO connections, one per node, and nothing else.
-    assert_eq!(
-        opened,
-        cluster.nodes().len() as u64,
-        "refreshes opened connections"
+    // The kit's own INFO connections, one per node, and at most two more
+    // of the cluster's own (a replica's link made again on a busy machine):
+    // a connection per refresh would be five more.
+    let kit = cluster.nodes().len() as u64;
+    assert!(
+        opened <= kit + 2,
+        "five refreshes opened {} connections",
+        opened.saturating_sub(kit)
     );
     let slot = redwire::cluster::key_slot(b"quiet");
     let to = other_primary(&cluster, slot);
