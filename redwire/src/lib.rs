@@ -94,7 +94,7 @@
 //! ```
 //!
 //! Features: `tls` enables `rediss://` (rustls with the ring provider);
-//! `pool` adds [`Pool`], a pool of dedicated connections (on bb8).
+//! `pool` adds `Pool`, a pool of dedicated connections (on bb8).
 
 #![warn(missing_docs)]
 

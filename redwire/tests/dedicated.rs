@@ -468,3 +468,26 @@ async fn a_spawned_transaction_borrows_the_data_its_task_owns() {
     let attempts: u32 = client.get("attempts").await.unwrap();
     assert!(attempts >= 4, "{attempts} attempts");
 }
+
+#[tokio::test]
+async fn a_dedicated_connection_reports_its_state_and_the_reason_it_ended() {
+    let server = RedisServer::start().unwrap();
+    let mut conn = connection(&server).await;
+    assert_eq!(conn.state(), ConnectionState::Connected);
+    let mut events = conn.events();
+    let id: i64 = conn.query(&cmd("CLIENT").arg("ID")).await.unwrap();
+    server
+        .command(&["CLIENT", "KILL", "ID", &id.to_string()])
+        .unwrap();
+    let reason = support::wait_event(&mut events, Duration::from_secs(5), |e| match e {
+        redwire::Event::Disconnected { reason } => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(reason.kind(), ErrorKind::ConnectionLost, "{reason}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while conn.state() != ConnectionState::Closed {
+        assert!(Instant::now() < deadline, "still {:?}", conn.state());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -52,7 +52,7 @@ use crate::client::sending::{Exchange, Sending};
 use crate::cmd::{Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
-use crate::connection::state::ConnectionState;
+use crate::connection::state::{ConnectionState, Event};
 use crate::connection::Kind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
@@ -131,6 +131,33 @@ impl Connection {
     /// The configuration it was made with.
     pub fn config(&self) -> &Config {
         &self.link.config
+    }
+
+    /// The connection's state now: `Connected` until its one socket ends,
+    /// then `Closed` (it is never re-made).
+    ///
+    /// ```no_run
+    /// # fn demo(conn: redwire::Connection) {
+    /// println!("{:?}", conn.state());
+    /// # }
+    /// ```
+    pub fn state(&self) -> ConnectionState {
+        self.link.state()
+    }
+
+    /// A receiver of the connection's events from now on (`Disconnected`
+    /// with the reason, then `Closed`).
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: redwire::Connection) {
+    /// let mut events = conn.events();
+    /// if let Ok(redwire::Event::Disconnected { reason }) = events.recv().await {
+    ///     eprintln!("the connection ended: {reason}");
+    /// }
+    /// # }
+    /// ```
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.link.shared.events.subscribe()
     }
 
     /// True once the connection has ended (dropped by the server, closed, or
