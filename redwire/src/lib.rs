@@ -93,6 +93,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! **One set of rules for every handle.** Each is configured by a
+//! [`Config`] (builder or URL, [`Config::from_url`] lists the options), has
+//! `command_timeout` as the default deadline of every call and a deadline of
+//! the call's own, fails with [`Error`], and can be watched:
+//!
+//! | handle | configured by | one call's deadline | state / events |
+//! |---|---|---|---|
+//! | [`Client`] | [`Config`] | [`send_timeout`](Client::send_timeout) | [`state`](Client::state), [`events`](Client::events) |
+//! | [`Connection`] (and the pool's `PooledConnection`) | [`Config`] (`Pool::builder(config)`) | [`send_timeout`](Connection::send_timeout); a blocking command's default adds its block time | [`state`](Connection::state), [`events`](Connection::events) |
+//! | [`Subscriber`] | [`Config`] | [`with_timeout`](Subscriber::with_timeout) | [`state`](Subscriber::state), [`events`](Subscriber::events), [`Messages::with_gaps`] |
+//! | [`ClusterClient`](cluster::ClusterClient) | [`ClusterConfig`](cluster::ClusterConfig) | [`send_timeout`](cluster::ClusterClient::send_timeout) | [`state`](cluster::ClusterClient::state), [`events`](cluster::ClusterClient::events) |
+//!
 //! Features: `tls` enables `rediss://` (rustls with the ring provider);
 //! `pool` adds `Pool`, a pool of dedicated connections (on bb8).
 
