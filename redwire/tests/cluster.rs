@@ -11,7 +11,7 @@ use redwire_testkit::RedisCluster;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::config;
+use support::{config, other_primary};
 
 async fn client(cluster: &RedisCluster) -> ClusterClient {
     let seeds = cluster.seed_urls().iter().map(|u| config(u)).collect();
@@ -80,16 +80,6 @@ impl IncrLoad {
             self.errors.load(Ordering::Relaxed),
         )
     }
-}
-
-/// A primary that does not serve `slot` now.
-fn other_primary(cluster: &RedisCluster, slot: u16) -> &redwire_testkit::ClusterNode {
-    let from = cluster.slot_owner(slot).id().to_string();
-    cluster
-        .primaries()
-        .into_iter()
-        .find(|n| n.id() != from)
-        .unwrap()
 }
 
 /// The sum of `keys`' counters.

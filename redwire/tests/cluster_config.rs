@@ -11,6 +11,7 @@ use redwire::prelude::*;
 use redwire::ClusterReason;
 use redwire_testkit::{Frame, RedisCluster};
 use std::time::Duration;
+use support::{other_primary, wait_event};
 
 /// `redis://:pw@h1,h2,h3` for the cluster's primaries, with `options`.
 fn seed_url(cluster: &RedisCluster, options: &str) -> String {
@@ -20,39 +21,6 @@ fn seed_url(cluster: &RedisCluster, options: &str) -> String {
         .map(|n| format!("127.0.0.1:{}", n.port()))
         .collect();
     format!("redis://:s3cret@{}?{options}", hosts.join(","))
-}
-
-/// Waits (at most `within`) for the first event `pick` accepts.
-async fn wait_for<T>(
-    events: &mut tokio::sync::broadcast::Receiver<ClusterEvent>,
-    within: Duration,
-    mut pick: impl FnMut(&ClusterEvent) -> Option<T>,
-) -> T {
-    tokio::time::timeout(within, async {
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    if let Some(found) = pick(&event) {
-                        return found;
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(e) => panic!("the event stream ended: {e}"),
-            }
-        }
-    })
-    .await
-    .expect("the awaited cluster event did not come")
-}
-
-/// A primary that does not serve `slot`.
-fn other_primary(cluster: &RedisCluster, slot: u16) -> &redwire_testkit::ClusterNode {
-    let from = cluster.slot_owner(slot).id().to_string();
-    cluster
-        .primaries()
-        .into_iter()
-        .find(|n| n.id() != from)
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,13 +102,13 @@ async fn one_configuration_reaches_every_node_and_the_cluster_knobs_apply() {
     let to = other_primary(&cluster, slot);
     cluster.migrate_slot(slot, to).unwrap();
     assert_eq!(c.get::<i64>(keys[0].as_str()).await.unwrap(), 1);
-    let moved = wait_for(&mut events, Duration::from_secs(5), |e| match e {
+    let moved = wait_event(&mut events, Duration::from_secs(5), |e| match e {
         ClusterEvent::SlotMoved { slot: s, to } if *s == slot => Some(to.clone()),
         _ => None,
     })
     .await;
     assert_eq!(moved, format!("127.0.0.1:{}", to.port()));
-    wait_for(&mut events, Duration::from_secs(5), |e| {
+    wait_event(&mut events, Duration::from_secs(5), |e| {
         matches!(e, ClusterEvent::Refreshed { changed: true, .. }).then_some(())
     })
     .await;
@@ -193,7 +161,7 @@ async fn the_map_is_read_again_at_the_configured_interval_without_any_request() 
     let before = received();
     let mut refreshes = 0;
     while refreshes < 5 {
-        wait_for(&mut events, Duration::from_secs(5), |e| {
+        wait_event(&mut events, Duration::from_secs(5), |e| {
             matches!(e, ClusterEvent::Refreshed { .. }).then_some(())
         })
         .await;
@@ -213,7 +181,7 @@ async fn the_map_is_read_again_at_the_configured_interval_without_any_request() 
     let to = other_primary(&cluster, slot);
     cluster.migrate_slot(slot, to).unwrap();
     // Nothing was sent: only the periodic refresh can have seen the move.
-    wait_for(&mut events, Duration::from_secs(5), |e| {
+    wait_event(&mut events, Duration::from_secs(5), |e| {
         matches!(e, ClusterEvent::Refreshed { changed: true, .. }).then_some(())
     })
     .await;
@@ -246,7 +214,7 @@ async fn node_connections_report_their_events_through_the_cluster() {
         .find(|k| cluster.node_for_key(k).id() == far.id())
         .unwrap();
     c.set(key.as_str(), 1).await.unwrap();
-    let addr = wait_for(&mut events, Duration::from_secs(5), |e| match e {
+    let addr = wait_event(&mut events, Duration::from_secs(5), |e| match e {
         ClusterEvent::Node {
             addr,
             event: redwire::Event::Connected { .. },

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use redwire::{Backoff, Config, Event};
+use redwire::{Backoff, Config};
 use std::time::Duration;
 
 /// A configuration for `url` with test-sized timeouts and backoff.
@@ -22,10 +22,11 @@ pub fn config(url: &str) -> Config {
 }
 
 /// Waits for the first event that `pick` accepts, for at most `within`.
-pub async fn wait_event<T>(
-    events: &mut tokio::sync::broadcast::Receiver<Event>,
+/// Any event type: a connection's `redwire::Event` or a cluster's.
+pub async fn wait_event<E: Clone, T>(
+    events: &mut tokio::sync::broadcast::Receiver<E>,
     within: Duration,
-    mut pick: impl FnMut(&Event) -> Option<T>,
+    mut pick: impl FnMut(&E) -> Option<T>,
 ) -> T {
     tokio::time::timeout(within, async {
         loop {
@@ -146,4 +147,17 @@ pub async fn client_info(conn: &mut redwire::Connection, field: &str) -> String 
         .unwrap_or_else(|| panic!("no {field} in {info}"))
         .trim()
         .to_string()
+}
+
+/// A primary of `cluster` that does not serve `slot` now.
+pub fn other_primary(
+    cluster: &redwire_testkit::RedisCluster,
+    slot: u16,
+) -> &redwire_testkit::ClusterNode {
+    let from = cluster.slot_owner(slot).id().to_string();
+    cluster
+        .primaries()
+        .into_iter()
+        .find(|n| n.id() != from)
+        .unwrap()
 }
