@@ -16,6 +16,12 @@
 //!   data gone, and [`command`](RedisServer::command) talks to it without the
 //!   client under test. Dropping it kills it; if the test is panicking, the
 //!   server's log is printed first.
+//! - [`ServerIdentity`] says which server the tests run against (Redis or
+//!   Valkey, and the version), from the binary before anything starts
+//!   ([`ServerIdentity::current`]) or from a running server
+//!   ([`RedisServer::identity`]); [`RedisServer::has_command`] asks whether the
+//!   server knows a command, so a test skips with a printed reason instead of
+//!   failing on an older server.
 //! - [`FaultProxy`] sits between client and server and breaks the traffic on
 //!   command: [`reset_all`](FaultProxy::reset_all) (TCP resets),
 //!   [`black_hole`](FaultProxy::black_hole) / [`resume`](FaultProxy::resume),
@@ -95,6 +101,7 @@ mod binary;
 mod blocking;
 mod cluster;
 mod fake;
+mod identity;
 mod ports;
 mod process;
 mod proxy;
@@ -108,6 +115,7 @@ mod tls_files;
 pub use binary::{find_redis_server, REDIS_SERVER_ENV};
 pub use cluster::{key_slot, ClusterNode, Migration, NodeRole, RedisCluster, RedisClusterBuilder};
 pub use fake::{resp2_handshake, resp3_handshake, Action, FakeServer, Request};
+pub use identity::ServerIdentity;
 pub use proxy::FaultProxy;
 pub use redwire_resp::{Bytes, Frame};
 pub use sentinel::{RedisSentinel, RedisSentinelBuilder};

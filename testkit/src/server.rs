@@ -3,6 +3,7 @@
 
 use crate::binary::{check_explicit, find_redis_server};
 use crate::blocking::BlockingConn;
+use crate::identity::ServerIdentity;
 use crate::ports::free_port;
 use crate::process::{Launch, Probe, RedisProcess, StartError};
 use crate::text::{percent_encode, quote};
@@ -607,6 +608,44 @@ impl RedisServer {
             conn.auth(password)?;
         }
         conn.command(args)
+    }
+
+    /// Which server this is (Redis or Valkey, and its version), from its
+    /// `INFO server`.
+    ///
+    /// ```no_run
+    /// let server = redwire_testkit::RedisServer::start()?;
+    /// let id = server.identity()?;
+    /// if !id.at_least("redis", 8, 0) {
+    ///     eprintln!("skipped: {id} has no HGETEX");
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn identity(&self) -> io::Result<ServerIdentity> {
+        let info = match self.command(&["INFO", "server"])? {
+            Frame::Bulk(b) | Frame::Verbatim { data: b, .. } => {
+                String::from_utf8_lossy(&b).into_owned()
+            }
+            other => return Err(io::Error::other(format!("INFO server answered {other:?}"))),
+        };
+        ServerIdentity::from_info(&info)
+            .ok_or_else(|| io::Error::other("INFO server names no Redis or Valkey version"))
+    }
+
+    /// True when the server knows the top-level command `name` (`COMMAND INFO`
+    /// answers it), so a test can skip with a reason on a server that lacks it.
+    ///
+    /// ```no_run
+    /// let server = redwire_testkit::RedisServer::start()?;
+    /// assert!(server.has_command("GET")?);
+    /// assert!(!server.has_command("NO-SUCH-COMMAND")?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn has_command(&self, name: &str) -> io::Result<bool> {
+        match self.command(&["COMMAND", "INFO", name])? {
+            Frame::Array(items) => Ok(matches!(items.first(), Some(Frame::Array(_)))),
+            other => Err(io::Error::other(format!("COMMAND INFO answered {other:?}"))),
+        }
     }
 
     fn make_url(&self, scheme: &str, port: u16) -> String {
