@@ -154,8 +154,10 @@ fn a_verbatim_string_ending_in_a_newline_gets_no_blank_line() {
     // RESP3 CLIENT INFO is a verbatim string (`=txt:…`) ending in "\n".
     let out = cli_port(server.port(), &["-3", "--no-raw", "CLIENT", "INFO"]);
     let text = stdout(&out);
+    // Servers add fields after `resp=` (Valkey, Redis 8): only the ending is
+    // the point here.
     assert!(
-        text.contains("resp=3\n") && text.ends_with("resp=3\n"),
+        text.contains(" resp=3") && text.ends_with('\n') && !text.ends_with("\n\n"),
         "{text:?}"
     );
 }

@@ -378,8 +378,20 @@ fn gets(node: &redwire_testkit::ClusterNode) -> u64 {
         .unwrap_or(0)
 }
 
+/// The intended behaviour of `ReadFrom::PreferReplica`: a read goes to a
+/// replica of its slot once the client knows that replica and its read
+/// connection is up; a read the replica cannot serve (no replica known yet,
+/// its connection down or still failing, a `MOVED` because it no longer
+/// replicates the slot) is served by the primary, since a read is safe to
+/// send again. So the test first warms every replica's connection (the
+/// client makes them on first use), waits until the client's state shows
+/// them connected, and only then counts; then it kills a replica and checks
+/// that its shard's reads go on, from the primary.
 #[tokio::test]
 async fn reads_go_to_replicas_when_asked_and_writes_never_do() {
+    use redwire::cluster::NodeRole;
+    use redwire::ConnectionState;
+
     let cluster = RedisCluster::start().unwrap();
     let seeds: Vec<_> = cluster.seed_urls().iter().map(|u| config(u)).collect();
     let config = redwire::cluster::ClusterConfig::from_seeds(seeds)
@@ -394,25 +406,84 @@ async fn reads_go_to_replicas_when_asked_and_writes_never_do() {
     for k in &keys {
         c.set(k.as_str(), k.as_str()).await.unwrap();
     }
+    // Warm-up: reads until the client knows a replica of every shard and
+    // each one's connection is up (replication is asynchronous, so the
+    // values are not checked yet).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        for k in &keys {
+            c.get::<Option<String>>(k.as_str()).await.unwrap();
+        }
+        let state = c.state();
+        let replicas: Vec<_> = state
+            .nodes
+            .iter()
+            .filter(|n| n.role == NodeRole::Replica)
+            .collect();
+        if replicas.len() == 3
+            && replicas
+                .iter()
+                .all(|n| n.connection == Some(ConnectionState::Connected))
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replicas' connections never came up: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wait_replicated = || {
+        cluster.nodes().iter().all(|n| {
+            n.is_primary()
+                || matches!(
+                    n.command(&["DBSIZE"]).unwrap(),
+                    redwire_testkit::Frame::Integer(d) if d > 0
+                )
+        })
+    };
+    while !wait_replicated() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let primaries_before: u64 = cluster.primaries().iter().map(|n| gets(n)).sum();
+
+    let before: Vec<u64> = cluster.nodes().iter().map(gets).collect();
     for k in &keys {
         assert_eq!(c.get::<String>(k.as_str()).await.unwrap(), *k);
     }
-    let primaries_after: u64 = cluster.primaries().iter().map(|n| gets(n)).sum();
-    let replicas: u64 = cluster
+    let per_node: Vec<(String, bool, u64)> = cluster
         .nodes()
         .iter()
-        .filter(|n| !n.is_primary())
-        .map(gets)
-        .sum();
+        .zip(&before)
+        .map(|(n, b)| (n.addr().to_string(), n.is_primary(), gets(n) - b))
+        .collect();
+    let to_primaries: u64 = per_node.iter().filter(|n| n.1).map(|n| n.2).sum();
+    let to_replicas: u64 = per_node.iter().filter(|n| !n.1).map(|n| n.2).sum();
     assert_eq!(
-        primaries_after, primaries_before,
-        "a read went to a primary"
+        (to_primaries, to_replicas),
+        (0, keys.len() as u64),
+        "reads per node (addr, primary, GETs): {per_node:?}\n{:?}",
+        c.state()
     );
-    assert_eq!(replicas, keys.len() as u64);
     // Writes still go to the primaries.
     assert_eq!(c.incr("r:count").await.unwrap(), 1);
+
+    // A replica gone: its shard's reads are served by its primary.
+    let primary = cluster.node_for_key(&keys[0]);
+    let replica = cluster.replicas_of(primary.id())[0];
+    cluster.kill(replica);
+    let primary_before = gets(primary);
+    let shard: Vec<&String> = keys
+        .iter()
+        .filter(|k| cluster.node_for_key(k.as_str()).id() == primary.id())
+        .collect();
+    for k in &shard {
+        assert_eq!(c.get::<String>(k.as_str()).await.unwrap(), **k);
+    }
+    assert!(
+        gets(primary) - primary_before >= shard.len() as u64,
+        "the primary did not serve the reads of its killed replica"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
