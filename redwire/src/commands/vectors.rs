@@ -285,8 +285,9 @@ impl<'a, E> VSim<'a, E> {
         self
     }
 
-    /// `EPSILON d`: only elements whose distance is at most `d`, that is a
-    /// similarity of at least `1 - d`.
+    /// `EPSILON d`: only elements within distance `d` of the query, the
+    /// distance being 1 − the cosine of their angle (0 to 2): a score of
+    /// at least `1 - d / 2`.
     #[must_use]
     pub fn epsilon(mut self, distance: f64) -> Self {
         self.epsilon = Some(distance);
@@ -369,7 +370,7 @@ impl<E: ToArg> ToArg for VSim<'_, E> {
 ///
 /// Reads RESP3's map and RESP2's flat array alike. A field this server
 /// does not send is 0 (or empty) here.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VectorSetInfo {
     /// How vectors are stored, the server's name for it (`quant-type`:
     /// `int8`, `f32`, `bin`); see [`quantization`](Self::quantization).
