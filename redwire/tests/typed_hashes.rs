@@ -346,7 +346,10 @@ async fn hsetex_conditions_and_expiry() {
         assert_eq!(got, [Some(10), Some(30)]);
         let ttls = client.httl("h", ["a", "c"]).await.unwrap();
         assert_eq!(ttls[0], -1);
-        assert!((99..=100).contains(&ttls[1]), "KEEPTTL lost c's TTL: {ttls:?}");
+        assert!(
+            (99..=100).contains(&ttls[1]),
+            "KEEPTTL lost c's TTL: {ttls:?}"
+        );
 
         // Without KEEPTTL (or a new expiry) a set drops the old expiry.
         assert!(client.hsetex("h", fxx, [("d", 40)]).await.unwrap());
@@ -381,7 +384,10 @@ async fn hsetex_conditions_and_expiry() {
         // A map of fields counts as pairs too.
         let map = HashMap::from([("m1", "x"), ("m2", "y")]);
         assert!(client.hsetex("h", plain, &map).await.unwrap());
-        assert_eq!(client.hget::<String>("h", "m2").await.unwrap().as_deref(), Some("y"));
+        assert_eq!(
+            client.hget::<String>("h", "m2").await.unwrap().as_deref(),
+            Some("y")
+        );
 
         // A field without its value is the server's error, not a truncation.
         let err = client
@@ -391,6 +397,12 @@ async fn hsetex_conditions_and_expiry() {
         assert_eq!(err.kind(), ErrorKind::Server);
         assert!(err.message().contains("wrong number of arguments"), "{err}");
         assert!(!client.hexists("h", "lonely").await.unwrap());
+        let err = client
+            .hsetex("h", plain, ["x", "1", "lonely"])
+            .await
+            .expect_err("the second field without a value");
+        assert!(err.message().contains("wrong number of arguments"), "{err}");
+        assert!(!client.hexists("h", "x").await.unwrap(), "nothing set");
     }
 }
 

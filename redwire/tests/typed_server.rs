@@ -480,10 +480,22 @@ async fn waitaof_counts_fsyncs_and_needs_appendonly_for_local() {
         conn.set("order", "paid").await.unwrap();
         // Fsynced here; no replica to wait for.
         let acks = conn.waitaof(1, 0, 0).await.unwrap();
-        assert_eq!(acks, AofAcks { local: 1, replicas: 0 });
+        assert_eq!(
+            acks,
+            AofAcks {
+                local: 1,
+                replicas: 0
+            }
+        );
         // Asking for a replica that does not exist: 0 of them, after the timeout.
         let acks = conn.waitaof(1, 1, 20).await.unwrap();
-        assert_eq!(acks, AofAcks { local: 1, replicas: 0 });
+        assert_eq!(
+            acks,
+            AofAcks {
+                local: 1,
+                replicas: 0
+            }
+        );
 
         // Blocking: the shared client refuses it before sending it.
         let err = client.waitaof(1, 0, 0).await.unwrap_err();
@@ -501,7 +513,13 @@ async fn waitaof_counts_fsyncs_and_needs_appendonly_for_local() {
         assert!(err.message().contains("appendonly"), "{err}");
         // numlocal 0 asks nothing of this server.
         let acks = conn.waitaof(0, 0, 0).await.unwrap();
-        assert_eq!(acks, AofAcks { local: 0, replicas: 0 });
+        assert_eq!(
+            acks,
+            AofAcks {
+                local: 0,
+                replicas: 0
+            }
+        );
         assert!(conn.ping().await.is_ok(), "the connection is still usable");
     }
 }

@@ -49,7 +49,11 @@ async fn logged(client: &Client, name: &str) -> Vec<String> {
     let entries = client.slowlog_get(-1).await.unwrap();
     let entry = entries
         .into_iter()
-        .find(|e| e.args.first().is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes())))
+        .find(|e| {
+            e.args
+                .first()
+                .is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
+        })
         .unwrap_or_else(|| panic!("no {name} in the slow log"));
     entry
         .args
@@ -87,7 +91,10 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
         // A vector as an FP32 blob, into a set of its own.
         let e = [0.5_f32, -0.25, 2.0];
         let blob = VAddOptions::new().quantization(Quantization::NoQuant);
-        assert!(client.vadd("blob", Vector::Fp32(&e), "e", blob).await.unwrap());
+        assert!(client
+            .vadd("blob", Vector::Fp32(&e), "e", blob)
+            .await
+            .unwrap());
         assert_eq!(client.vemb("blob", "e").await.unwrap(), Some(e.to_vec()));
 
         // Adding an element again updates it: false.
@@ -123,7 +130,10 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Server, "{err}");
-        let none: Vec<String> = client.vsim("missing", VSim::vector(Vector::Values(&q))).await.unwrap();
+        let none: Vec<String> = client
+            .vsim("missing", VSim::vector(Vector::Values(&q)))
+            .await
+            .unwrap();
         assert!(none.is_empty());
 
         // Scores: flat bulk strings in RESP2, a map of doubles in RESP3.
@@ -168,8 +178,22 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
         assert_eq!(
             logged(&client, "VSIM").await,
             [
-                "VSIM", "v", "ELE", "a", "COUNT", "3", "EPSILON", "0.9", "EF", "50", "FILTER",
-                ".n > 0", "FILTER-EF", "100", "TRUTH", "NOTHREAD"
+                "VSIM",
+                "v",
+                "ELE",
+                "a",
+                "COUNT",
+                "3",
+                "EPSILON",
+                "0.9",
+                "EF",
+                "50",
+                "FILTER",
+                ".n > 0",
+                "FILTER-EF",
+                "100",
+                "TRUTH",
+                "NOTHREAD"
             ]
         );
         let _: Vec<(String, f64)> = client
@@ -178,7 +202,17 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
             .unwrap();
         assert_eq!(
             logged(&client, "VSIM").await,
-            ["VSIM", "v", "VALUES", "3", "0", "1", "0", "TRUTH", "WITHSCORES"]
+            [
+                "VSIM",
+                "v",
+                "VALUES",
+                "3",
+                "0",
+                "1",
+                "0",
+                "TRUTH",
+                "WITHSCORES"
+            ]
         );
         client
             .config_set("slowlog-log-slower-than", 10_000)
@@ -202,7 +236,10 @@ async fn vadd_options_reach_the_set() {
 
         // REDUCE: a 4-d vector projected to 2 dimensions.
         let reduce = VAddOptions::new().reduce(2);
-        assert!(client.vadd("r", Vector::Values(&v4), "x", reduce).await.unwrap());
+        assert!(client
+            .vadd("r", Vector::Values(&v4), "x", reduce)
+            .await
+            .unwrap());
         assert_eq!(client.vdim("r").await.unwrap(), 2);
         let info = client.vinfo("r").await.unwrap().unwrap();
         assert_eq!((info.vector_dim, info.projection_input_dim), (2, 4));
@@ -214,7 +251,10 @@ async fn vadd_options_reach_the_set() {
             ("bin", Quantization::Bin, "bin"),
         ] {
             let options = VAddOptions::new().quantization(q);
-            assert!(client.vadd(key, Vector::Values(&v4), "x", options).await.unwrap());
+            assert!(client
+                .vadd(key, Vector::Values(&v4), "x", options)
+                .await
+                .unwrap());
             let info = client.vinfo(key).await.unwrap().unwrap();
             assert_eq!(info.quant_type, name);
             assert_eq!(info.quantization(), Some(q));
@@ -231,7 +271,10 @@ async fn vadd_options_reach_the_set() {
 
         // M is the graph's; SETATTR the element's attributes.
         let options = VAddOptions::new().m(8).ef(100).setattr(r#"{"n":1}"#);
-        assert!(client.vadd("m", Vector::Values(&v4), "x", options).await.unwrap());
+        assert!(client
+            .vadd("m", Vector::Values(&v4), "x", options)
+            .await
+            .unwrap());
         let info = client.vinfo("m").await.unwrap().unwrap();
         assert_eq!((info.hnsw_m, info.attributes_count), (8, 1));
         assert_eq!(
@@ -252,7 +295,10 @@ async fn vadd_options_reach_the_set() {
             .ef(40)
             .setattr("{}")
             .m(6);
-        assert!(client.vadd("all", Vector::Values(&v4), "x", all).await.unwrap());
+        assert!(client
+            .vadd("all", Vector::Values(&v4), "x", all)
+            .await
+            .unwrap());
         assert_eq!(
             logged(&client, "VADD").await,
             [
@@ -306,7 +352,10 @@ async fn attributes_and_filters() {
         // An empty text removes them.
         assert!(client.vsetattr("v", "c", "").await.unwrap());
         assert_eq!(client.vgetattr("v", "c").await.unwrap(), None);
-        assert_eq!(client.vinfo("v").await.unwrap().unwrap().attributes_count, 1);
+        assert_eq!(
+            client.vinfo("v").await.unwrap().unwrap().attributes_count,
+            1
+        );
     }
 }
 
@@ -334,17 +383,10 @@ async fn attributes_as_json() {
             .unwrap()
             .expect("attributes");
         assert_eq!(map, BTreeMap::from([("x".into(), 1), ("y".into(), 2)]));
-        assert!(client
-            .vgetattr_as::<u8>("v", "zz")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(client.vgetattr_as::<u8>("v", "zz").await.unwrap().is_none());
 
         // Attributes of the wrong shape for T: a type error that says so.
-        let err = client
-            .vgetattr_as::<Vec<u8>>("v", "c")
-            .await
-            .unwrap_err();
+        let err = client.vgetattr_as::<Vec<u8>>("v", "c").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Type);
         assert!(err.message().contains("JSON"), "{err}");
     }
@@ -376,7 +418,10 @@ async fn embeddings_links_info_and_random_members() {
         assert_eq!(raw.quant_type, "f32");
         assert_eq!(raw.range, None);
         let half = std::f32::consts::FRAC_1_SQRT_2;
-        let want: Vec<u8> = [half, half, 0.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let want: Vec<u8> = [half, half, 0.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         assert_eq!(raw.data, want);
         assert!((raw.l2_norm - std::f64::consts::SQRT_2).abs() < 1e-6);
         // The raw bytes go back in as FP32 bytes.
@@ -413,7 +458,10 @@ async fn embeddings_links_info_and_random_members() {
         let links: Vec<Vec<String>> = client.vlinks("v", "a").await.unwrap().unwrap();
         assert!(!links.is_empty());
         for level in &links {
-            assert!(level.iter().all(|n| ["b", "c", "d"].contains(&n.as_str())), "{links:?}");
+            assert!(
+                level.iter().all(|n| ["b", "c", "d"].contains(&n.as_str())),
+                "{links:?}"
+            );
         }
         let scored: Vec<Vec<(String, f64)>> =
             client.vlinks_withscores("v", "a").await.unwrap().unwrap();
@@ -424,7 +472,10 @@ async fn embeddings_links_info_and_random_members() {
             names.sort();
             plain.sort();
             assert_eq!(names, plain);
-            assert!(scored.iter().all(|(_, s)| (0.0..=1.0).contains(s)), "{scored:?}");
+            assert!(
+                scored.iter().all(|(_, s)| (0.0..=1.0).contains(s)),
+                "{scored:?}"
+            );
         }
         assert_eq!(client.vlinks::<String>("v", "zz").await.unwrap(), None);
         assert_eq!(
@@ -479,7 +530,10 @@ async fn vismember() {
     for client in both_protocols(&server).await {
         flush(&client).await;
         add_points(&client, "v").await;
+        // A question, not a change: asked twice, the same answer.
         assert!(client.vismember("v", "a").await.unwrap());
+        assert!(client.vismember("v", "a").await.unwrap());
+        assert_eq!(client.vcard("v").await.unwrap(), 4);
         assert!(!client.vismember("v", "zz").await.unwrap());
         assert!(!client.vismember("missing", "a").await.unwrap());
     }

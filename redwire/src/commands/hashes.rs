@@ -6,8 +6,9 @@
 //! [`Expiry`]; `HSETEX` has a condition and an expiry like `SET`, so its
 //! [`HSetExOptions`] is a builder shaped like [`SetOptions`](super::SetOptions).
 //! `HSETEX` counts its fields in pairs, not arguments: its method counts
-//! what `fields` writes and halves it (an odd count is sent rounded up, so
-//! that the server, not a silent truncation, reports the missing value).
+//! what `fields` writes and halves it. An odd count (a field without its
+//! value) is sent as it is, and the server refuses the command whole
+//! (`wrong number of arguments`): nothing is set, nothing dropped silently.
 
 use super::handle::Commands;
 use super::keys::ExpireCondition;

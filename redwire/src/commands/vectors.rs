@@ -478,6 +478,11 @@ impl FromValue for RawEmbedding {
     }
 }
 
+/// What [`vlinks_withscores`](VectorSetCommands::vlinks_withscores)
+/// answers: an element's neighbours, one list per layer of the graph, each
+/// neighbour with its similarity to the element.
+pub type ScoredLinks<T> = Vec<Vec<(T, f64)>>;
+
 /// Commands on vector sets (Redis 8.0+; Redis 7 and Valkey 8.0 have none
 /// of them).
 ///
@@ -519,7 +524,11 @@ pub trait VectorSetCommands: Commands {
     /// let like: Vec<String> = client.vsim("films", VSim::element("casablanca").count(3)).await?;
     /// # Ok(()) }
     /// ```
-    fn vsim<T: FromValue>(self, key: impl ToArg, query: VSim<'_, impl ToArg>) -> Self::Reply<Vec<T>> {
+    fn vsim<T: FromValue>(
+        self,
+        key: impl ToArg,
+        query: VSim<'_, impl ToArg>,
+    ) -> Self::Reply<Vec<T>> {
         self.command(cmd("VSIM").arg(key).arg(query))
     }
 
@@ -616,7 +625,7 @@ pub trait VectorSetCommands: Commands {
         self,
         key: impl ToArg,
         element: impl ToArg,
-    ) -> Self::Reply<Option<Vec<Vec<(T, f64)>>>> {
+    ) -> Self::Reply<Option<ScoredLinks<T>>> {
         self.command(cmd("VLINKS").arg(key).arg(element).arg("WITHSCORES"))
     }
 
