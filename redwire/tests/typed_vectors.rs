@@ -68,8 +68,8 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
     if lacks(&server, "VADD") {
         return;
     }
-    let mut seen = Vec::new();
-    for (client, resp3) in both_protocols(&server).await.into_iter().zip([false, true]) {
+    let clients = both_protocols(&server).await;
+    for (client, resp3) in clients.iter().zip([false, true]) {
         flush(&client).await;
         add_points(&client, "v").await;
         // The shapes the typed replies below read alike.
@@ -218,10 +218,29 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
             .config_set("slowlog-log-slower-than", 10_000)
             .await
             .unwrap();
-
-        seen.push((near, scored, close));
     }
-    assert_eq!(seen[0], seen[1], "RESP2 and RESP3 read differently");
+
+    // The set the last pass left, read through both protocols: the same
+    // Rust values.
+    let mut reads = Vec::new();
+    for client in &clients {
+        let q = [0.5_f32, 0.5, 0.0];
+        reads.push((
+            client
+                .vsim_withscores::<String>("v", VSim::element("a"))
+                .await
+                .unwrap(),
+            client
+                .vsim_withscores::<String>("v", VSim::vector(Vector::Fp32(&q)).truth())
+                .await
+                .unwrap(),
+            client
+                .vsim::<String>("v", VSim::element("a").epsilon(0.35))
+                .await
+                .unwrap(),
+        ));
+    }
+    assert_eq!(reads[0], reads[1], "RESP2 and RESP3 read differently");
 }
 
 #[tokio::test]
@@ -398,10 +417,10 @@ async fn embeddings_links_info_and_random_members() {
     if lacks(&server, "VEMB") {
         return;
     }
-    let mut seen = Vec::new();
-    for client in both_protocols(&server).await {
-        flush(&client).await;
-        add_points(&client, "v").await;
+    let clients = both_protocols(&server).await;
+    for client in &clients {
+        flush(client).await;
+        add_points(client, "v").await;
 
         // Unquantized, the vector comes back as it went in (normalized and
         // scaled back).
@@ -512,13 +531,25 @@ async fn embeddings_links_info_and_random_members() {
         assert!(!client.vrem("v", "c").await.unwrap());
         assert!(!client.vrem("missing", "c").await.unwrap());
         assert_eq!(client.vcard("v").await.unwrap(), 3);
-
-        // The set's id is the server's count of sets made, not the same twice.
-        let mut info = info;
-        info.fields.remove("vset-uid");
-        seen.push((info, client.vemb("v", "b").await.unwrap()));
     }
-    assert_eq!(seen[0], seen[1], "RESP2 and RESP3 read differently");
+
+    // The sets the last pass left, read through both protocols: the same
+    // Rust values.
+    let mut reads = Vec::new();
+    for client in &clients {
+        reads.push((
+            client.vinfo("v").await.unwrap(),
+            client.vemb("v", "b").await.unwrap(),
+            client.vemb_raw("q8", "x").await.unwrap(),
+            client.vlinks::<String>("v", "a").await.unwrap(),
+            client.vlinks_withscores::<String>("v", "a").await.unwrap(),
+            client
+                .vrandmember_count::<String>("copy", -2)
+                .await
+                .unwrap(),
+        ));
+    }
+    assert_eq!(reads[0], reads[1], "RESP2 and RESP3 read differently");
 }
 
 #[tokio::test]
