@@ -70,8 +70,8 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
     }
     let clients = both_protocols(&server).await;
     for (client, resp3) in clients.iter().zip([false, true]) {
-        flush(&client).await;
-        add_points(&client, "v").await;
+        flush(client).await;
+        add_points(client, "v").await;
         // The shapes the typed replies below read alike.
         let raw = client
             .send(&cmd("VSIM").arg("v").arg("ELE").arg("a").arg("WITHSCORES"))
@@ -176,7 +176,7 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
             .nothread();
         let _: Vec<String> = client.vsim("v", all).await.unwrap();
         assert_eq!(
-            logged(&client, "VSIM").await,
+            logged(client, "VSIM").await,
             [
                 "VSIM",
                 "v",
@@ -201,7 +201,7 @@ async fn vadd_vsim_and_scores_read_the_same_from_both_protocols() {
             .await
             .unwrap();
         assert_eq!(
-            logged(&client, "VSIM").await,
+            logged(client, "VSIM").await,
             [
                 "VSIM",
                 "v",
