@@ -1,13 +1,33 @@
 //! The typed hash commands against a real redis-server, over RESP2 and
 //! RESP3: each method's effect or result, maps read from both protocols'
-//! shapes, and (on Redis 7.4+) field expiry with each condition.
+//! shapes, field expiry with each condition (on servers with `HEXPIRE`),
+//! and `HGETEX`/`HSETEX`/`HGETDEL` with each option (on servers with them).
+//! A test whose command the server lacks says so and passes.
 
 mod support;
 
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
 use std::collections::{BTreeMap, HashMap};
-use support::{both_protocols, flush, version};
+use std::time::{SystemTime, UNIX_EPOCH};
+use support::{both_protocols, flush};
+
+/// True (after printing why) when the server has no `command`: the test
+/// that asked skips.
+fn lacks(server: &RedisServer, command: &str) -> bool {
+    if server.has_command(command).expect("COMMAND INFO") {
+        return false;
+    }
+    let id = server.identity().expect("INFO server");
+    eprintln!("skipped: {id} has no {command}");
+    true
+}
+
+/// Now, as Unix seconds and milliseconds.
+fn now() -> (u64, u64) {
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    (t.as_secs(), t.as_millis() as u64)
+}
 
 #[tokio::test]
 async fn fields_values_and_counters() {
@@ -121,13 +141,12 @@ async fn random_fields() {
 }
 
 #[tokio::test]
-async fn field_expiry_needs_redis_7_4() {
+async fn field_expiry() {
     let server = RedisServer::start().unwrap();
+    if lacks(&server, "HEXPIRE") {
+        return;
+    }
     for client in both_protocols(&server).await {
-        if version(&client).await < (7, 4) {
-            eprintln!("skipped: needs Redis 7.4");
-            return;
-        }
         flush(&client).await;
         client
             .hset("h", [("a", 1), ("b", 2), ("c", 3)])
@@ -179,13 +198,11 @@ async fn field_expiry_needs_redis_7_4() {
         let pttl = client.hpttl("h", ["a"]).await.unwrap()[0];
         assert!((4_000..=5_000).contains(&pttl));
 
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap();
-        let at = now.as_secs() + 500;
+        let (secs, millis) = now();
+        let at = secs + 500;
         assert_eq!(client.hexpireat("h", at, None, ["a"]).await.unwrap(), [1]);
         assert_eq!(client.hexpiretime("h", ["a"]).await.unwrap(), [at as i64]);
-        let at_ms = now.as_millis() as u64 + 700_000;
+        let at_ms = millis + 700_000;
         assert_eq!(
             client.hpexpireat("h", at_ms, None, ["b"]).await.unwrap(),
             [1]
@@ -202,5 +219,214 @@ async fn field_expiry_needs_redis_7_4() {
         assert_eq!(client.hpersist("h", ["a", "c"]).await.unwrap(), [1, -2]);
         assert_eq!(client.hpersist("h", ["a"]).await.unwrap(), [-1]);
         assert_eq!(client.httl("h", ["a"]).await.unwrap(), [-1]);
+    }
+}
+
+#[tokio::test]
+async fn hgetex_reads_and_sets_or_ends_expiry() {
+    let server = RedisServer::start().unwrap();
+    if lacks(&server, "HGETEX") {
+        return;
+    }
+    for client in both_protocols(&server).await {
+        flush(&client).await;
+        client
+            .hset("h", [("a", 1), ("b", 2), ("c", 3)])
+            .await
+            .unwrap();
+
+        // No expiry option: a plain read, no expiry set.
+        let got: Vec<Option<i64>> = client.hgetex("h", None, ["a", "zz"]).await.unwrap();
+        assert_eq!(got, [Some(1), None]);
+        assert_eq!(client.httl("h", ["a"]).await.unwrap(), [-1]);
+
+        let got: Vec<Option<i64>> = client
+            .hgetex("h", Some(Expiry::Ex(100)), ["a", "b"])
+            .await
+            .unwrap();
+        assert_eq!(got, [Some(1), Some(2)]);
+        for ttl in client.httl("h", ["a", "b"]).await.unwrap() {
+            assert!((99..=100).contains(&ttl), "EX 100 gave a TTL of {ttl}");
+        }
+        assert_eq!(client.httl("h", ["c"]).await.unwrap(), [-1], "c not asked");
+
+        let _: Vec<Option<String>> = client
+            .hgetex("h", Some(Expiry::Px(5_000)), ["a"])
+            .await
+            .unwrap();
+        let pttl = client.hpttl("h", ["a"]).await.unwrap()[0];
+        assert!((4_000..=5_000).contains(&pttl), "PX 5000 gave {pttl}");
+
+        let (secs, millis) = now();
+        let _: Vec<Option<String>> = client
+            .hgetex("h", Some(Expiry::ExAt(secs + 500)), ["a"])
+            .await
+            .unwrap();
+        assert_eq!(
+            client.hexpiretime("h", ["a"]).await.unwrap(),
+            [(secs + 500) as i64]
+        );
+        let _: Vec<Option<String>> = client
+            .hgetex("h", Some(Expiry::PxAt(millis + 600_000)), ["b"])
+            .await
+            .unwrap();
+        assert_eq!(
+            client.hpexpiretime("h", ["b"]).await.unwrap(),
+            [(millis + 600_000) as i64]
+        );
+
+        // PERSIST ends the expiry.
+        let got: Vec<Option<i64>> = client
+            .hgetex("h", Some(Expiry::Persist), ["a", "b"])
+            .await
+            .unwrap();
+        assert_eq!(got, [Some(1), Some(2)]);
+        assert_eq!(client.httl("h", ["a", "b"]).await.unwrap(), [-1, -1]);
+
+        // A time in the past: the value is answered, the field is gone.
+        let got: Vec<Option<i64>> = client
+            .hgetex("h", Some(Expiry::ExAt(1)), ["c"])
+            .await
+            .unwrap();
+        assert_eq!(got, [Some(3)]);
+        assert!(!client.hexists("h", "c").await.unwrap());
+
+        let none: Vec<Option<String>> = client.hgetex("missing", None, ["a"]).await.unwrap();
+        assert_eq!(none, [None]);
+    }
+}
+
+#[tokio::test]
+async fn hsetex_conditions_and_expiry() {
+    let server = RedisServer::start().unwrap();
+    if lacks(&server, "HSETEX") {
+        return;
+    }
+    for client in both_protocols(&server).await {
+        flush(&client).await;
+
+        // No options: set, no expiry.
+        let plain = HSetExOptions::new();
+        assert!(client
+            .hsetex("h", plain, [("a", 1), ("b", 2)])
+            .await
+            .unwrap());
+        let got: Vec<Option<i64>> = client.hmget("h", ["a", "b"]).await.unwrap();
+        assert_eq!(got, [Some(1), Some(2)]);
+        assert_eq!(client.httl("h", ["a", "b"]).await.unwrap(), [-1, -1]);
+
+        // FNX: only if no field exists; all or nothing.
+        let fnx = HSetExOptions::new().fnx();
+        assert!(!client
+            .hsetex("h", fnx.ex(100), [("a", 9), ("c", 3)])
+            .await
+            .unwrap());
+        assert_eq!(client.hget::<i64>("h", "a").await.unwrap(), Some(1));
+        assert!(!client.hexists("h", "c").await.unwrap());
+        assert!(client
+            .hsetex("h", fnx.ex(100), [("c", 3), ("d", 4)])
+            .await
+            .unwrap());
+        for ttl in client.httl("h", ["c", "d"]).await.unwrap() {
+            assert!((99..=100).contains(&ttl), "EX 100 gave a TTL of {ttl}");
+        }
+
+        // FXX: only if every field exists; KEEPTTL keeps c's expiry.
+        let fxx = HSetExOptions::new().fxx();
+        assert!(!client
+            .hsetex("h", fxx, [("a", 9), ("zz", 9)])
+            .await
+            .unwrap());
+        assert!(!client.hexists("h", "zz").await.unwrap());
+        assert!(client
+            .hsetex("h", fxx.keepttl(), [("a", 10), ("c", 30)])
+            .await
+            .unwrap());
+        let got: Vec<Option<i64>> = client.hmget("h", ["a", "c"]).await.unwrap();
+        assert_eq!(got, [Some(10), Some(30)]);
+        let ttls = client.httl("h", ["a", "c"]).await.unwrap();
+        assert_eq!(ttls[0], -1);
+        assert!(
+            (99..=100).contains(&ttls[1]),
+            "KEEPTTL lost c's TTL: {ttls:?}"
+        );
+
+        // Without KEEPTTL (or a new expiry) a set drops the old expiry.
+        assert!(client.hsetex("h", fxx, [("d", 40)]).await.unwrap());
+        assert_eq!(client.httl("h", ["d"]).await.unwrap(), [-1]);
+
+        assert!(client
+            .hsetex("h", HSetExOptions::new().px(5_000), [("a", 1)])
+            .await
+            .unwrap());
+        let pttl = client.hpttl("h", ["a"]).await.unwrap()[0];
+        assert!((4_000..=5_000).contains(&pttl), "PX 5000 gave {pttl}");
+
+        let (secs, millis) = now();
+        let exat = HSetExOptions::new().exat(secs + 500);
+        assert!(client.hsetex("h", exat, [("a", 1)]).await.unwrap());
+        assert_eq!(
+            client.hexpiretime("h", ["a"]).await.unwrap(),
+            [(secs + 500) as i64]
+        );
+        let pxat = HSetExOptions::new().pxat(millis + 600_000);
+        assert!(client.hsetex("h", pxat, [("b", 2)]).await.unwrap());
+        assert_eq!(
+            client.hpexpiretime("h", ["b"]).await.unwrap(),
+            [(millis + 600_000) as i64]
+        );
+
+        // The last option of each kind wins.
+        let last = HSetExOptions::new().fxx().fnx().ex(1).keepttl();
+        assert!(client.hsetex("h", last, [("e", 5)]).await.unwrap());
+        assert_eq!(client.httl("h", ["e"]).await.unwrap(), [-1]);
+
+        // A map of fields counts as pairs too.
+        let map = HashMap::from([("m1", "x"), ("m2", "y")]);
+        assert!(client.hsetex("h", plain, &map).await.unwrap());
+        assert_eq!(
+            client.hget::<String>("h", "m2").await.unwrap().as_deref(),
+            Some("y")
+        );
+
+        // A field without its value is the server's error, not a truncation.
+        let err = client
+            .hsetex("h", plain, ["lonely"])
+            .await
+            .expect_err("a field without a value");
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert!(err.message().contains("wrong number of arguments"), "{err}");
+        assert!(!client.hexists("h", "lonely").await.unwrap());
+        let err = client
+            .hsetex("h", plain, ["x", "1", "lonely"])
+            .await
+            .expect_err("the second field without a value");
+        assert!(err.message().contains("wrong number of arguments"), "{err}");
+        assert!(!client.hexists("h", "x").await.unwrap(), "nothing set");
+    }
+}
+
+#[tokio::test]
+async fn hgetdel_reads_and_deletes() {
+    let server = RedisServer::start().unwrap();
+    if lacks(&server, "HGETDEL") {
+        return;
+    }
+    for client in both_protocols(&server).await {
+        flush(&client).await;
+        client.hset("h", [("a", "1"), ("b", "2")]).await.unwrap();
+
+        let got: Vec<Option<i64>> = client.hgetdel("h", ["a", "zz"]).await.unwrap();
+        assert_eq!(got, [Some(1), None]);
+        assert!(!client.hexists("h", "a").await.unwrap());
+        assert_eq!(client.hlen("h").await.unwrap(), 1);
+
+        // Deleting the last field deletes the key.
+        let got: Vec<Option<String>> = client.hgetdel("h", ["b"]).await.unwrap();
+        assert_eq!(got, [Some("2".to_string())]);
+        assert_eq!(client.exists(["h"]).await.unwrap(), 0);
+
+        let none: Vec<Option<String>> = client.hgetdel("missing", ["a", "b"]).await.unwrap();
+        assert_eq!(none, [None, None]);
     }
 }

@@ -1,7 +1,7 @@
 //! The typed server commands against a real redis-server, over RESP2 and
 //! RESP3: health checks, `INFO` parsed the same from both protocols, flushes
 //! and their modes, `CONFIG`, the `CLIENT` family, memory, time, `ROLE`,
-//! `WAIT` and the slow log.
+//! `WAIT`, `WAITAOF` (on servers that have it) and the slow log.
 
 mod support;
 
@@ -9,6 +9,17 @@ use redwire::prelude::*;
 use redwire_testkit::RedisServer;
 use std::collections::HashMap;
 use support::{both_protocols, flush};
+
+/// True (after printing why) when the server has no `command`: the test
+/// that asked skips.
+fn lacks(server: &RedisServer, command: &str) -> bool {
+    if server.has_command(command).expect("COMMAND INFO") {
+        return false;
+    }
+    let id = server.identity().expect("INFO server");
+    eprintln!("skipped: {id} has no {command}");
+    true
+}
 
 #[tokio::test]
 async fn ping_echo_info_and_dbsize() {
@@ -453,4 +464,62 @@ fn role_reads_replicas_and_sentinels() {
     );
     let err = Role::from_value(Value::Array(vec![bulk("mystery")])).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Type);
+}
+
+#[tokio::test]
+async fn waitaof_counts_fsyncs_and_needs_appendonly_for_local() {
+    let with_aof = RedisServer::builder()
+        .config("appendonly yes")
+        .start()
+        .unwrap();
+    if lacks(&with_aof, "WAITAOF") {
+        return;
+    }
+    for client in both_protocols(&with_aof).await {
+        let mut conn = support::dedicated(&client).await;
+        conn.set("order", "paid").await.unwrap();
+        // Fsynced here; no replica to wait for.
+        let acks = conn.waitaof(1, 0, 0).await.unwrap();
+        assert_eq!(
+            acks,
+            AofAcks {
+                local: 1,
+                replicas: 0
+            }
+        );
+        // Asking for a replica that does not exist: 0 of them, after the timeout.
+        let acks = conn.waitaof(1, 1, 20).await.unwrap();
+        assert_eq!(
+            acks,
+            AofAcks {
+                local: 1,
+                replicas: 0
+            }
+        );
+
+        // Blocking: the shared client refuses it before sending it.
+        let err = client.waitaof(1, 0, 0).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.message().contains("WAITAOF"), "{err}");
+    }
+
+    let without_aof = RedisServer::start().unwrap();
+    for client in both_protocols(&without_aof).await {
+        let mut conn = support::dedicated(&client).await;
+        conn.set("order", "paid").await.unwrap();
+        // numlocal 1 without an AOF: the server's error, which says why.
+        let err = conn.waitaof(1, 0, 0).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server, "{err}");
+        assert!(err.message().contains("appendonly"), "{err}");
+        // numlocal 0 asks nothing of this server.
+        let acks = conn.waitaof(0, 0, 0).await.unwrap();
+        assert_eq!(
+            acks,
+            AofAcks {
+                local: 0,
+                replicas: 0
+            }
+        );
+        assert!(conn.ping().await.is_ok(), "the connection is still usable");
+    }
 }

@@ -1,10 +1,109 @@
-//! Hash commands: fields and their values, counters in fields, and (Redis 7.4+) field expiry.
+//! Hash commands: fields and their values, counters in fields, (Redis 7.4+)
+//! field expiry, and (Redis 8.0+) reads and writes that set or end it
+//! (`HGETEX`, `HSETEX`, `HGETDEL`).
+//!
+//! `HGETEX` takes the same expiry choice as `GETEX`, so it takes the same
+//! [`Expiry`]; `HSETEX` has a condition and an expiry like `SET`, so its
+//! [`HSetExOptions`] is a builder shaped like [`SetOptions`](super::SetOptions).
+//! `HSETEX` counts its fields in pairs, not arguments: its method counts
+//! what `fields` writes and halves it. An odd count (a field without its
+//! value) is sent as it is, and the server refuses the command whole
+//! (`wrong number of arguments`): nothing is set, nothing dropped silently.
 
 use super::handle::Commands;
 use super::keys::ExpireCondition;
-use crate::cmd::cmd;
+use super::strings::Expiry;
 use crate::cmd::ToArg;
+use crate::cmd::{cmd, Cmd};
 use crate::value::FromValue;
+
+/// The options of `HSETEX` (Redis 8.0+): a condition on the fields
+/// (`FNX`/`FXX`) and their expiry (`EX`/`PX`/`EXAT`/`PXAT`/`KEEPTTL`).
+/// The last of each kind set wins; with neither, the fields are set and
+/// lose any expiry they had.
+///
+/// ```
+/// use redwire::commands::HSetExOptions;
+/// let new_fields_for_a_minute = HSetExOptions::new().fnx().ex(60);
+/// let update_keeping_ttl = HSetExOptions::new().fxx().keepttl();
+/// # let _ = (new_fields_for_a_minute, update_keeping_ttl);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HSetExOptions {
+    condition: Option<&'static str>,
+    expiry: Option<(&'static str, u64)>,
+}
+
+impl HSetExOptions {
+    /// No condition, no expiry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `FNX`: set the fields only if none of them exists.
+    #[must_use]
+    pub fn fnx(mut self) -> Self {
+        self.condition = Some("FNX");
+        self
+    }
+
+    /// `FXX`: set the fields only if all of them exist.
+    #[must_use]
+    pub fn fxx(mut self) -> Self {
+        self.condition = Some("FXX");
+        self
+    }
+
+    /// `EX`: the fields expire after `seconds`.
+    #[must_use]
+    pub fn ex(mut self, seconds: u64) -> Self {
+        self.expiry = Some(("EX", seconds));
+        self
+    }
+
+    /// `PX`: the fields expire after `milliseconds`.
+    #[must_use]
+    pub fn px(mut self, milliseconds: u64) -> Self {
+        self.expiry = Some(("PX", milliseconds));
+        self
+    }
+
+    /// `EXAT`: the fields expire at a Unix time in seconds.
+    #[must_use]
+    pub fn exat(mut self, unix_seconds: u64) -> Self {
+        self.expiry = Some(("EXAT", unix_seconds));
+        self
+    }
+
+    /// `PXAT`: the fields expire at a Unix time in milliseconds.
+    #[must_use]
+    pub fn pxat(mut self, unix_milliseconds: u64) -> Self {
+        self.expiry = Some(("PXAT", unix_milliseconds));
+        self
+    }
+
+    /// `KEEPTTL`: the fields keep the expiry they have.
+    #[must_use]
+    pub fn keepttl(mut self) -> Self {
+        self.expiry = Some(("KEEPTTL", 0));
+        self
+    }
+}
+
+impl ToArg for HSetExOptions {
+    fn write_args(&self, cmd: &mut Cmd) {
+        cmd.push_arg(self.condition);
+        match self.expiry {
+            Some(("KEEPTTL", _)) => {
+                cmd.push_arg("KEEPTTL");
+            }
+            Some((word, n)) => {
+                cmd.push_arg(word).push_arg(n);
+            }
+            None => {}
+        }
+    }
+}
 
 /// Commands on hashes.
 ///
@@ -14,7 +113,8 @@ use crate::value::FromValue;
 /// `Vec<(String, String)>`), the list replies over their element.
 ///
 /// The field-expiry commands (`HEXPIRE`…) need Redis 7.4+; each answers one
-/// code per field asked, in order.
+/// code per field asked, in order. `HGETEX`, `HSETEX` and `HGETDEL` need
+/// Redis 8.0+ (Valkey 8.0 has none of them).
 pub trait HashCommands: Commands {
     /// `HSET`: sets fields (pairs of field and value); returns how many
     /// fields were new.
@@ -260,6 +360,76 @@ pub trait HashCommands: Commands {
     /// field: `1` removed, `-1` it had none, `-2` no such field.
     fn hpersist(self, key: impl ToArg, fields: impl ToArg) -> Self::Reply<Vec<i64>> {
         self.command(cmd("HPERSIST").arg(key).arg("FIELDS").arg_counted(fields))
+    }
+
+    /// `HGETEX` (Redis 8.0+): the fields' values, `None` where missing, as
+    /// [`hmget`](Self::hmget) does, and their expiry changed: `EX`/`PX`/
+    /// `EXAT`/`PXAT` set it, [`Expiry::Persist`] removes it, `None` leaves
+    /// it. A time in the past deletes the fields (their values are still
+    /// answered).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let token: Vec<Option<String>> =
+    ///     client.hgetex("session", Some(Expiry::Ex(900)), ["token"]).await?;
+    /// # Ok(()) }
+    /// ```
+    fn hgetex<T: FromValue>(
+        self,
+        key: impl ToArg,
+        expiry: Option<Expiry>,
+        fields: impl ToArg,
+    ) -> Self::Reply<Vec<Option<T>>> {
+        self.command(
+            cmd("HGETEX")
+                .arg(key)
+                .arg(expiry)
+                .arg("FIELDS")
+                .arg_counted(fields),
+        )
+    }
+
+    /// `HSETEX` (Redis 8.0+): sets fields (pairs of field and value) with
+    /// a condition and an expiry; true when they were set, false when the
+    /// condition (`FNX`/`FXX`) held all of them back.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let options = HSetExOptions::new().fnx().px(30_000);
+    /// let locked = client.hsetex("locks", options, [("door", "me")]).await?;
+    /// # Ok(()) }
+    /// ```
+    fn hsetex(
+        self,
+        key: impl ToArg,
+        options: HSetExOptions,
+        fields: impl ToArg,
+    ) -> Self::Reply<bool> {
+        let mut pairs = Cmd::new();
+        fields.write_args(&mut pairs);
+        let mut c = cmd("HSETEX").arg(key).arg(options).arg("FIELDS");
+        c.push_arg(pairs.arg_count().div_ceil(2));
+        c.append(&pairs);
+        self.command(c)
+    }
+
+    /// `HGETDEL` (Redis 8.0+): the fields' values, `None` where missing,
+    /// and the fields deleted (the key too, once it has none left).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let taken: Vec<Option<String>> = client.hgetdel("inbox", ["msg:1", "msg:2"]).await?;
+    /// # Ok(()) }
+    /// ```
+    fn hgetdel<T: FromValue>(
+        self,
+        key: impl ToArg,
+        fields: impl ToArg,
+    ) -> Self::Reply<Vec<Option<T>>> {
+        self.command(cmd("HGETDEL").arg(key).arg("FIELDS").arg_counted(fields))
     }
 }
 

@@ -11,6 +11,13 @@
 //! Rust: it builds its `Cmd` and names the type of its reply. `grep 'fn hset'`
 //! finds it.
 //!
+//! The files: `strings.rs`, `keys.rs`, `hashes.rs` (field expiry and
+//! Redis 8's `HGETEX`/`HSETEX`/`HGETDEL` included), `lists.rs`, `sets.rs`,
+//! `sorted_sets.rs`, `streams.rs`, `geo.rs`, `bitmaps.rs`,
+//! `hyperloglog.rs`, `vectors.rs` (Redis 8's vector sets,
+//! [`VectorSetCommands`]), `scan.rs`, `scripting.rs` and `script.rs`,
+//! `pubsub.rs`, `server.rs` (`WAIT`, `WAITAOF`…).
+//!
 //! `Commands` takes `self` by value and is implemented for references, so the
 //! one definition serves handles of different kinds:
 //!
@@ -36,15 +43,18 @@
 //! Where a command answers user data, its method is generic over the Rust type
 //! (`get::<String>`, `hgetall::<HashMap<String, i64>>`; anything [`FromValue`](crate::FromValue)).
 //! Where the answer's meaning is fixed, the type is too: counts are `u64`,
-//! `INCR` is `i64`, yes/no replies are `bool`, `OK` is `()`. Structured
-//! replies have their own types ([`StreamEntry`], [`Info`],
-//! [`ScanPage`]…), which convert from RESP2 and RESP3 alike.
+//! `INCR` is `i64`, yes/no replies are `bool`, `OK` is `()`, scores and
+//! similarities are `f64`. Structured replies have their own types
+//! ([`StreamEntry`], [`Info`], [`ScanPage`], [`VectorSetInfo`]…), which
+//! convert from RESP2 and RESP3 alike. JSON replies (vector set
+//! attributes) are text, and with the `serde_json` feature also
+//! `serde_json::Value` or any `T: DeserializeOwned` through `Json`.
 //!
 //! # Where the commands run
 //!
 //! Every command here may be sent on a shared [`Client`](crate::Client)
 //! except the blocking ones (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `XREAD` with
-//! `BLOCK`, `WAIT`…): they hold every caller behind them, and a caller that
+//! `BLOCK`, `WAIT`, `WAITAOF`…): they hold every caller behind them, and a caller that
 //! gave up could not stop them from popping an element for nobody, so they
 //! run on a dedicated [`Connection`](crate::Connection) (or a pooled one),
 //! which closes itself when their caller gives up. Each says so in its docs;
@@ -69,6 +79,7 @@ mod sets;
 mod sorted_sets;
 mod streams;
 mod strings;
+mod vectors;
 
 pub use bitmaps::*;
 pub use geo::*;
@@ -86,3 +97,4 @@ pub use sets::*;
 pub use sorted_sets::*;
 pub use streams::*;
 pub use strings::*;
+pub use vectors::*;

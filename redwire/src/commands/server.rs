@@ -1,6 +1,6 @@
 //! Server and connection commands: `PING`, `INFO`, `CONFIG`, `CLIENT`, `TIME`,
-//! `MEMORY USAGE`, `SLOWLOG`, `WAIT`…, and the typed replies they read
-//! ([`Info`], [`ClientInfo`], [`Role`]…).
+//! `MEMORY USAGE`, `SLOWLOG`, `WAIT`, `WAITAOF`…, and the typed replies they
+//! read ([`Info`], [`ClientInfo`], [`Role`], [`AofAcks`]…).
 //!
 //! Commands that would change the connection for every caller of a shared
 //! client (`SELECT`, `CLIENT SETNAME`, `CLIENT TRACKING`…, see
@@ -355,6 +355,29 @@ impl FromValue for SlowlogEntry {
     }
 }
 
+/// The reply of `WAITAOF`: how many servers wrote this connection's writes
+/// to their append-only file (and fsynced it) in time.
+///
+/// ```
+/// use redwire::{commands::AofAcks, FromValue, Value};
+/// let acks = AofAcks::from_value(Value::Array(vec![Value::Int(1), Value::Int(2)])).unwrap();
+/// assert_eq!(acks, AofAcks { local: 1, replicas: 2 });
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AofAcks {
+    /// `1` when this server fsynced them to its own AOF, else `0`.
+    pub local: u64,
+    /// How many replicas acknowledged fsyncing them to theirs.
+    pub replicas: u64,
+}
+
+impl FromValue for AofAcks {
+    fn from_value(value: Value) -> Result<Self> {
+        let (local, replicas) = <(u64, u64)>::from_value(value)?;
+        Ok(AofAcks { local, replicas })
+    }
+}
+
 /// The reply of a plain `PING`: `PONG`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pong;
@@ -599,6 +622,37 @@ pub trait ServerCommands: Commands {
     /// `Client` refuses it.
     fn wait(self, numreplicas: u64, timeout_ms: u64) -> Self::Reply<u64> {
         self.command(cmd("WAIT").arg(numreplicas).arg(timeout_ms))
+    }
+
+    /// `WAITAOF` (Redis 7.2+): waits until the writes made on this
+    /// connection so far are fsynced to the append-only file of this server
+    /// (when `numlocal` is 1) and of `numreplicas` replicas, or `timeout_ms`
+    /// milliseconds pass (0 = forever); how many did, in time.
+    ///
+    /// A `numlocal` of 1 on a server without `appendonly yes` is a server
+    /// error (`ERR WAITAOF cannot be used when numlocal is set but
+    /// appendonly is disabled`), not a count of 0.
+    ///
+    /// Blocking: runs on a dedicated `Connection` (or a pooled one); a shared
+    /// `Client` refuses it.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut conn: redwire::Connection) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// conn.set("order:1", "paid").await?;
+    /// let acks = conn.waitaof(1, 1, 100).await?;
+    /// if acks.local == 1 && acks.replicas >= 1 {
+    ///     println!("on two disks");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    fn waitaof(self, numlocal: u64, numreplicas: u64, timeout_ms: u64) -> Self::Reply<AofAcks> {
+        self.command(
+            cmd("WAITAOF")
+                .arg(numlocal)
+                .arg(numreplicas)
+                .arg(timeout_ms),
+        )
     }
 
     /// `SLOWLOG GET count`: the `count` most recent slow commands, newest
