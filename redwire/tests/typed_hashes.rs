@@ -10,18 +10,7 @@ use redwire::prelude::*;
 use redwire_testkit::RedisServer;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
-use support::{both_protocols, flush};
-
-/// True (after printing why) when the server has no `command`: the test
-/// that asked skips.
-fn lacks(server: &RedisServer, command: &str) -> bool {
-    if server.has_command(command).expect("COMMAND INFO") {
-        return false;
-    }
-    let id = server.identity().expect("INFO server");
-    eprintln!("skipped: {id} has no {command}");
-    true
-}
+use support::{both_protocols, flush, lacks};
 
 /// Now, as Unix seconds and milliseconds.
 fn now() -> (u64, u64) {

@@ -9,18 +9,7 @@ mod support;
 
 use redwire::prelude::*;
 use redwire_testkit::RedisServer;
-use support::{both_protocols, flush};
-
-/// True (after printing why) when the server has no `command`: the test
-/// that asked skips.
-fn lacks(server: &RedisServer, command: &str) -> bool {
-    if server.has_command(command).expect("COMMAND INFO") {
-        return false;
-    }
-    let id = server.identity().expect("INFO server");
-    eprintln!("skipped: {id} has no {command}");
-    true
-}
+use support::{both_protocols, flush, lacks};
 
 /// Four 3-d points with distinct similarities to `a`: `a` itself 1, `d`
 /// (45° away) about 0.854, `b` (90°) 0.5, `c` (opposite) 0.

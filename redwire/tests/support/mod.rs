@@ -81,6 +81,17 @@ pub async fn flush(client: &redwire::Client) {
         .expect("FLUSHALL");
 }
 
+/// True (after printing why) when the server has no `command`: the test that
+/// asked skips, on a server older than the command or of another product.
+pub fn lacks(server: &redwire_testkit::RedisServer, command: &str) -> bool {
+    if server.has_command(command).expect("COMMAND INFO") {
+        return false;
+    }
+    let id = server.identity().expect("INFO server");
+    eprintln!("skipped: {id} has no {command}");
+    true
+}
+
 /// The server's version as (major, minor), from `INFO server`.
 pub async fn version(client: &redwire::Client) -> (u32, u32) {
     let info: String = client
