@@ -8,9 +8,10 @@
 //! - **Typed** is read from the source, not written down: a command is typed
 //!   when a method in `redwire/src/commands/*.rs` builds it with
 //!   `cmd("NAME")` (lines that are comments, and each file's `#[cfg(test)]`
-//!   part, do not count). Every typed method builds its command that way (the
-//!   module doc of `commands` says so), so adding a method is all it takes;
-//!   no list to keep in step.
+//!   part, do not count). Every typed method there builds its command that
+//!   way, so adding a method is all it takes: no list to keep in step. (A
+//!   method that built its name another way would show up below as a
+//!   command in neither list.)
 //! - **Not typed** is the checked-in table [`RAW`]: each command a typed
 //!   method does not build, how it is reached instead ([`Why`]) and a one-line
 //!   reason. [`Why::NotYet`] marks the gaps, the only entries that are raw
