@@ -6,6 +6,7 @@
 use redwire::cluster::ClusterClient;
 use redwire::{Client, Cmd, Config, ConnectionState, Pipeline, Value};
 
+#[derive(Clone)]
 pub enum Remote {
     Single(Client),
     Cluster(ClusterClient),

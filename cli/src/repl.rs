@@ -1,8 +1,12 @@
 //! The interactive prompt: line editing and history (rustyline), completion
 //! of command and subcommand names, hints of each command's arguments and
-//! `help` built from the server's `COMMAND DOCS`, so they match the server's
-//! version, modules included. The prompt says `(TX)` inside `MULTI` and
-//! `not connected` while the connection is down, as redis-cli's does.
+//! `help` built from the server's `COMMAND DOCS` (see [`docs`]: fetched in
+//! the background once per connection, a static list of names where the
+//! server has none), so they match the server's version, modules included.
+//! The prompt says `(TX)` inside `MULTI` and `not connected` while the
+//! connection is down, as redis-cli's does.
+
+mod docs;
 
 use crate::exit::{EXIT_FAILURE, EXIT_OK};
 use crate::format::{is_text_command, print, render_error, Mode};
@@ -10,7 +14,8 @@ use crate::remote::{command, Remote};
 use crate::split::split_args;
 use crate::stream;
 use crate::words::failure;
-use redwire::{cmd, Config, ErrorKind, Pipeline, Value};
+use docs::{Doc, Docs, LazyDocs};
+use redwire::{Config, ErrorKind, Pipeline, Value};
 use rustyline::completion::Completer;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -18,143 +23,32 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tokio::runtime::Runtime;
 
-/// What `COMMAND DOCS` says about one command.
-#[derive(Debug, Default, Clone)]
-struct Doc {
-    summary: String,
-    group: String,
-    /// The server version that added the command.
-    since: String,
-    /// The top-level arguments as redis-cli would show them, and whether each
-    /// is required and single (so a typed word certainly fills it).
-    args: Vec<(String, bool)>,
-}
-
-/// Docs by command, `GET` or `CONFIG GET` for subcommands.
-type Docs = BTreeMap<String, Doc>;
-
-/// The key/value pairs of a RESP3 map or of a RESP2 flat array.
-fn pairs(v: &Value) -> Vec<(&Value, &Value)> {
-    match v {
-        Value::Map(p) => p.iter().map(|(k, v)| (k, v)).collect(),
-        Value::Array(items) => items.chunks_exact(2).map(|c| (&c[0], &c[1])).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn text(v: &Value) -> String {
-    v.as_bytes()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_default()
-}
-
-fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    pairs(v)
-        .into_iter()
-        .find(|(k, _)| text(k).eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
-/// One argument in redis-cli's notation: `[EX seconds|PX milliseconds]`,
-/// `key [key ...]`.
-fn arg_text(arg: &Value) -> (String, bool) {
-    let kind = field(arg, "type").map(text).unwrap_or_default();
-    let flags: Vec<String> = field(arg, "flags")
-        .and_then(|f| f.as_array())
-        .map(|f| f.iter().map(text).collect())
-        .unwrap_or_default();
-    let children = || -> Vec<String> {
-        field(arg, "arguments")
-            .and_then(|a| a.as_array())
-            .map(|a| a.iter().map(|c| arg_text(c).0).collect())
-            .unwrap_or_default()
-    };
-    let token = field(arg, "token").map(text);
-    let core = match kind.as_str() {
-        "oneof" => children().join("|"),
-        "block" => children().join(" "),
-        "pure-token" => token.clone().unwrap_or_default(),
-        _ => field(arg, "display_text")
-            .or_else(|| field(arg, "name"))
-            .map(text)
-            .unwrap_or_default(),
-    };
-    let mut s = match token {
-        Some(t) if kind != "pure-token" => format!("{t} {core}"),
-        _ => core,
-    };
-    let multiple = flags.iter().any(|f| f == "multiple");
-    let optional = flags.iter().any(|f| f == "optional");
-    if multiple {
-        s = format!("{s} [{s} ...]");
-    }
-    if optional {
-        s = format!("[{s}]");
-    }
-    (s, !optional && !multiple)
-}
-
-fn doc_of(body: &Value) -> Doc {
-    Doc {
-        summary: field(body, "summary").map(text).unwrap_or_default(),
-        group: field(body, "group").map(text).unwrap_or_default(),
-        since: field(body, "since").map(text).unwrap_or_default(),
-        args: field(body, "arguments")
-            .and_then(|a| a.as_array())
-            .map(|a| a.iter().map(arg_text).collect())
-            .unwrap_or_default(),
-    }
-}
-
-fn add_docs(docs: &mut Docs, reply: &Value) {
-    for (name, body) in pairs(reply) {
-        let name = text(name).to_ascii_uppercase().replace('|', " ");
-        if let Some(subs) = field(body, "subcommands") {
-            add_docs(docs, subs);
-        }
-        docs.insert(name, doc_of(body));
-    }
-}
-
-/// The docs, or none on a server without `COMMAND DOCS` (before Redis 7):
-/// the prompt works the same, without hints.
-async fn load_docs(remote: &Remote) -> Docs {
-    let mut docs = Docs::new();
-    if let Ok(reply) = remote.send(&cmd("COMMAND").arg("DOCS")).await {
-        add_docs(&mut docs, &reply);
-    }
-    docs
-}
-
 struct Helper {
-    docs: Docs,
+    docs: LazyDocs,
     color: bool,
 }
 
-impl Helper {
-    /// The command's doc and how many argument words follow its name.
-    fn lookup(&self, words: &[String]) -> Option<(&Doc, usize)> {
-        let first = words.first()?.to_ascii_uppercase();
-        if let Some(second) = words.get(1) {
-            let key = format!("{first} {}", second.to_ascii_uppercase());
-            if let Some(doc) = self.docs.get(&key) {
-                return Some((doc, words.len() - 2));
-            }
+/// The command's doc and how many argument words follow its name.
+fn lookup<'d>(docs: &'d Docs, words: &[String]) -> Option<(&'d Doc, usize)> {
+    let first = words.first()?.to_ascii_uppercase();
+    if let Some(second) = words.get(1) {
+        let key = format!("{first} {}", second.to_ascii_uppercase());
+        if let Some(doc) = docs.get(&key) {
+            return Some((doc, words.len() - 2));
         }
-        self.docs.get(&first).map(|d| (d, words.len() - 1))
     }
+    docs.get(&first).map(|d| (d, words.len() - 1))
 }
 
 /// The hint after `line`: the arguments still to type. A word being typed
 /// counts as the argument it is filling, so the hint stays while typing.
-fn hint_for(helper: &Helper, line: &str) -> Option<String> {
+fn hint_for(docs: &Docs, line: &str) -> Option<String> {
     let words: Vec<String> = line.split_whitespace().map(String::from).collect();
     let ends_in_space = line.ends_with(char::is_whitespace);
-    let (doc, after) = helper.lookup(&words)?;
+    let (doc, after) = lookup(docs, &words)?;
     if after == 0 && !ends_in_space && words.len() > 1 {
         // "CLIENT KI": the subcommand is still being typed.
         return None;
@@ -180,10 +74,10 @@ fn hint_for(helper: &Helper, line: &str) -> Option<String> {
 impl Hinter for Helper {
     type Hint = String;
     fn hint(&self, line: &str, pos: usize, _: &Context<'_>) -> Option<String> {
-        if pos < line.len() {
+        if pos < line.len() || line.trim().is_empty() {
             return None;
         }
-        hint_for(self, line)
+        hint_for(&self.docs.get(), line)
     }
 }
 
@@ -252,7 +146,7 @@ impl Completer for Helper {
         pos: usize,
         _: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<String>)> {
-        Ok(complete_word(&self.docs, &line[..pos]))
+        Ok(complete_word(&self.docs.get(), &line[..pos]))
     }
 }
 
@@ -351,11 +245,11 @@ fn groups(docs: &Docs) -> Vec<String> {
 /// One entry of `help`, as redis-cli prints it.
 fn help_entry(name: &str, doc: &Doc, with_group: bool) -> String {
     let args: Vec<&str> = doc.args.iter().map(|(s, _)| s.as_str()).collect();
-    let mut out = format!(
-        "\n  {name} {}\n  summary: {}\n",
-        args.join(" "),
-        doc.summary
-    );
+    let syntax = format!("{name} {}", args.join(" "));
+    let mut out = format!("\n  {}\n", syntax.trim_end());
+    if !doc.summary.is_empty() {
+        out.push_str(&format!("  summary: {}\n", doc.summary));
+    }
     if !doc.since.is_empty() {
         out.push_str(&format!("  since: {}\n", doc.since));
     }
@@ -409,7 +303,8 @@ pub fn run(rt: &Runtime, mut config: Config, cluster: bool, mode: Mode) -> u8 {
             return EXIT_FAILURE;
         }
     };
-    let docs = rt.block_on(load_docs(&remote));
+    // Fetched in the background, waited for at its first use.
+    let docs = LazyDocs::start(rt.handle().clone(), remote.clone());
     let mut editor = match Editor::<Helper, DefaultHistory>::new() {
         Ok(e) => e,
         Err(e) => {
@@ -450,8 +345,8 @@ pub fn run(rt: &Runtime, mut config: Config, cluster: bool, mode: Mode) -> u8 {
                     .iter()
                     .map(|w| String::from_utf8_lossy(w).into_owned())
                     .collect();
-                let docs = editor.helper().map(|h| &h.docs);
-                println!("{}", help_text(docs.unwrap_or(&Docs::new()), &strs));
+                let docs = editor.helper().map(|h| h.docs.get()).unwrap_or_default();
+                println!("{}", help_text(&docs, &strs));
                 continue;
             }
             "CLEAR" => {
@@ -484,6 +379,9 @@ pub fn run(rt: &Runtime, mut config: Config, cluster: bool, mode: Mode) -> u8 {
                     let next = config.clone().into_builder().database(db).build();
                     match rt.block_on(Remote::connect(next.clone(), false)) {
                         Ok(r) => {
+                            if let Some(h) = editor.helper() {
+                                h.docs.follow(&r);
+                            }
                             (remote, config) = (r, next);
                             print(&Value::Simple("OK".into()), mode, false);
                         }
@@ -513,6 +411,7 @@ pub fn run(rt: &Runtime, mut config: Config, cluster: bool, mode: Mode) -> u8 {
 
 #[cfg(test)]
 mod tests_support {
+    use super::docs::add_docs;
     use super::*;
 
     /// Docs for SET (with arguments), CLIENT (with subcommands) and ZADD.
@@ -587,7 +486,10 @@ mod tests_support {
                 (bulk("zadd"), zadd),
             ]),
         );
-        Helper { docs, color: false }
+        Helper {
+            docs: LazyDocs::settled(docs),
+            color: false,
+        }
     }
 }
 
@@ -599,12 +501,24 @@ mod tests {
     #[test]
     fn hints_show_the_arguments_still_to_type() {
         let h = helper();
-        assert_eq!(hint_for(&h, "set").as_deref(), Some(" key value [GET]"));
-        assert_eq!(hint_for(&h, "SET k ").as_deref(), Some("value [GET]"));
-        assert_eq!(hint_for(&h, "SET k v ").as_deref(), Some("[GET]"));
-        assert_eq!(hint_for(&h, "SET k").as_deref(), Some(" value [GET]"));
-        assert_eq!(hint_for(&h, "SET k v GET ").as_deref(), None);
-        assert_eq!(hint_for(&h, "NOPE ").as_deref(), None);
+        assert_eq!(
+            hint_for(&h.docs.get(), "set").as_deref(),
+            Some(" key value [GET]")
+        );
+        assert_eq!(
+            hint_for(&h.docs.get(), "SET k ").as_deref(),
+            Some("value [GET]")
+        );
+        assert_eq!(
+            hint_for(&h.docs.get(), "SET k v ").as_deref(),
+            Some("[GET]")
+        );
+        assert_eq!(
+            hint_for(&h.docs.get(), "SET k").as_deref(),
+            Some(" value [GET]")
+        );
+        assert_eq!(hint_for(&h.docs.get(), "SET k v GET ").as_deref(), None);
+        assert_eq!(hint_for(&h.docs.get(), "NOPE ").as_deref(), None);
     }
 }
 
@@ -626,13 +540,13 @@ mod prompt_and_help {
     #[test]
     fn help_for_a_command_and_for_a_group() {
         let h = helper();
-        let one = help_text(&h.docs, &["help".into(), "set".into()]);
+        let one = help_text(&h.docs.get(), &["help".into(), "set".into()]);
         assert_eq!(
             one,
             "\n  SET key value [GET]\n  summary: Sets the string value of a key.\n  \
              since: 1.0.0\n  group: string\n"
         );
-        let group = help_text(&h.docs, &["help".into(), "@string".into()]);
+        let group = help_text(&h.docs.get(), &["help".into(), "@string".into()]);
         assert!(group.contains("  SET key value [GET]\n"), "{group}");
         assert!(
             !group.contains("group:") && !group.contains("CLIENT"),
@@ -640,35 +554,41 @@ mod prompt_and_help {
         );
         // redis-cli's spelling of the group, the server's, either case.
         for name in ["@sorted_set", "@sorted-set", "@SORTED_SET"] {
-            let text = help_text(&h.docs, &["help".into(), name.into()]);
+            let text = help_text(&h.docs.get(), &["help".into(), name.into()]);
             assert!(text.contains("ZADD"), "{name}: {text}");
         }
-        let none = help_text(&h.docs, &["help".into(), "@nope".into()]);
+        let none = help_text(&h.docs.get(), &["help".into(), "@nope".into()]);
         assert_eq!(none, "no command in group @nope");
-        let intro = help_text(&h.docs, &["help".into()]);
+        let intro = help_text(&h.docs.get(), &["help".into()]);
         assert!(intro.contains("@connection @sorted-set @string"), "{intro}");
     }
 
     #[test]
     fn tab_completes_commands_subcommands_and_help_topics() {
         let h = helper();
-        assert_eq!(complete_word(&h.docs, "se"), (0, vec!["set".to_string()]));
         assert_eq!(
-            complete_word(&h.docs, "CLIENT KI"),
+            complete_word(&h.docs.get(), "se"),
+            (0, vec!["set".to_string()])
+        );
+        assert_eq!(
+            complete_word(&h.docs.get(), "CLIENT KI"),
             (7, vec!["KILL".to_string()])
         );
         assert_eq!(
-            complete_word(&h.docs, "client "),
+            complete_word(&h.docs.get(), "client "),
             (7, vec!["KILL".to_string(), "LIST".to_string()])
         );
         assert_eq!(
-            complete_word(&h.docs, "help @s"),
+            complete_word(&h.docs.get(), "help @s"),
             (5, vec!["@sorted-set".to_string(), "@string".to_string()])
         );
         assert_eq!(
-            complete_word(&h.docs, "help z"),
+            complete_word(&h.docs.get(), "help z"),
             (5, vec!["zadd".to_string()])
         );
-        assert_eq!(complete_word(&h.docs, "SET k "), (6, Vec::<String>::new()));
+        assert_eq!(
+            complete_word(&h.docs.get(), "SET k "),
+            (6, Vec::<String>::new())
+        );
     }
 }

@@ -344,3 +344,281 @@ fn cluster_mode_routes_piped_lines_and_pipe_files_across_every_node() {
     let out = run(&["cli", "-c", "-u", &url, "DBSIZE"], b"");
     assert_eq!(stdout(&out), "30\n");
 }
+
+/// The interactive prompt in a pseudo-terminal: `redwire cli ARGS` run by
+/// util-linux's `script`, which gives it a terminal as a person's shell
+/// would, so line editing, Tab completion and `help` run for real.
+struct Prompt {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    output: std::sync::mpsc::Receiver<Vec<u8>>,
+    /// Everything printed so far, escape sequences and carriage returns
+    /// taken out.
+    seen: String,
+    prompt: String,
+    _history: tempfile::TempDir,
+}
+
+impl Prompt {
+    /// The prompt against `server`, or `None` (the test then says it is
+    /// skipped) where `script` is not installed.
+    fn start(server: &RedisServer, url: &str) -> Option<Prompt> {
+        use std::io::Read;
+        if Command::new("script").arg("--version").output().is_err() {
+            eprintln!("skipped: no `script` (util-linux) to give the prompt a terminal");
+            return None;
+        }
+        let history = tempfile::tempdir().unwrap();
+        let command = format!("'{}' cli -u '{url}'", env!("CARGO_BIN_EXE_redwire"));
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .env("REDWIRE_HISTFILE", history.path().join("history"))
+            .env_remove("REDIS_URL")
+            .env_remove("REDISCLI_AUTH")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, output) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut p = Prompt {
+            child,
+            stdin,
+            output,
+            seen: String::new(),
+            prompt: format!("127.0.0.1:{}> ", server.port()),
+            _history: history,
+        };
+        let prompt = p.prompt.clone();
+        p.wait_for(&prompt);
+        Some(p)
+    }
+
+    /// Reads until the text since `from` contains `want`; returns that text.
+    fn wait_for_from(&mut self, from: usize, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.seen[from..].contains(want) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(bytes) => self.seen.push_str(&plain(&bytes)),
+                Err(_) => panic!("no {want:?} from the prompt; it printed:\n{}", self.seen),
+            }
+        }
+        self.seen[from..].to_string()
+    }
+
+    fn wait_for(&mut self, want: &str) -> String {
+        self.wait_for_from(0, want)
+    }
+
+    /// Types `keys` and Enter, and returns what the prompt printed until it
+    /// was back.
+    fn line(&mut self, keys: &str) -> String {
+        use std::io::Write;
+        let from = self.seen.len();
+        self.stdin.write_all(keys.as_bytes()).unwrap();
+        self.stdin.write_all(b"\r").unwrap();
+        self.stdin.flush().unwrap();
+        // The echo of Enter ends the edited line; the reply follows it.
+        let prompt = self.prompt.clone();
+        let out = self.wait_for_from(from, "\n");
+        let start = from + out.find('\n').unwrap() + 1;
+        let reply = self.wait_for_from(start, &prompt);
+        reply[..reply.rfind(&prompt).unwrap()].to_string()
+    }
+
+    fn quit(mut self) {
+        let _ = self.line_without_reply("quit");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "the prompt ended with {status}");
+    }
+
+    fn line_without_reply(&mut self, keys: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        self.stdin.write_all(keys.as_bytes())?;
+        self.stdin.write_all(b"\r")?;
+        self.stdin.flush()
+    }
+}
+
+impl Drop for Prompt {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Terminal output as plain text: no escape sequences, no carriage returns.
+fn plain(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                // CSI: ESC [ parameters, then a final letter (or ~).
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() || c == '~' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\r' | '\x07' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn the_prompt_explains_and_completes_the_servers_own_commands() {
+    let server = RedisServer::start().unwrap();
+    let id = server.identity().unwrap();
+    let has_hgetex = server.has_command("HGETEX").unwrap();
+    server.command(&["CONFIG", "RESETSTAT"]).unwrap();
+    // A one-shot command never asks for the docs.
+    assert_eq!(stdout(&cli(&server, &["PING"])), "PONG\n");
+    assert_eq!(docs_fetches(&server), 0);
+    let Some(mut p) = Prompt::start(&server, &server.url()) else {
+        return;
+    };
+    // `help` from the server's COMMAND DOCS: the syntax, summary, version, group.
+    let help = p.line("help get");
+    assert!(help.contains("  GET key\n"), "{help}");
+    assert!(
+        help.contains("  summary: ") && help.contains("  group: string"),
+        "{help}"
+    );
+    // Tab completes a unique prefix: what runs is HSTRLEN, not "hstrl".
+    assert_eq!(p.line("hstrl\t k f"), "(integer) 0\n");
+    if has_hgetex {
+        let help = p.line("help hgetex");
+        assert!(help.contains("  HGETEX key "), "{help}");
+        assert!(
+            help.contains("since: 8.0.0") && help.contains("group: hash"),
+            "{help}"
+        );
+        let reply = p.line("hgete\t");
+        assert!(
+            reply.contains("wrong number of arguments for 'hgetex'"),
+            "{reply}"
+        );
+    } else {
+        eprintln!("skipped (the HGETEX part): {id} has no HGETEX");
+        // The server's docs, not a list of every server's commands: no help,
+        // and nothing to complete "hgete" to.
+        assert_eq!(p.line("help hgetex"), "no help for HGETEX\n");
+        let reply = p.line("hgete\t");
+        assert!(reply.contains("unknown command 'hgete'"), "{reply}");
+    }
+    p.quit();
+    // Hints, Tab and help all used one fetch.
+    assert_eq!(docs_fetches(&server), 1);
+}
+
+/// How many times `COMMAND DOCS` ran since the last `CONFIG RESETSTAT`.
+fn docs_fetches(server: &RedisServer) -> u64 {
+    let stats = match server.command(&["INFO", "commandstats"]).unwrap() {
+        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO answered {other:?}"),
+    };
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_command|docs:calls="))
+        .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn without_command_docs_the_prompt_falls_back_to_the_static_list() {
+    // A user that may not run COMMAND: the docs are refused.
+    let server = RedisServer::builder()
+        .user("nodocs", "pw", "on ~* &* +@all -command")
+        .start()
+        .unwrap();
+    let url = server.user_url("nodocs").unwrap();
+    let refused = run(&["cli", "-u", &url, "COMMAND", "DOCS", "GET"], b"");
+    assert!(stderr(&refused).contains("NOPERM"), "{}", stderr(&refused));
+    let Some(mut p) = Prompt::start(&server, &url) else {
+        return;
+    };
+    // Names, groups and versions from the static list; no summary.
+    let help = p.line("help get");
+    assert_eq!(
+        help, "\n  GET\n  since: 1.0.0\n  group: string\n\n",
+        "{help}"
+    );
+    assert_eq!(p.line("hstrl\t k f"), "(integer) 0\n");
+    p.quit();
+}
+
+#[test]
+fn prompt_info_hello_and_client_info_work_on_redis_and_valkey() {
+    let server = RedisServer::start().unwrap();
+    let id = server.identity().unwrap();
+    let (a, b, c) = id.version;
+    let version = format!("{a}.{b}.{c}");
+    // INFO names the server in its own fields: Valkey has server_name and
+    // valkey_version (and an old redis_version for compatibility).
+    let info = stdout(&cli(&server, &["INFO", "server"]));
+    let own = if id.is_valkey() {
+        assert!(info.contains("server_name:valkey"), "{info}");
+        format!("valkey_version:{version}")
+    } else {
+        format!("redis_version:{version}")
+    };
+    assert!(info.contains(&own), "{id}: {info}");
+    let all = stdout(&cli(&server, &["INFO"]));
+    assert!(
+        all.contains("# Server") && all.contains("# Keyspace"),
+        "{all}"
+    );
+    // CLIENT INFO: the library names itself where the server records it (7.2+).
+    let client = stdout(&cli(&server, &["CLIENT", "INFO"]));
+    assert!(client.starts_with("id="), "{client}");
+    if id.at_least("redis", 7, 2) || id.is_valkey() {
+        assert!(client.contains("lib-name=redwire"), "{id}: {client}");
+    }
+    // HELLO is the cli's own handshake: the error names its flags.
+    let hello = cli(&server, &["HELLO", "3"]);
+    assert!(!hello.status.success());
+    assert!(
+        stderr(&hello).contains("-2 (RESP2) or -3"),
+        "{}",
+        stderr(&hello)
+    );
+    // The protocol it chose shows in what the server says of the connection.
+    assert!(client.contains("resp=3"), "{client}");
+    let two = stdout(&cli(&server, &["-2", "CLIENT", "INFO"]));
+    assert!(two.contains("resp=2"), "{two}");
+
+    let Some(mut p) = Prompt::start(&server, &server.url()) else {
+        return;
+    };
+    assert_eq!(p.line("PING"), "PONG\n");
+    assert_eq!(p.line("SET k v"), "OK\n");
+    assert_eq!(p.line("GET k"), "\"v\"\n");
+    let info = p.line("INFO server");
+    assert!(info.contains(&own), "{id}: {info}");
+    let hello = p.line("HELLO");
+    assert!(
+        hello.contains("HELLO is sent by redwire cli itself"),
+        "{hello}"
+    );
+    p.quit();
+}
