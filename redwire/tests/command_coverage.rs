@@ -147,29 +147,6 @@ const RAW: &[(&str, Why, &str)] = &[
     ("SORT_RO", Why::NotYet, "as SORT, without STORE"),
 ];
 
-/// TYPED ON THE h23-cmds BRANCH: the Redis 8 commands another branch is
-/// typing now. They count as typed here until that branch is merged; at the
-/// merge its methods are in the source and this test fails until this list
-/// is deleted (it says so).
-const TYPED_ON_H23_CMDS: &[&str] = &[
-    "HGETEX",
-    "HSETEX",
-    "HGETDEL",
-    "VADD",
-    "VCARD",
-    "VDIM",
-    "VEMB",
-    "VGETATTR",
-    "VINFO",
-    "VISMEMBER",
-    "VLINKS",
-    "VRANDMEMBER",
-    "VREM",
-    "VSETATTR",
-    "VSIM",
-    "WAITAOF",
-];
-
 /// The commands the typed methods build, from the source of
 /// `redwire/src/commands/`.
 fn typed_in_source() -> BTreeSet<String> {
@@ -284,24 +261,9 @@ fn every_server_command_is_typed_or_raw_on_purpose() {
         stale.is_empty(),
         "typed in redwire/src/commands now, so delete them from RAW: {stale:?}"
     );
-    let merged: Vec<&str> = TYPED_ON_H23_CMDS
-        .iter()
-        .copied()
-        .filter(|n| source.contains(*n))
-        .collect();
-    assert!(
-        merged.is_empty(),
-        "the h23-cmds branch is merged ({merged:?} are typed in the source): \
-         delete TYPED_ON_H23_CMDS and its uses"
-    );
-
     let neither: Vec<&String> = commands
         .iter()
-        .filter(|c| {
-            !source.contains(*c)
-                && !raw.contains_key(c.as_str())
-                && !TYPED_ON_H23_CMDS.contains(&c.as_str())
-        })
+        .filter(|c| !source.contains(*c) && !raw.contains_key(c.as_str()))
         .collect();
     assert!(
         neither.is_empty(),
@@ -343,10 +305,6 @@ fn markdown(
 ) -> String {
     let total = commands.len();
     let typed = commands.iter().filter(|c| source.contains(*c)).count();
-    let pending: Vec<&String> = commands
-        .iter()
-        .filter(|c| TYPED_ON_H23_CMDS.contains(&c.as_str()))
-        .collect();
     let of = |why: Why| -> Vec<&String> {
         commands
             .iter()
@@ -355,13 +313,11 @@ fn markdown(
     };
     let library = of(Why::Library);
     let gaps = of(Why::NotYet);
-    let on_purpose = total - typed - pending.len() - library.len() - gaps.len();
+    let on_purpose = total - typed - library.len() - gaps.len();
     let pct = |n: usize| format!("{:.0}%", 100.0 * n as f64 / total as f64);
     let mut out = format!(
-        "| {server} | {total} | {} ({}) | {} | {} | {} ({}) | {} |\n",
-        typed + pending.len(),
-        pct(typed + pending.len()),
-        pending.len(),
+        "| {server} | {total} | {typed} ({}) | {} | {} ({}) | {} |\n",
+        pct(typed),
         library.len(),
         on_purpose + gaps.len(),
         pct(on_purpose + gaps.len()),
@@ -370,13 +326,6 @@ fn markdown(
     out.push_str(&format!(
         "\n## {server}\n\n{total} top-level commands: {typed} typed in the source"
     ));
-    if !pending.is_empty() {
-        out.push_str(&format!(
-            ", {} typed on the h23-cmds branch ({})",
-            pending.len(),
-            join(&pending)
-        ));
-    }
     out.push_str(&format!(
         ", {} sent by redwire behind another API, {on_purpose} raw on purpose, {} not typed yet.\n\n\
          | command | reached | why |\n|---|---|---|\n",
@@ -409,14 +358,6 @@ fn markdown(
         }
     }
     out
-}
-
-fn join(names: &[&String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[test]
