@@ -140,11 +140,6 @@ const RAW: &[(&str, Why, &str)] = &[
     // Connection state.
     ("RESET", Why::ConnectionState, "clears what the library set (database, subscriptions); a dedicated connection's `reset()` does it the library's way"),
     ("READWRITE", Why::ConnectionState, "undoes READONLY, which the `Config` owns"),
-    // Gaps.
-    ("EVALSHA_RO", Why::NotYet, "`EVAL_RO` and `FCALL_RO` are typed, the read-only digest form is not"),
-    ("LCS", Why::NotYet, "its IDX and LEN replies need types of their own"),
-    ("SORT", Why::NotYet, "BY / GET patterns, LIMIT and STORE need a builder"),
-    ("SORT_RO", Why::NotYet, "as SORT, without STORE"),
 ];
 
 /// The commands the typed methods build, from the source of

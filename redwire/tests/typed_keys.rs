@@ -415,3 +415,72 @@ async fn key_commands_in_a_pipeline() {
         assert_eq!(gone.take(&mut results).unwrap(), 1);
     }
 }
+
+#[tokio::test]
+async fn sort_orders_pages_points_and_stores() {
+    let server = RedisServer::start().unwrap();
+    for client in both_protocols(&server).await {
+        flush(&client).await;
+        client.rpush("ids", [3, 10, 2]).await.unwrap();
+        // Numbers by default (10 after 3), bytes with ALPHA ("10" before "2").
+        let sorted: Vec<i64> = client.sort("ids", SortOptions::new()).await.unwrap();
+        assert_eq!(sorted, [2, 3, 10]);
+        let alpha: Vec<String> = client
+            .sort("ids", SortOptions::new().alpha())
+            .await
+            .unwrap();
+        assert_eq!(alpha, ["10", "2", "3"]);
+        let page: Vec<i64> = client
+            .sort("ids", SortOptions::new().desc().limit(1, 2))
+            .await
+            .unwrap();
+        assert_eq!(page, [3, 2]);
+        // BY and GET follow patterns to other keys; a missing one is nil.
+        client
+            .mset([
+                ("w_3", "1"),
+                ("w_10", "3"),
+                ("w_2", "2"),
+                ("n_3", "three"),
+                ("n_2", "two"),
+            ])
+            .await
+            .unwrap();
+        let by_weight: Vec<i64> = client
+            .sort("ids", SortOptions::new().by("w_*"))
+            .await
+            .unwrap();
+        assert_eq!(by_weight, [3, 2, 10]);
+        let named: Vec<Option<String>> = client
+            .sort("ids", SortOptions::new().by("w_*").get("#").get("n_*"))
+            .await
+            .unwrap();
+        assert_eq!(
+            named,
+            [
+                Some("3".into()),
+                Some("three".into()),
+                Some("2".into()),
+                Some("two".into()),
+                Some("10".into()),
+                None
+            ]
+        );
+        let ro: Vec<i64> = client
+            .sort_ro("ids", SortOptions::new().desc())
+            .await
+            .unwrap();
+        assert_eq!(ro, [10, 3, 2]);
+        assert_eq!(
+            client
+                .sort_store("ids", SortOptions::new(), "ids:sorted")
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            client.lrange::<i64>("ids:sorted", 0, -1).await.unwrap(),
+            [2, 3, 10]
+        );
+    }
+}

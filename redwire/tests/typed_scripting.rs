@@ -173,3 +173,29 @@ async fn functions_load_call_list_and_delete() {
         assert_eq!(err.kind(), ErrorKind::Server);
     }
 }
+
+#[tokio::test]
+async fn evalsha_ro_runs_a_read_only_script_and_refuses_writes() {
+    let server = RedisServer::start().unwrap();
+    for client in both_protocols(&server).await {
+        flush(&client).await;
+        client.set("k", "v").await.unwrap();
+        let read = client
+            .script_load("return redis.call('GET', KEYS[1])")
+            .await
+            .unwrap();
+        let v: Option<String> = client.evalsha_ro(&read, ["k"], ()).await.unwrap();
+        assert_eq!(v.as_deref(), Some("v"));
+        // A script that writes is refused under _RO, so nothing is written.
+        let write = client
+            .script_load("return redis.call('SET', KEYS[1], 'w')")
+            .await
+            .unwrap();
+        let err = client
+            .evalsha_ro::<Value>(&write, ["k"], ())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server, "{err}");
+        assert_eq!(client.get::<String>("k").await.unwrap(), "v");
+    }
+}

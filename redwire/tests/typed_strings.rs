@@ -180,3 +180,39 @@ async fn a_reply_of_the_wrong_shape_is_a_type_error_naming_both_types() {
         assert_eq!(client.incr("n").await.unwrap(), 1);
     }
 }
+
+#[tokio::test]
+async fn lcs_text_length_and_ranges() {
+    let server = RedisServer::start().unwrap();
+    for client in both_protocols(&server).await {
+        flush(&client).await;
+        client
+            .mset([("a", "ohmytext"), ("b", "mynewtext")])
+            .await
+            .unwrap();
+        assert_eq!(client.lcs::<String>("a", "b").await.unwrap(), "mytext");
+        assert_eq!(client.lcs_len("a", "b").await.unwrap(), 6);
+        let all = client.lcs_idx("a", "b", 0).await.unwrap();
+        assert_eq!(all.len, 6);
+        assert_eq!(
+            all.matches,
+            [
+                LcsMatch {
+                    first: (4, 7),
+                    second: (5, 8),
+                    len: 4
+                },
+                LcsMatch {
+                    first: (2, 3),
+                    second: (0, 1),
+                    len: 2
+                },
+            ]
+        );
+        // MINMATCHLEN leaves the short match out; the total still counts it.
+        let long = client.lcs_idx("a", "b", 4).await.unwrap();
+        assert_eq!((long.len, long.matches.len()), (6, 1));
+        assert_eq!(long.matches[0].len, 4);
+        assert_eq!(client.lcs::<String>("a", "missing").await.unwrap(), "");
+    }
+}

@@ -158,6 +158,92 @@ impl ToArg for CopyOptions {
     }
 }
 
+/// The options of `SORT` and `SORT_RO`: `BY`, `LIMIT`, `GET`, `DESC`,
+/// `ALPHA`. The default sorts the elements as numbers, ascending.
+///
+/// Patterns (`BY weight_*`, `GET object_*->field`, `GET #`) name other keys,
+/// which Redis Cluster cannot reach from the sorted key's node; there, use
+/// them only with keys of one hash slot.
+///
+/// ```
+/// use redwire::commands::SortOptions;
+/// let by_name = SortOptions::new().by("user:*->name").get("#").get("user:*->email").alpha().limit(0, 10);
+/// # let _ = by_name;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SortOptions {
+    by: Option<String>,
+    limit: Option<(i64, i64)>,
+    get: Vec<String>,
+    desc: bool,
+    alpha: bool,
+}
+
+impl SortOptions {
+    /// Numbers, ascending, every element, the elements themselves.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `BY pattern`: sort by the values of other keys (`*` is replaced by
+    /// the element); a pattern with no `*` (`nosort`) skips sorting.
+    #[must_use]
+    pub fn by(mut self, pattern: impl Into<String>) -> Self {
+        self.by = Some(pattern.into());
+        self
+    }
+
+    /// `LIMIT offset count`: a page of the sorted result.
+    #[must_use]
+    pub fn limit(mut self, offset: i64, count: i64) -> Self {
+        self.limit = Some((offset, count));
+        self
+    }
+
+    /// `GET pattern` (repeatable): return these keys' values instead of the
+    /// elements, in the order given; `#` is the element itself.
+    #[must_use]
+    pub fn get(mut self, pattern: impl Into<String>) -> Self {
+        self.get.push(pattern.into());
+        self
+    }
+
+    /// `DESC`: largest first.
+    #[must_use]
+    pub fn desc(mut self) -> Self {
+        self.desc = true;
+        self
+    }
+
+    /// `ALPHA`: compare as strings (byte order, or the locale's collation
+    /// if the server was so built), not as numbers.
+    #[must_use]
+    pub fn alpha(mut self) -> Self {
+        self.alpha = true;
+        self
+    }
+}
+
+impl ToArg for SortOptions {
+    fn write_args(&self, cmd: &mut Cmd) {
+        if let Some(by) = &self.by {
+            cmd.push_arg("BY").push_arg(by.as_str());
+        }
+        if let Some((offset, count)) = self.limit {
+            cmd.push_arg("LIMIT").push_arg(offset).push_arg(count);
+        }
+        for pattern in &self.get {
+            cmd.push_arg("GET").push_arg(pattern.as_str());
+        }
+        if self.desc {
+            cmd.push_arg("DESC");
+        }
+        if self.alpha {
+            cmd.push_arg("ALPHA");
+        }
+    }
+}
+
 /// The options of `RESTORE`: `REPLACE`, `ABSTTL`, `IDLETIME`, `FREQ`.
 ///
 /// ```
@@ -482,6 +568,52 @@ pub trait KeyCommands: Commands {
     /// ```
     fn keys<T: FromValue>(self, pattern: impl ToArg) -> Self::Reply<Vec<T>> {
         self.command(cmd("KEYS").arg(pattern))
+    }
+
+    /// `SORT`: the elements of a list, set or sorted set, sorted (or, with
+    /// [`SortOptions::get`], the values they point at; a missing one is nil,
+    /// so ask for `Vec<Option<T>>` then).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// client.rpush("ids", [3, 1, 2]).await?;
+    /// let sorted: Vec<i64> = client.sort("ids", SortOptions::new()).await?;
+    /// assert_eq!(sorted, [1, 2, 3]);
+    /// # Ok(()) }
+    /// ```
+    fn sort<T: FromValue>(self, key: impl ToArg, options: SortOptions) -> Self::Reply<Vec<T>> {
+        self.command(cmd("SORT").arg(key).arg(options))
+    }
+
+    /// `SORT_RO`: [`sort`](Self::sort) as a read-only command (it may run on
+    /// a replica; it cannot store).
+    fn sort_ro<T: FromValue>(self, key: impl ToArg, options: SortOptions) -> Self::Reply<Vec<T>> {
+        self.command(cmd("SORT_RO").arg(key).arg(options))
+    }
+
+    /// `SORT … STORE destination`: the result stored as a list at
+    /// `destination` (replacing it); returns its length.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let n = client.sort_store("ids", SortOptions::new().desc(), "ids:sorted").await?;
+    /// # Ok(()) }
+    /// ```
+    fn sort_store(
+        self,
+        key: impl ToArg,
+        options: SortOptions,
+        destination: impl ToArg,
+    ) -> Self::Reply<u64> {
+        self.command(
+            cmd("SORT")
+                .arg(key)
+                .arg(options)
+                .arg("STORE")
+                .arg(destination),
+        )
     }
 }
 

@@ -73,6 +73,25 @@ pub trait ScriptingCommands: Commands {
         self.command(cmd("EVAL_RO").arg(source).arg_counted(keys).arg(args))
     }
 
+    /// `EVALSHA_RO`: a read-only script the server holds (may run on a
+    /// replica); `NOSCRIPT` if the server does not hold it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let sha = client.script_load("return redis.call('GET', KEYS[1])").await?;
+    /// let v: Option<String> = client.evalsha_ro(&sha, ["k"], ()).await?;
+    /// # Ok(()) }
+    /// ```
+    fn evalsha_ro<T: FromValue>(
+        self,
+        sha1: &str,
+        keys: impl ToArg,
+        args: impl ToArg,
+    ) -> Self::Reply<T> {
+        self.command(cmd("EVALSHA_RO").arg(sha1).arg_counted(keys).arg(args))
+    }
+
     /// `SCRIPT LOAD`: caches a script, returns its SHA1.
     fn script_load(self, source: impl ToArg) -> Self::Reply<String> {
         self.command(cmd("SCRIPT").arg("LOAD").arg(source))

@@ -3,7 +3,9 @@
 use super::handle::Commands;
 use crate::cmd::ToArg;
 use crate::cmd::{cmd, Cmd};
-use crate::value::FromValue;
+use crate::error::{Error, Result};
+use crate::value::convert::pairs;
+use crate::value::{FromValue, Value};
 
 /// The options of `SET`: a condition (`NX`/`XX`) and an expiry
 /// (`EX`/`PX`/`EXAT`/`PXAT`/`KEEPTTL`). The last of each kind set wins.
@@ -260,6 +262,111 @@ pub trait StringCommands: Commands {
     /// `STRLEN`: the value's length in bytes (0 for a missing key).
     fn strlen(self, key: impl ToArg) -> Self::Reply<u64> {
         self.command(cmd("STRLEN").arg(key))
+    }
+
+    /// `LCS`: the longest common subsequence of two string values (a missing
+    /// key reads as empty).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// client.mset([("a", "ohmytext"), ("b", "mynewtext")]).await?;
+    /// assert_eq!(client.lcs::<String>("a", "b").await?, "mytext");
+    /// # Ok(()) }
+    /// ```
+    fn lcs<T: FromValue>(self, key1: impl ToArg, key2: impl ToArg) -> Self::Reply<T> {
+        self.command(cmd("LCS").arg(key1).arg(key2))
+    }
+
+    /// `LCS … LEN`: only the length of the longest common subsequence.
+    fn lcs_len(self, key1: impl ToArg, key2: impl ToArg) -> Self::Reply<u64> {
+        self.command(cmd("LCS").arg(key1).arg(key2).arg("LEN"))
+    }
+
+    /// `LCS … IDX WITHMATCHLEN [MINMATCHLEN n]`: where the common
+    /// subsequence lies in each value, as ranges, longest match first;
+    /// matches shorter than `min_match_len` are left out (the total length
+    /// counts them all).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// client.mset([("a", "ohmytext"), ("b", "mynewtext")]).await?;
+    /// let found = client.lcs_idx("a", "b", 0).await?;
+    /// assert_eq!(found.len, 6);
+    /// assert_eq!(found.matches[0].first, (4, 7)); // "text" in a
+    /// assert_eq!(found.matches[0].second, (5, 8)); // and in b
+    /// # Ok(()) }
+    /// ```
+    fn lcs_idx(
+        self,
+        key1: impl ToArg,
+        key2: impl ToArg,
+        min_match_len: u64,
+    ) -> Self::Reply<LcsMatches> {
+        let mut c = cmd("LCS").arg(key1).arg(key2).arg("IDX");
+        if min_match_len > 0 {
+            c = c.arg("MINMATCHLEN").arg(min_match_len);
+        }
+        self.command(c.arg("WITHMATCHLEN"))
+    }
+}
+
+/// The reply of [`lcs_idx`](StringCommands::lcs_idx): the matches of the
+/// longest common subsequence and its total length.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LcsMatches {
+    /// Each match: its byte range (inclusive) in the first and the second
+    /// value, and its length; longest first, as the server sends them.
+    pub matches: Vec<LcsMatch>,
+    /// The length of the whole common subsequence.
+    pub len: u64,
+}
+
+/// One match of [`LcsMatches`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LcsMatch {
+    /// First and last byte of the match in the first value.
+    pub first: (u64, u64),
+    /// First and last byte of the match in the second value.
+    pub second: (u64, u64),
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+impl FromValue for LcsMatches {
+    fn from_value(value: Value) -> Result<Self> {
+        let mut out = LcsMatches::default();
+        for (key, value) in pairs(value, "an LCS IDX reply")? {
+            match String::from_value(key)?.as_str() {
+                "len" => out.len = u64::from_value(value)?,
+                "matches" => {
+                    out.matches = Vec::<Value>::from_value(value)?
+                        .into_iter()
+                        .map(LcsMatch::from_value)
+                        .collect::<Result<_>>()?
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl FromValue for LcsMatch {
+    fn from_value(value: Value) -> Result<Self> {
+        let parts = Vec::<Value>::from_value(value)?;
+        let [first, second, len] = <[Value; 3]>::try_from(parts).map_err(|parts| {
+            Error::type_error(format!(
+                "expected an LCS match of [range, range, length], got {} parts",
+                parts.len()
+            ))
+        })?;
+        Ok(LcsMatch {
+            first: <(u64, u64)>::from_value(first)?,
+            second: <(u64, u64)>::from_value(second)?,
+            len: u64::from_value(len)?,
+        })
     }
 }
 
