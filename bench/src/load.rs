@@ -10,6 +10,17 @@
 //!   command over by value;
 //! - `redwire-prebuilt`: one command built per task before the load and sent
 //!   by reference again and again (GET only; SET builds per request).
+//!
+//! The peers each use the shared-connection handle their docs recommend:
+//! redis-rs's `MultiplexedConnection`, fred's `Client`, and rustis's
+//! `Client`, which is multiplexed like redwire's (its docs: "A Client
+//! instance can be cloned, allowing multiple requests to be sent
+//! concurrently on the same underlying connection"). rustis reads a GET into
+//! `BulkString` (an owned `Vec<u8>`, as redis-rs's `Vec<u8>`) and writes a
+//! SET value as `RefBulkString` (borrowed, its zero-copy argument type);
+//! redwire and fred read a GET into `Bytes`. rustis's budget of bytes in
+//! flight is raised from 16 to 256 MiB (see `connect`), the one setting
+//! changed from its defaults.
 
 /// A client under test, connected.
 pub enum Load {
@@ -18,16 +29,22 @@ pub enum Load {
     RedwirePrebuilt(redwire::Client),
     RedisRs(redis::aio::MultiplexedConnection),
     Fred(fred::clients::Client),
+    Rustis(rustis::client::Client),
 }
 
 /// The client names [`Load::connect`] knows.
-pub const CLIENTS: [&str; 5] = [
+pub const CLIENTS: [&str; 6] = [
     "redwire",
     "redwire-typed",
     "redwire-prebuilt",
     "redis-rs",
     "fred",
+    "rustis",
 ];
+
+/// The peers every benchmark compares redwire with, in the order of its
+/// tables.
+pub const PEERS: [&str; 3] = ["redis-rs", "fred", "rustis"];
 
 impl Load {
     /// Connects `client` (one of [`CLIENTS`]) to `url`.
@@ -58,6 +75,21 @@ impl Load {
                 let client = Builder::from_config(config).build().expect("build");
                 client.init().await.expect("connect");
                 Load::Fred(client)
+            }
+            "rustis" => {
+                // One connection, shared by reference (`Arc<Load>`); no
+                // command timeout, as its default. Its default budget of
+                // bytes in flight (16 MiB) fails 128 concurrent SETs of
+                // 1 MiB with `SendQueueFull`: raised to what such a cell
+                // holds, 256 MiB (it bounds memory, it does not pace).
+                use rustis::client::IntoConfig;
+                let mut config = url.into_config().expect("url");
+                config.backpressure.max_queued_bytes = 256 << 20;
+                Load::Rustis(
+                    rustis::client::Client::connect(config)
+                        .await
+                        .expect("connect"),
+                )
             }
             other => panic!("unknown client {other} (expected one of {CLIENTS:?})"),
         }
@@ -98,6 +130,11 @@ impl Load {
                 let v: Option<bytes::Bytes> = c.get(key).await.expect("GET");
                 std::hint::black_box(v);
             }
+            Load::Rustis(c) => {
+                use rustis::commands::StringCommands;
+                let v: Option<rustis::resp::BulkString> = c.get(key).await.expect("GET");
+                std::hint::black_box(v);
+            }
         }
     }
 
@@ -124,6 +161,12 @@ impl Load {
             Load::Fred(c) => {
                 use fred::prelude::*;
                 let _: () = c.set(key, value, None, None, false).await.expect("SET");
+            }
+            Load::Rustis(c) => {
+                use rustis::commands::StringCommands;
+                c.set(key, rustis::resp::RefBulkString::new(value))
+                    .await
+                    .expect("SET");
             }
         }
     }

@@ -1,11 +1,12 @@
-//! End-to-end benchmark of redwire against redis-rs (`MultiplexedConnection`)
-//! and fred, each on ONE connection shared by 1, 16, 128 and 1,024 tasks doing
-//! GET and SET of 16-byte values, under three tokio runtimes, against one local
-//! redis-server; plus `redis-benchmark -P 16 -c 50` on the same server as the
-//! ceiling.
+//! End-to-end benchmark of redwire against redis-rs (`MultiplexedConnection`),
+//! fred and rustis, each on ONE connection shared by 1, 16, 128 and 1,024
+//! tasks doing GET (or GET and SET) of a value of `--size` bytes (16 by
+//! default), under three tokio runtimes, against one or more local servers
+//! (`--servers`: Redis and Valkey binaries); plus `redis-benchmark -P 16 -c
+//! 50` on each server as the ceiling.
 //!
-//! Every (client, runtime, tasks) cell runs in a child process of its own, so
-//! its CPU time, write syscalls and peak memory are its own:
+//! Every (server, runtime, tasks, client) cell runs in a child process of its
+//! own, so its CPU time, write syscalls and peak memory are its own:
 //!
 //! - ops/s and p50/p99/p99.9 latency (HDR histogram of every request),
 //! - client CPU per request: user+sys time of the process / requests,
@@ -16,24 +17,39 @@
 //!   can be fewer since the kernel may merge small writes,
 //! - peak RSS of the process.
 //!
+//! The cells are interleaved: each of `--repeat` repetitions goes over every
+//! cell once, the clients of one (server, runtime, tasks) back to back and
+//! their order rotated from one repetition to the next, so that whatever the
+//! shared machine does weighs on every client alike. The table gives the
+//! median (min–max) over the repetitions, and redwire's ops/s over each
+//! peer's, paired within each repetition (the ratio of the two runs that
+//! were seconds apart), as median (min–max) of those ratios.
+//!
 //! ```text
-//! cargo run --release -p redwire-bench --bin clients -- --out BENCHMARKS.md
+//! cargo run --release -p redwire-bench --bin clients -- --workload get --repeat 3 \
+//!     --servers /usr/bin/redis-server,/usr/bin/valkey-server
 //! ```
 
 use clap::Parser;
-use redwire_bench::load::Load;
-use redwire_bench::{child_command, cpu_time, peak_rss_kib, run_cell, Figures, Phases};
+use redwire_bench::load::{Load, PEERS};
+use redwire_bench::{
+    child_command, cpu_time, peak_rss_kib, run_cell, spread, spread_of, Figures, Phases,
+};
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
-#[command(about = "redwire vs redis-rs vs fred on one shared connection")]
+#[command(about = "redwire vs redis-rs vs fred vs rustis on one shared connection")]
 struct Args {
-    /// Server URL; by default a throwaway redis-server is started.
+    /// Server URL; by default throwaway servers are started (`--servers`).
     #[arg(long)]
     url: Option<String>,
+    /// Server binaries to start, one throwaway server each, cells of all of
+    /// them interleaved; by default `REDWIRE_REDIS_SERVER` or `redis-server`.
+    #[arg(long, value_delimiter = ',')]
+    servers: Vec<String>,
     /// Seconds measured per cell.
     #[arg(long, default_value_t = 2.0)]
     duration: f64,
@@ -48,19 +64,27 @@ struct Args {
     runtimes: Vec<String>,
     /// Clients: redwire, redwire-typed (the typed methods, `client.get(k)`,
     /// instead of `client.query(&cmd("GET").arg(k))`), redwire-prebuilt (one
-    /// GET command per task, sent again and again), redis-rs, fred.
-    #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
+    /// GET command per task, sent again and again), redis-rs, fred, rustis.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "redwire,redis-rs,fred,rustis"
+    )]
     clients: Vec<String>,
-    /// Runs of each cell; the median by ops/s is reported.
+    /// Repetitions, each over every cell once (interleaved); median and
+    /// min–max are reported.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
     /// What each task does: `mix` alternates SET and GET, `get` only GETs
     /// (of keys set once before the warm-up).
     #[arg(long, default_value = "mix", value_parser = ["mix", "get"])]
     workload: String,
-    /// Markdown file to write the results to.
+    /// Size of the values in bytes.
+    #[arg(long, default_value_t = 16)]
+    size: usize,
+    /// Skip the `redis-benchmark` ceiling.
     #[arg(long)]
-    out: Option<String>,
+    no_ceiling: bool,
     /// Internal: run one cell in this process and print its result.
     #[arg(long, hide = true)]
     child: bool,
@@ -113,70 +137,145 @@ fn main() {
     redwire_bench::child_or_parent(args.child, args, run_child, run_parent);
 }
 
-fn run_parent(args: Args) {
-    let (_server, url) = redwire_bench::server_url(args.url.as_deref());
-    let port = url
-        .rsplit(':')
-        .next()
-        .unwrap_or("6379")
-        .trim_end_matches('/')
-        .to_string();
-    let ceiling = redis_benchmark(&port);
-    eprintln!("redis-benchmark -P 16 -c 50 GET ceiling: {ceiling:.0} ops/s");
+/// A server under test: its name as reported ("redis 7.0.15"), its URL,
+/// and the process when this run started it.
+struct Server {
+    name: String,
+    url: String,
+    _process: Option<redwire_testkit::RedisServer>,
+}
 
-    let mut rows = Vec::new();
-    for runtime in &args.runtimes {
-        for &tasks in &args.tasks {
-            for client in &args.clients {
-                let mut runs = Vec::new();
-                for _ in 0..args.repeat {
-                    let cell = run_cell::<Cell>(
-                        &format!("{client} {runtime} {tasks}"),
-                        child_command()
-                            .env("REDWIRE_BENCH_PORT", &port)
-                            .args(["--url", &url])
-                            .args(["--duration", &args.duration.to_string()])
-                            .args(["--warmup", &args.warmup.to_string()])
-                            .args(["--tasks", &tasks.to_string()])
-                            .args(["--runtimes", runtime, "--clients", client])
-                            .args(["--workload", &args.workload]),
-                    );
-                    runs.extend(cell);
-                }
-                runs.sort_by(|a, b| a.ops.total_cmp(&b.ops));
-                let Some(cell) = runs.get(runs.len() / 2).copied() else {
-                    continue;
-                };
-                eprintln!(
-                    "{runtime:>4} {tasks:>5} {client:>9}: {:>9.0} ops/s  p50 {:>7.1} µs  p99 {:>8.1} µs  p99.9 {:>8.1} µs  cpu {:>5.2} µs/req  {:.3} writes/req  {:.3} segs/req  {:>6.1} MiB",
-                    cell.ops, cell.p50_us, cell.p99_us, cell.p999_us, cell.cpu_us, cell.writes, cell.segments, cell.rss_mib
-                );
-                rows.push((runtime.clone(), tasks, client.clone(), cell));
-            }
-        }
+fn servers(args: &Args) -> Vec<Server> {
+    if let Some(url) = &args.url {
+        return vec![Server {
+            name: url.clone(),
+            url: url.clone(),
+            _process: None,
+        }];
     }
-    let report = report(&args, &rows, ceiling);
-    println!("{report}");
-    if let Some(path) = &args.out {
-        // Hand-written notes below the marker survive a new run.
-        let notes = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|old| old.find(NOTES_MARKER).map(|at| old[at..].to_string()))
-            .unwrap_or_else(|| format!("{NOTES_MARKER}\n"));
-        std::fs::write(path, format!("{report}\n{notes}")).expect("write report");
-        eprintln!("wrote {path}");
+    let start = |binary: Option<&str>| {
+        let mut builder = redwire_testkit::RedisServer::builder();
+        if let Some(b) = binary {
+            builder = builder.binary(b);
+        }
+        let server = builder.start().expect("start a server");
+        let name = server.identity().map_or_else(
+            |_| binary.unwrap_or("redis-server").to_string(),
+            |i| i.to_string(),
+        );
+        Server {
+            name,
+            url: server.url(),
+            _process: Some(server),
+        }
+    };
+    if args.servers.is_empty() {
+        vec![start(None)]
+    } else {
+        args.servers.iter().map(|b| start(Some(b))).collect()
     }
 }
 
-/// Where the generated part of the report ends and kept notes begin.
-const NOTES_MARKER: &str = "<!-- notes: kept when the benchmark rewrites this file -->";
+/// One cell of the matrix.
+#[derive(Clone)]
+struct Key {
+    server: usize,
+    runtime: String,
+    tasks: usize,
+    client: String,
+}
+
+fn run_parent(args: Args) {
+    let servers = servers(&args);
+    let ceilings: Vec<f64> = servers
+        .iter()
+        .map(|s| {
+            if args.no_ceiling {
+                return 0.0;
+            }
+            let c = redis_benchmark(port_of(&s.url), args.size);
+            eprintln!(
+                "{}: redis-benchmark -P 16 -c 50 GET ceiling: {c:.0} ops/s",
+                s.name
+            );
+            c
+        })
+        .collect();
+    // Groups of cells whose clients run back to back.
+    let mut groups: Vec<Vec<Key>> = Vec::new();
+    for server in 0..servers.len() {
+        for runtime in &args.runtimes {
+            for &tasks in &args.tasks {
+                groups.push(
+                    args.clients
+                        .iter()
+                        .map(|client| Key {
+                            server,
+                            runtime: runtime.clone(),
+                            tasks,
+                            client: client.clone(),
+                        })
+                        .collect(),
+                );
+            }
+        }
+    }
+    // runs[g][c]: the runs of client c of group g, by repetition (None: failed).
+    let mut runs: Vec<Vec<Vec<Option<Cell>>>> =
+        groups.iter().map(|g| vec![Vec::new(); g.len()]).collect();
+    for rep in 0..args.repeat {
+        for (g, group) in groups.iter().enumerate() {
+            for i in 0..group.len() {
+                let c = (i + rep) % group.len();
+                let key = &group[c];
+                let server = &servers[key.server];
+                let label = format!(
+                    "run {}/{} {} {} {} {}",
+                    rep + 1,
+                    args.repeat,
+                    server.name,
+                    key.runtime,
+                    key.tasks,
+                    key.client
+                );
+                let cell = run_cell::<Cell>(
+                    &label,
+                    child_command()
+                        .env("REDWIRE_BENCH_PORT", port_of(&server.url))
+                        .args(["--url", &server.url])
+                        .args(["--duration", &args.duration.to_string()])
+                        .args(["--warmup", &args.warmup.to_string()])
+                        .args(["--tasks", &key.tasks.to_string()])
+                        .args(["--runtimes", &key.runtime, "--clients", &key.client])
+                        .args(["--workload", &args.workload])
+                        .args(["--size", &args.size.to_string()]),
+                );
+                if let Some(c) = &cell {
+                    eprintln!(
+                        "{label}: {:>9.0} ops/s  p50 {:>7.1} µs  p99 {:>8.1} µs  cpu {:>5.2} µs/req  {:.3} writes/req  {:.3} segs/req  {:>6.1} MiB",
+                        c.ops, c.p50_us, c.p99_us, c.cpu_us, c.writes, c.segments, c.rss_mib
+                    );
+                }
+                runs[g][c].push(cell);
+            }
+        }
+    }
+    println!("{}", report(&args, &servers, &ceilings, &groups, &runs));
+}
+
+fn port_of(url: &str) -> &str {
+    url.rsplit(':')
+        .next()
+        .unwrap_or("6379")
+        .trim_end_matches('/')
+}
 
 /// `redis-benchmark -P 16 -c 50` GET throughput on the same server.
-fn redis_benchmark(port: &str) -> f64 {
+fn redis_benchmark(port: &str, size: usize) -> f64 {
     let out = Command::new("redis-benchmark")
-        .args([
-            "-p", port, "-P", "16", "-c", "50", "-t", "get", "-n", "2000000", "-d", "16", "-q",
-        ])
+        .args(["-p", port, "-P", "16", "-c", "50", "-t", "get", "-q"])
+        .args(["-n", if size > 4096 { "50000" } else { "1000000" }])
+        .args(["-d", &size.to_string()])
         .output();
     let Ok(out) = out else { return 0.0 };
     let text = String::from_utf8_lossy(&out.stdout);
@@ -187,135 +286,120 @@ fn redis_benchmark(port: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn report(args: &Args, rows: &[(String, usize, String, Cell)], ceiling: f64) -> String {
+fn report(
+    args: &Args,
+    servers: &[Server],
+    ceilings: &[f64],
+    groups: &[Vec<Key>],
+    runs: &[Vec<Vec<Option<Cell>>>],
+) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "# Client benchmark: redwire vs redis-rs vs fred\n");
-    let _ = writeln!(
-        s,
-        "One local redis-server; each client on ONE connection shared by N tasks, each task\n\
-         {} of a 16-byte value. {:.1} s measured after {:.1} s warm-up per cell,\n\
-         median of {} run(s); each cell in a process of its own. Machine: {} cores.\n",
-        if args.workload == "get" {
-            "doing GET"
-        } else {
-            "alternating GET and SET"
-        },
-        args.duration,
-        args.warmup,
-        args.repeat,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    let _ = writeln!(
-        s,
-        "Command: `cargo run --release -p redwire-bench --bin clients -- --duration {} --warmup {} --repeat {} --out BENCHMARKS.md`\n",
-        args.duration, args.warmup, args.repeat
-    );
-    let _ = writeln!(
-        s,
-        "Ceiling: `redis-benchmark -P 16 -c 50 -t get -d 16` = **{ceiling:.0} ops/s**\n"
-    );
-    let _ = writeln!(
-        s,
-        "| runtime | tasks | client | ops/s | p50 µs | p99 µs | p99.9 µs | CPU µs/req | writes/req | segments/req | peak RSS MiB |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
-    for (rt, tasks, client, c) in rows {
-        let _ = writeln!(
-            s,
-            "| {rt} | {tasks} | {client} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {:.3} | {:.3} | {:.1} |",
-            c.ops, c.p50_us, c.p99_us, c.p999_us, c.cpu_us, c.writes, c.segments, c.rss_mib
-        );
-    }
-    let _ = writeln!(s, "\n## Goals\n");
-    let find = |rt: &str, tasks: usize, client: &str| {
-        rows.iter()
-            .find(|(r, t, c, _)| r == rt && *t == tasks && c == client)
-            .map(|x| x.3)
+    let work = if args.workload == "get" {
+        "GET"
+    } else {
+        "alternating GET and SET"
     };
-    let mut goal = |text: String, met: bool| {
-        let _ = writeln!(
-            s,
-            "- {} {text}",
-            if met { "**met**:" } else { "**NOT met**:" }
-        );
-    };
-    for rt in &args.runtimes {
-        if let Some(c) = find(rt, 128, "redwire") {
-            goal(
-                format!(
-                    "{rt}, 128 tasks: {:.3} writes/request (goal ≤ 0.05)",
-                    c.writes
-                ),
-                c.writes <= 0.05,
+    let _ = writeln!(
+        s,
+        "{work} of a {} B value, ONE connection per client shared by N tasks; {:.1} s measured \
+         after {:.1} s warm-up per cell, each cell in a process of its own; {} repetition(s), \
+         interleaved; median (min–max).\n",
+        args.size, args.duration, args.warmup, args.repeat
+    );
+    for (i, server) in servers.iter().enumerate() {
+        if ceilings[i] > 0.0 {
+            let _ = writeln!(
+                s,
+                "Ceiling on {}: `redis-benchmark -P 16 -c 50 -t get -d {}` = {:.0} ops/s  ",
+                server.name, args.size, ceilings[i]
             );
         }
     }
-    for rt in &args.runtimes {
-        for tasks in [16, 128, 1024] {
-            let Some(me) = find(rt, tasks, "redwire") else {
-                continue;
-            };
-            let best = ["redis-rs", "fred"]
+    let peers: Vec<&str> = args
+        .clients
+        .iter()
+        .map(String::as_str)
+        .filter(|c| PEERS.contains(c))
+        .collect();
+    // redwire's ops/s over `peer`'s in each repetition of a group.
+    let ratios = |g: usize, peer: &str| -> Option<Vec<f64>> {
+        let group = &groups[g];
+        let me = group.iter().position(|k| k.client == "redwire")?;
+        let them = group.iter().position(|k| k.client == peer)?;
+        Some(
+            runs[g][me]
                 .iter()
-                .filter_map(|p| find(rt, tasks, p))
-                .map(|c| c.ops)
-                .fold(0.0, f64::max);
-            if best > 0.0 {
-                let want = if rt == "mt1" { 2.0 } else { 1.5 };
-                let ratio = me.ops / best;
-                goal(
-                    format!("{rt}, {tasks} tasks: {ratio:.2}× the better peer's throughput (goal ≥ {want}×)"),
-                    ratio >= want,
-                );
+                .zip(&runs[g][them])
+                .filter_map(|(a, b)| Some(a.as_ref()?.ops / b.as_ref()?.ops))
+                .collect(),
+        )
+    };
+    // The summary: redwire ÷ each peer, servers side by side.
+    if args.clients.iter().any(|c| c == "redwire") && !peers.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**redwire's ops/s ÷ the peer's**, paired within each repetition, median (min–max):\n"
+        );
+        let mut header = String::from("| runtime | tasks |");
+        let mut rule = String::from("|---|---:|");
+        for server in servers {
+            for p in &peers {
+                let _ = write!(header, " ÷ {p} ({}) |", server.name);
+                rule.push_str("---:|");
+            }
+        }
+        let _ = writeln!(s, "{header}\n{rule}");
+        for runtime in &args.runtimes {
+            for &tasks in &args.tasks {
+                let _ = write!(s, "| {runtime} | {tasks} |");
+                for server in 0..servers.len() {
+                    let g = groups
+                        .iter()
+                        .position(|grp| {
+                            let k = &grp[0];
+                            k.server == server && &k.runtime == runtime && k.tasks == tasks
+                        })
+                        .expect("group");
+                    for p in &peers {
+                        let text = ratios(g, p).map_or("–".into(), |r| spread(&r, 2));
+                        let _ = write!(s, " {text} |");
+                    }
+                }
+                let _ = writeln!(s);
             }
         }
     }
-    if let Some(c) = find("ct", 128, "redwire") {
-        if ceiling > 0.0 {
-            let share = c.ops / ceiling;
-            goal(
-                format!(
-                    "ct, 128 tasks: {:.0} % of the redis-benchmark ceiling (goal ≥ 70 %)",
-                    share * 100.0
-                ),
-                share >= 0.7,
-            );
-        }
-    }
-    for rt in &args.runtimes {
-        if let Some(c) = find(rt, 128, "redwire") {
-            goal(
-                format!(
-                    "{rt}, 128 tasks: {:.2} µs CPU per request (goal ≤ 1.0)",
-                    c.cpu_us
-                ),
-                c.cpu_us <= 1.0,
-            );
-        }
-    }
-    for rt in &args.runtimes {
-        if let Some(c) = find(rt, 1024, "redwire") {
-            goal(
-                format!(
-                    "{rt}, 1,024 tasks: p99 {:.2} ms (goal < 5 ms)",
-                    c.p99_us / 1000.0
-                ),
-                c.p99_us < 5000.0,
-            );
-        }
-    }
-    for rt in &args.runtimes {
-        if let Some(me) = find(rt, 1, "redwire") {
-            let peers: Vec<f64> = ["redis-rs", "fred"]
-                .iter()
-                .filter_map(|p| find(rt, 1, p))
-                .map(|c| c.p50_us)
-                .collect();
-            let best = peers.iter().copied().fold(f64::INFINITY, f64::min);
-            if !peers.is_empty() {
-                goal(
-                    format!("{rt}, 1 task: p50 {:.1} µs vs the peers' best {best:.1} µs (goal: no worse)", me.p50_us),
-                    me.p50_us <= best * 1.02,
+    for (i, server) in servers.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "\n**{}**: every client, median (min–max) of the repetitions (writes/req: median):\n",
+            server.name
+        );
+        let _ = writeln!(
+            s,
+            "| runtime | tasks | client | ops/s | p50 µs | p99 µs | CPU µs/req | writes/req |\n|---|---:|---|---:|---:|---:|---:|---:|"
+        );
+        for (group, group_runs) in groups.iter().zip(runs) {
+            for (key, cell_runs) in group.iter().zip(group_runs) {
+                if key.server != i {
+                    continue;
+                }
+                let ok: Vec<Cell> = cell_runs.iter().flatten().copied().collect();
+                let lat = if key.tasks >= 128 { 0 } else { 1 };
+                let writes =
+                    redwire_bench::median_min_max(&ok.iter().map(|c| c.writes).collect::<Vec<_>>())
+                        .map_or("–".into(), |(m, _, _)| format!("{m:.3}"));
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {writes} |",
+                    key.runtime,
+                    key.tasks,
+                    key.client,
+                    spread_of(&ok, |c| c.ops, 0),
+                    spread_of(&ok, |c| c.p50_us, lat),
+                    spread_of(&ok, |c| c.p99_us, lat),
+                    spread_of(&ok, |c| c.cpu_us, 2),
                 );
             }
         }
@@ -334,7 +418,8 @@ fn run_child(args: &Args) -> Cell {
     let duration = Duration::from_secs_f64(args.duration);
     runtime.block_on(async move {
         let load = Arc::new(Load::connect(&client, &url).await);
-        measure(load, tasks, warmup, duration, args.workload == "get").await
+        let value = vec![b'v'; args.size];
+        measure(load, tasks, warmup, duration, args.workload == "get", value).await
     })
 }
 
@@ -344,21 +429,23 @@ async fn measure(
     warmup: Duration,
     duration: Duration,
     get_only: bool,
+    value: Vec<u8>,
 ) -> Cell {
+    let value: Arc<[u8]> = Arc::from(value);
     let phases = Phases::new();
     let handles = (0..tasks)
         .map(|t| {
-            let (load, mut rec) = (load.clone(), phases.recorder());
+            let (load, mut rec, value) = (load.clone(), phases.recorder(), value.clone());
             tokio::spawn(async move {
                 let key = format!("bench:{}", t % 1000);
                 let prebuilt = Load::prebuilt_get(&key);
                 if get_only {
-                    load.set(&key, VALUE).await;
+                    load.set(&key, &value).await;
                 }
                 let mut n = u64::from(get_only);
                 while let Some(op) = rec.start() {
                     if n % 2 == 0 && !get_only {
-                        load.set(&key, VALUE).await;
+                        load.set(&key, &value).await;
                     } else {
                         load.get(&key, &prebuilt).await;
                     }
@@ -528,5 +615,3 @@ pub unsafe extern "C" fn sendmsg(
     count_write(fd);
     libc::syscall(libc::SYS_sendmsg, fd, msg, flags) as libc::ssize_t
 }
-
-const VALUE: &[u8; 16] = b"0123456789abcdef";

@@ -1,7 +1,7 @@
 //! Counts per request that do not drift with the machine's load: CPU
 //! instructions (valgrind's callgrind) and allocations and bytes allocated
-//! (a counting global allocator in this binary), for redwire, redis-rs and
-//! fred on the same workload, one connection shared by N tasks.
+//! (a counting global allocator in this binary), for redwire, redis-rs, fred
+//! and rustis on the same workload, one connection shared by N tasks.
 //!
 //! Each figure is the difference of two run lengths over the difference of
 //! their request counts, so connecting, spawning and warming up cancel out:
@@ -31,14 +31,20 @@ use std::sync::Arc;
 static ALLOC: CountingAlloc = CountingAlloc;
 
 #[derive(Parser, Debug, Clone)]
-#[command(about = "instructions and allocations per request: redwire vs redis-rs vs fred")]
+#[command(
+    about = "instructions and allocations per request: redwire vs redis-rs vs fred vs rustis"
+)]
 struct Args {
     /// Server URL; by default a throwaway redis-server is started.
     #[arg(long)]
     url: Option<String>,
     /// Clients (see bench/src/load.rs): redwire, redwire-typed,
-    /// redwire-prebuilt, redis-rs, fred.
-    #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
+    /// redwire-prebuilt, redis-rs, fred, rustis.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "redwire,redis-rs,fred,rustis"
+    )]
     clients: Vec<String>,
     /// Cells as WORKLOAD:RUNTIME:TASKS, WORKLOAD `get` (16-byte value) or
     /// `setSIZE` (SIZE bytes); by default the whole matrix.
@@ -281,17 +287,25 @@ fn write_between_markers(path: &str, table: &str) {
     std::fs::write(path, new).expect("write the table");
 }
 
+/// One figure of a cell's [`Counts`], formatted (`None`: not counted).
+type Column = fn(&Counts) -> Option<String>;
+
 fn table(args: &Args, rows: &[(Cell, Vec<Option<Counts>>)]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let clients = &args.clients;
     let _ = writeln!(
         s,
-        "Command: `scripts/bench-counts{}`{}\n",
+        "Command: `scripts/bench-counts{}{}`{}\n",
         if args.requests == 10_000 {
             String::new()
         } else {
             format!(" --requests {}", args.requests)
+        },
+        if args.cells.is_empty() {
+            String::new()
+        } else {
+            format!(" --cells {}", args.cells.join(","))
         },
         if args.no_instructions {
             " (allocations only)"
@@ -299,35 +313,35 @@ fn table(args: &Args, rows: &[(Cell, Vec<Option<Counts>>)]) -> String {
             ""
         }
     );
-    let mut header = String::from("| cell |");
-    let mut rule = String::from("|---|");
-    for metric in ["instr/req", "allocs/req", "bytes/req"] {
-        if metric == "instr/req" && args.no_instructions {
-            continue;
-        }
-        for c in clients {
-            let _ = write!(header, " {c} {metric} |");
-            rule.push_str("---:|");
-        }
+    // One row per (cell, figure), one column per client.
+    let mut header = String::from("| cell | per request |");
+    let mut rule = String::from("|---|---|");
+    for c in clients {
+        let _ = write!(header, " {c} |");
+        rule.push_str("---:|");
     }
     let _ = writeln!(s, "{header}\n{rule}");
+    let figures: [(&str, Column); 3] = [
+        ("instructions", |c| {
+            c.instructions.map(|i| group(i.round() as u64))
+        }),
+        ("allocations", |c| Some(format!("{:.2}", c.allocs))),
+        ("bytes allocated", |c| {
+            Some(group(c.bytes.round().max(0.0) as u64))
+        }),
+    ];
     for (cell, counts) in rows {
-        let mut line = format!("| {} |", cell.label());
-        let cols: [fn(&Counts) -> Option<String>; 3] = [
-            |c| c.instructions.map(|i| group(i.round() as u64)),
-            |c| Some(format!("{:.2}", c.allocs)),
-            |c| Some(group(c.bytes.round().max(0.0) as u64)),
-        ];
-        for (i, col) in cols.iter().enumerate() {
+        for (i, (name, col)) in figures.iter().enumerate() {
             if i == 0 && args.no_instructions {
                 continue;
             }
+            let mut line = format!("| {} | {name} |", cell.label());
             for c in counts {
                 let v = c.as_ref().and_then(col).unwrap_or_else(|| "–".into());
                 let _ = write!(line, " {v} |");
             }
+            let _ = writeln!(s, "{line}");
         }
-        let _ = writeln!(s, "{line}");
     }
     s
 }

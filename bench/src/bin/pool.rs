@@ -1,11 +1,16 @@
 //! End-to-end pool benchmark: `--tasks` (64) tasks each looping checkout +
 //! `GET` of a 16-byte value + return, on a pool of at most `--max-size` (16)
 //! connections, against one local redis-server, for redwire's `Pool`,
-//! bb8-redis (bb8 over redis-rs's `MultiplexedConnection`) and deadpool-redis
-//! (deadpool over the same), each otherwise with its defaults. All three check
-//! a connection on checkout with a `PING` (redwire's and bb8's
-//! `test_on_check_out`, deadpool's `recycle`), so each operation is two round
-//! trips for every pool.
+//! bb8-redis (bb8 over redis-rs's `MultiplexedConnection`), deadpool-redis
+//! (deadpool over the same) and rustis's pool (`rustis-bb8`: bb8 over
+//! rustis's `PooledClientManager`, which hands out an `ExclusiveClient`, the
+//! pooled client its docs show), each otherwise with its defaults. The three
+//! peers check every connection on every checkout with a `PING` (bb8's
+//! `test_on_check_out`, on by default, calls bb8-redis's and rustis's
+//! `is_valid`, a PING each; deadpool's `recycle` pings too), so each of their
+//! operations is two round trips; redwire's pool pings only a connection idle
+//! longer than `check_idle_after` (1 s by default), so under this load its
+//! operations are one round trip.
 //!
 //! Every (client, runtime) cell runs in a child process of its own, cells
 //! interleaved over `--repeat` runs; reported: ops/s, p50/p99 latency of the
@@ -24,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug, Clone)]
-#[command(about = "pool checkout + GET: redwire Pool vs bb8-redis vs deadpool-redis")]
+#[command(about = "pool checkout + GET: redwire Pool vs bb8-redis vs deadpool-redis vs rustis-bb8")]
 struct Args {
     /// Server URL; by default a throwaway redis-server is started.
     #[arg(long)]
@@ -41,11 +46,11 @@ struct Args {
     /// The pools' maximum size.
     #[arg(long, default_value_t = 16)]
     max_size: u32,
-    /// Pools: redwire, bb8-redis, deadpool-redis.
+    /// Pools: redwire, bb8-redis, deadpool-redis, rustis-bb8.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "redwire,bb8-redis,deadpool-redis"
+        default_value = "redwire,bb8-redis,deadpool-redis,rustis-bb8"
     )]
     clients: Vec<String>,
     /// Runtimes: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
@@ -120,7 +125,7 @@ fn report(args: &Args, cells: &[(String, String)], runs: &[Vec<Cell>]) -> String
                 .map(|i| &runs[i])
         };
         let Some(me) = of("redwire") else { continue };
-        let peers: Vec<&Vec<Cell>> = ["bb8-redis", "deadpool-redis"]
+        let peers: Vec<&Vec<Cell>> = ["bb8-redis", "deadpool-redis", "rustis-bb8"]
             .iter()
             .filter_map(|p| of(p))
             .collect();
@@ -181,6 +186,7 @@ enum Load {
     Redwire(redwire::Pool),
     Bb8(bb8_redis::bb8::Pool<bb8_redis::RedisConnectionManager>),
     Deadpool(deadpool_redis::Pool),
+    Rustis(rustis::bb8::Pool<rustis::client::PooledClientManager>),
 }
 
 impl Load {
@@ -215,6 +221,16 @@ impl Load {
                     .build()
                     .expect("pool"),
             ),
+            "rustis-bb8" => {
+                let manager = rustis::client::PooledClientManager::new(url).expect("url");
+                Load::Rustis(
+                    rustis::bb8::Pool::builder()
+                        .max_size(max_size)
+                        .build(manager)
+                        .await
+                        .expect("pool"),
+                )
+            }
             other => panic!("unknown pool {other}"),
         }
     }
@@ -243,6 +259,13 @@ impl Load {
                     .arg(KEY)
                     .arg(&VALUE[..])
                     .query_async(&mut conn)
+                    .await
+                    .expect("SET");
+            }
+            Load::Rustis(pool) => {
+                use rustis::commands::StringCommands;
+                let conn = pool.get().await.expect("checkout");
+                conn.set(KEY, rustis::resp::RefBulkString::new(VALUE))
                     .await
                     .expect("SET");
             }
@@ -275,6 +298,12 @@ impl Load {
                     .query_async(&mut conn)
                     .await
                     .expect("GET");
+                std::hint::black_box(v);
+            }
+            Load::Rustis(pool) => {
+                use rustis::commands::StringCommands;
+                let conn = pool.get().await.expect("checkout");
+                let v: Option<rustis::resp::BulkString> = conn.get(KEY).await.expect("GET");
                 std::hint::black_box(v);
             }
         }

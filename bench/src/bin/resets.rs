@@ -1,14 +1,17 @@
-//! GET/SET under resets: redwire, redis-rs (`ConnectionManager`) and fred, each
+//! GET/SET under resets: redwire, redis-rs (`ConnectionManager`), fred and
+//! rustis (its `Client`, which reconnects on its own), each
 //! on ONE connection shared by 256 tasks alternating SET and GET of 16-byte
 //! values for 5 s, while a thread resets every connection (TCP RST on both
 //! sides) every 250 ms through `redwire_testkit::FaultProxy`.
 //!
 //! Each run is a child process of its own with its own throwaway redis-server
 //! and proxy; the clients are interleaved inside each repetition (redwire,
-//! redis-rs, fred, redwire, ...). All three reconnect with an exponential
-//! backoff from 100 ms to 1 s, forever, and bound every command by 1 s (redwire
-//! `command_timeout`, redis-rs `response_timeout`, fred
-//! `default_command_timeout`) and every connection attempt by 1 s. Per run it
+//! redis-rs, fred, rustis, redwire, ...). All four reconnect with an
+//! exponential backoff from 100 ms to 1 s, forever, and bound every command by
+//! 1 s (redwire `command_timeout`, redis-rs `response_timeout`, fred
+//! `default_command_timeout`, rustis `command_timeout`) and every connection
+//! attempt by 1 s. None retries a command that failed with the connection
+//! (rustis's `retry_on_error` is off by default and left so). Per run it
 //! counts requests answered with the expected reply, requests that failed (any
 //! `Err`, by kind), replies that were not the caller's (a GET that returned
 //! another task's value, a SET not answered `OK`), tasks still stuck 3 s after
@@ -19,7 +22,7 @@
 //! ```text
 //! cargo run --release -p redwire-bench --bin resets -- [--repeat 5] [--out /tmp/resets.md]
 //!     [--duration 5] [--reset-every-ms 250] [--tasks 256] [--runtime mt2]
-//!     [--clients redwire,redis-rs,fred]
+//!     [--clients redwire,redis-rs,fred,rustis]
 //! ```
 //!
 //! `--out FILE` replaces the section `## GET/SET under resets every 250 ms` of
@@ -34,7 +37,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug, Clone)]
 #[command(
-    about = "redwire vs redis-rs vs fred: GET/SET while the connection is reset every 250 ms"
+    about = "redwire vs redis-rs vs fred vs rustis: GET/SET while the connection is reset every 250 ms"
 )]
 struct Args {
     /// Repetitions; each runs every client once, interleaved.
@@ -52,8 +55,12 @@ struct Args {
     /// Runtime: ct (current_thread), mt1, mt2 (multi_thread with 1 or 2 workers).
     #[arg(long, default_value = "mt2")]
     runtime: String,
-    /// Clients: redwire, redis-rs, fred.
-    #[arg(long, value_delimiter = ',', default_value = "redwire,redis-rs,fred")]
+    /// Clients: redwire, redis-rs, fred, rustis.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "redwire,redis-rs,fred,rustis"
+    )]
     clients: Vec<String>,
     /// Markdown file in which to replace (or append) this benchmark's section.
     #[arg(long)]
@@ -63,10 +70,10 @@ struct Args {
     child: bool,
 }
 
-/// Reconnect backoff of all three clients.
+/// Reconnect backoff of all four clients.
 const BACKOFF_INITIAL: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// Bound of every command and of every connection attempt, for all three.
+/// Bound of every command and of every connection attempt, for all four.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long tasks may take to finish after the load stops before they count
 /// as stuck.
@@ -506,6 +513,13 @@ enum Load {
     Redwire(redwire::Client),
     RedisRs(redis::aio::ConnectionManager),
     Fred(fred::clients::Client),
+    Rustis(rustis::client::Client),
+}
+
+/// The name of a rustis error's kind, without the data it carries.
+fn rustis_kind(e: &rustis::Error) -> String {
+    let kind = format!("{:?}", e.kind());
+    kind.split(['(', ' ', '{']).next().unwrap_or("").to_string()
 }
 
 impl Load {
@@ -566,6 +580,27 @@ impl Load {
                 client.init().await.expect("connect");
                 Load::Fred(client)
             }
+            "rustis" => {
+                use rustis::client::{IntoConfig, ReconnectionConfig};
+                let mut config = url.into_config().expect("url");
+                // 100 ms * 2^n capped at 1 s, plus up to 50 ms of jitter; 0
+                // attempts means forever.
+                let mut reconnection = ReconnectionConfig::new_exponential(
+                    0,
+                    BACKOFF_INITIAL.as_millis() as u32,
+                    BACKOFF_MAX.as_millis() as u32,
+                    2,
+                );
+                reconnection.set_jitter(50);
+                config.reconnection = reconnection;
+                config.command_timeout = COMMAND_TIMEOUT;
+                config.connect_timeout = COMMAND_TIMEOUT;
+                Load::Rustis(
+                    rustis::client::Client::connect(config)
+                        .await
+                        .expect("connect"),
+                )
+            }
             other => panic!("unknown client {other}"),
         }
     }
@@ -596,6 +631,13 @@ impl Load {
                 match c.get::<Option<bytes::Bytes>, _>(key).await {
                     Ok(v) => check_get(v.as_deref(), own),
                     Err(e) => error(e.kind(), &e),
+                }
+            }
+            Load::Rustis(c) => {
+                use rustis::commands::StringCommands;
+                match c.get::<Option<rustis::resp::BulkString>>(key).await {
+                    Ok(v) => check_get(v.as_deref(), own),
+                    Err(e) => error(format_args!("{}", rustis_kind(&e)), &e),
                 }
             }
         }
@@ -630,6 +672,16 @@ impl Load {
                     Ok(Some(s)) if s == "OK" => Outcome::Ok,
                     Ok(_) => Outcome::Wrong,
                     Err(e) => error(e.kind(), &e),
+                }
+            }
+            Load::Rustis(c) => {
+                let set = rustis::resp::cmd("SET")
+                    .key(key)
+                    .arg(rustis::resp::RefBulkString::new(value));
+                match c.send::<rustis::resp::Value>(set, None).await {
+                    Ok(rustis::resp::Value::SimpleString(s)) if s == "OK" => Outcome::Ok,
+                    Ok(_) => Outcome::Wrong,
+                    Err(e) => error(format_args!("{}", rustis_kind(&e)), &e),
                 }
             }
         }
