@@ -15,12 +15,17 @@
 //! moved several times before its first poll (out of the typed method, into
 //! the caller's own future), and a larger move is a `memcpy` call: the timer
 //! (110 bytes) and a script's fallback are boxed, and only exist when a
-//! deadline is set or a script is invoked.
+//! deadline is set or a script is invoked; the command's span shares the
+//! fallback's box, made only when a subscriber wants spans. With the
+//! `metrics` feature the future also carries its start and operation (24
+//! bytes more, 152 in all).
 
 use super::link::Link;
 use crate::commands::ScriptCall;
 use crate::connection::{Msg, Reply, ReplyReceiver, Request};
 use crate::error::{Error, Result};
+use crate::telemetry::meter::OpTimer;
+use crate::telemetry::span::{finish, Observed, OpSpan};
 use crate::value::{FromValue, Value};
 use crate::wire::Wire;
 use std::future::Future;
@@ -226,9 +231,18 @@ impl Drop for Exchange<'_> {
 pub struct Sending<'a, T> {
     exchange: Exchange<'a>,
     // A script invocation, sent once more with its source (`EVAL`) if the
-    // reply is `NOSCRIPT`; boxed, so that other requests do not carry its size.
-    fallback: Option<Box<ScriptCall>>,
+    // reply is `NOSCRIPT`, and the command's span; boxed, so that other
+    // requests do not carry their size.
+    extra: Option<Box<Extra>>,
+    /// Its start, for the duration metric (nothing without `metrics`).
+    timer: OpTimer,
     _reply: PhantomData<fn() -> T>,
+}
+
+/// What few requests carry: a script's fallback, a span.
+struct Extra {
+    fallback: Option<ScriptCall>,
+    span: OpSpan,
 }
 
 impl<'a, T> Sending<'a, T> {
@@ -238,10 +252,18 @@ impl<'a, T> Sending<'a, T> {
         request: Result<impl Into<Wire>>,
         limit: Option<Duration>,
         fallback: Option<ScriptCall>,
+        observed: Observed,
     ) -> Self {
+        let (span, timer) = observed.into_parts();
+        let extra = if fallback.is_none() && span.is_none() {
+            None
+        } else {
+            Some(Box::new(Extra { fallback, span }))
+        };
         Sending {
             exchange: Exchange::new(link, request.map(|b| (b, 1)), limit),
-            fallback: fallback.map(Box::new),
+            extra,
+            timer,
             _reply: PhantomData,
         }
     }
@@ -260,18 +282,38 @@ impl<T: FromValue> Future for Sending<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
-        loop {
-            let frame = match ready!(Pin::new(&mut this.exchange).poll(cx))? {
-                Reply::One(frame) => frame,
-                Reply::Many(_) => return Poll::Ready(Err(Error::protocol("one reply expected"))),
-            };
-            match Value::from_reply(frame) {
-                Err(e) if e.code() == Some("NOSCRIPT") && this.fallback.is_some() => {
-                    let call = this.fallback.take().expect("checked above");
-                    this.exchange.resend(call.eval().into_wire());
-                }
-                reply => return Poll::Ready(reply.and_then(T::from_value)),
+        let result = ready!(poll_reply(&mut this.exchange, &mut this.extra, cx));
+        let span = this.extra.as_deref().map(|e| &e.span);
+        finish(this.exchange.link, span, &this.timer, &result);
+        Poll::Ready(result)
+    }
+}
+
+/// The reply of a command, converted; a script's `NOSCRIPT` is answered by
+/// sending it again with its source.
+#[inline]
+fn poll_reply<T: FromValue>(
+    exchange: &mut Exchange<'_>,
+    extra: &mut Option<Box<Extra>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T>> {
+    loop {
+        let frame = match ready!(Pin::new(&mut *exchange).poll(cx))? {
+            Reply::One(frame) => frame,
+            Reply::Many(_) => return Poll::Ready(Err(Error::protocol("one reply expected"))),
+        };
+        match Value::from_reply(frame) {
+            Err(e)
+                if e.code() == Some("NOSCRIPT")
+                    && extra.as_ref().is_some_and(|x| x.fallback.is_some()) =>
+            {
+                let call = extra
+                    .as_mut()
+                    .and_then(|x| x.fallback.take())
+                    .expect("checked above");
+                exchange.resend(call.eval().into_wire());
             }
+            reply => return Poll::Ready(reply.and_then(T::from_value)),
         }
     }
 }
@@ -281,6 +323,7 @@ mod tests {
     /// Moves of the future stay inline code (see the module doc).
     #[test]
     fn the_request_future_fits_in_128_bytes() {
-        assert!(std::mem::size_of::<super::Sending<'static, crate::Value>>() <= 128);
+        let limit = if cfg!(feature = "metrics") { 152 } else { 128 };
+        assert!(std::mem::size_of::<super::Sending<'static, crate::Value>>() <= limit);
     }
 }
