@@ -52,6 +52,9 @@ impl ConnMeter {
     #[inline(always)]
     pub(crate) fn read(&mut self, _bytes: usize) {}
     #[inline(always)]
+    #[allow(dead_code)] // called only with the feature
+    pub(crate) fn discarded(&self) {}
+    #[inline(always)]
     pub(crate) fn levels(&mut self, _in_flight: usize, _queued: usize) {}
     #[inline(always)]
     pub(crate) fn message(&self) {}
@@ -75,6 +78,9 @@ impl PoolMeter {
     pub(crate) fn checkout<T>(&self, _took: Duration, _outcome: &Result<T>) {}
     #[inline(always)]
     pub(crate) fn created(&self, _took: Duration) {}
+    #[inline(always)]
+    #[allow(dead_code)] // called only with the feature
+    pub(crate) fn discarded(&self) {}
     #[inline(always)]
     pub(crate) fn levels(&self, _idle: u32, _used: u32) {}
 }
