@@ -24,8 +24,10 @@ use super::link::Link;
 use crate::commands::ScriptCall;
 use crate::connection::{Msg, Reply, ReplyReceiver, Request};
 use crate::error::{Error, Result};
+#[cfg(feature = "metrics")]
 use crate::telemetry::meter::OpTimer;
-use crate::telemetry::span::{finish, Observed, OpSpan};
+use crate::telemetry::metered;
+use crate::telemetry::span::{Observed, OpSpan};
 use crate::value::{FromValue, Value};
 use crate::wire::Wire;
 use std::future::Future;
@@ -234,7 +236,8 @@ pub struct Sending<'a, T> {
     // reply is `NOSCRIPT`, and the command's span; boxed, so that other
     // requests do not carry their size.
     extra: Option<Box<Extra>>,
-    /// Its start, for the duration metric (nothing without `metrics`).
+    /// Its start, for the duration metric.
+    #[cfg(feature = "metrics")]
     timer: OpTimer,
     _reply: PhantomData<fn() -> T>,
 }
@@ -254,6 +257,7 @@ impl<'a, T> Sending<'a, T> {
         fallback: Option<ScriptCall>,
         observed: Observed,
     ) -> Self {
+        #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
         let (span, timer) = observed.into_parts();
         let extra = if fallback.is_none() && span.is_none() {
             None
@@ -263,6 +267,7 @@ impl<'a, T> Sending<'a, T> {
         Sending {
             exchange: Exchange::new(link, request.map(|b| (b, 1)), limit),
             extra,
+            #[cfg(feature = "metrics")]
             timer,
             _reply: PhantomData,
         }
@@ -282,39 +287,37 @@ impl<T: FromValue> Future for Sending<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
-        let result = ready!(poll_reply(&mut this.exchange, &mut this.extra, cx));
-        let span = this.extra.as_deref().map(|e| &e.span);
-        finish(this.exchange.link, span, &this.timer, &result);
-        Poll::Ready(result)
-    }
-}
-
-/// The reply of a command, converted; a script's `NOSCRIPT` is answered by
-/// sending it again with its source.
-#[inline]
-fn poll_reply<T: FromValue>(
-    exchange: &mut Exchange<'_>,
-    extra: &mut Option<Box<Extra>>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<T>> {
-    loop {
-        let frame = match ready!(Pin::new(&mut *exchange).poll(cx))? {
-            Reply::One(frame) => frame,
-            Reply::Many(_) => return Poll::Ready(Err(Error::protocol("one reply expected"))),
-        };
-        match Value::from_reply(frame) {
-            Err(e)
-                if e.code() == Some("NOSCRIPT")
-                    && extra.as_ref().is_some_and(|x| x.fallback.is_some()) =>
-            {
-                let call = extra
-                    .as_mut()
-                    .and_then(|x| x.fallback.take())
-                    .expect("checked above");
-                exchange.resend(call.eval().into_wire());
+        let result = loop {
+            let frame = match ready!(Pin::new(&mut this.exchange).poll(cx)) {
+                Ok(Reply::One(frame)) => frame,
+                Ok(Reply::Many(_)) => break Err(Error::protocol("one reply expected")),
+                Err(e) => break Err(e),
+            };
+            match Value::from_reply(frame) {
+                Err(e)
+                    if e.code() == Some("NOSCRIPT")
+                        && this.extra.as_ref().is_some_and(|x| x.fallback.is_some()) =>
+                {
+                    let call = this
+                        .extra
+                        .as_mut()
+                        .and_then(|x| x.fallback.take())
+                        .expect("checked above");
+                    this.exchange.resend(call.eval().into_wire());
+                }
+                reply => break reply.and_then(T::from_value),
             }
-            reply => return Poll::Ready(reply.and_then(T::from_value)),
+        };
+        // The common case, no span and no recorder: one branch.
+        if let (Some(extra), Err(error)) = (this.extra.as_deref(), &result) {
+            extra.span.fail(error);
         }
+        metered!(this
+            .exchange
+            .link
+            .meter
+            .finish(&this.timer, result.as_ref().err()));
+        Poll::Ready(result)
     }
 }
 

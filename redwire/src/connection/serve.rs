@@ -8,6 +8,7 @@ use super::wakes::Wakes;
 use super::watchdog::Check;
 use super::{push, Actor, Msg, Reply, Request, Waiter};
 use crate::error::{Error, ErrorKind, Result};
+use crate::telemetry::metered;
 use redwire_resp::Frame;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -69,7 +70,7 @@ impl Actor {
             };
             let poll = self.poll_serve(cx, &mut transport, wakes);
             // Once per pass, not per request (see `telemetry::meter`).
-            self.meter.levels(self.in_flight.len(), self.pending.len());
+            metered!(self.meter.levels(self.in_flight.len(), self.pending.len()));
             poll
         })
         .await
@@ -93,7 +94,7 @@ impl Actor {
             };
             if wrote {
                 self.deferred = false;
-                self.meter.wrote(self.out.written());
+                metered!(self.meter.wrote(self.out.written()));
             }
             let handed = match self.poll_read(cx, t, wakes, budget) {
                 Ok(handed) => handed,
@@ -204,7 +205,7 @@ impl Actor {
             return;
         }
         let end = self.out.push(&req.bytes);
-        self.meter.started();
+        metered!(self.meter.started());
         self.in_flight_replies += req.replies;
         self.in_flight.push_back(Waiter { request: req, end });
     }
@@ -252,9 +253,9 @@ impl Actor {
                 ErrorKind::ConnectionLost,
                 "the server closed the connection",
             )),
-            Poll::Ready(Ok(n)) => {
+            Poll::Ready(Ok(_read)) => {
                 self.reads += 1;
-                self.meter.read(n);
+                metered!(self.meter.read(_read));
                 handed += self.dispatch_buffered(budget - handed)?;
                 // A read that completed nothing is still progress (a large
                 // reply arriving in pieces).
@@ -303,10 +304,12 @@ impl Actor {
                     .front()
                     .and_then(|w| w.request.confirms.as_deref())
                     .is_some_and(|awaited| awaited.answered_by(&frame)) => {}
-            Some(kind) => {
-                if matches!(kind, push::Kind::Message) && self.subscriptions.is_some() {
-                    self.meter.message();
-                }
+            Some(_kind) => {
+                metered!(
+                    if matches!(_kind, push::Kind::Message) && self.subscriptions.is_some() {
+                        self.meter.message();
+                    }
+                );
                 if let push::Delivery::Full(frame) = self.push.deliver(frame) {
                     self.held = Some(frame);
                 }
@@ -418,6 +421,7 @@ impl Actor {
 
     /// A Sentinel-discovered connection leaves its primary: counted, told.
     #[cold]
+    #[inline(never)]
     fn followed_failover(&self, reason: &str) {
         self.meter.failover();
         tracing::warn!(

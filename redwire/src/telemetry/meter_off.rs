@@ -1,6 +1,6 @@
-//! The meters without the `metrics` feature: the same calls as `meter.rs`,
-//! each an empty inline function on a type of size zero, so that the
-//! instrumented code compiles to exactly what it was without them.
+//! The meters without the `metrics` feature: the calls of `meter.rs` off
+//! the hot path, each an empty inline function on a type of size zero (the
+//! hot path's own calls are left out altogether by `metered!`).
 
 #![allow(clippy::unused_self)]
 
@@ -46,19 +46,6 @@ impl ConnMeter {
     #[inline(always)]
     pub(crate) fn disconnected(&mut self, _cause: &Error, _reconnecting: bool) {}
     #[inline(always)]
-    pub(crate) fn started(&mut self) {}
-    #[inline(always)]
-    pub(crate) fn wrote(&mut self, _written: u64) {}
-    #[inline(always)]
-    pub(crate) fn read(&mut self, _bytes: usize) {}
-    #[inline(always)]
-    #[allow(dead_code)] // called only with the feature
-    pub(crate) fn discarded(&self) {}
-    #[inline(always)]
-    pub(crate) fn levels(&mut self, _in_flight: usize, _queued: usize) {}
-    #[inline(always)]
-    pub(crate) fn message(&self) {}
-    #[inline(always)]
     pub(crate) fn resubscribed(&self) {}
     #[inline(always)]
     pub(crate) fn failover(&self) {}
@@ -78,9 +65,6 @@ impl PoolMeter {
     pub(crate) fn checkout<T>(&self, _took: Duration, _outcome: &Result<T>) {}
     #[inline(always)]
     pub(crate) fn created(&self, _took: Duration) {}
-    #[inline(always)]
-    #[allow(dead_code)] // called only with the feature
-    pub(crate) fn discarded(&self) {}
     #[inline(always)]
     pub(crate) fn levels(&self, _idle: u32, _used: u32) {}
 }

@@ -206,11 +206,12 @@ pub(crate) fn finish<T>(
     timer: &OpTimer,
     result: &Result<T>,
 ) {
-    let error = result.as_ref().err();
-    if let (Some(error), Some(span)) = (error, span) {
-        span.fail(error);
+    if let Some(span) = span {
+        if let Err(error) = result {
+            span.fail(error);
+        }
     }
-    link.meter.finish(timer, error);
+    link.meter.finish(timer, result.as_ref().err());
 }
 
 #[cfg(test)]
