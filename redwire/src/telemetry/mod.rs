@@ -52,8 +52,11 @@
 //!
 //! **No lock per request.** A connection looks its metric handles up once
 //! (the operation histograms once per command name, the first time that
-//! name is sent); a request then costs a clock read at each end and the
-//! recorder's own atomic update. The connection's gauges are set once per
+//! name is sent); a request then costs a clock read at each end, a look-up
+//! of its name in a table the compiler builds, and the recorder's own
+//! atomic update. A handle made while no recorder is installed (the
+//! facade's no-op recorder, the only one of size zero, is in place) skips
+//! the clock and the look-up: install the recorder first. The connection's gauges are set once per
 //! pass of its actor, not per request. Only failures (an `error.type`
 //! label) look their handle up by name, on the error path.
 //!
