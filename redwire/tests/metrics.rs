@@ -3,7 +3,8 @@
 //! current-thread runtime inside) and checks the names, attributes and
 //! values of a known sequence: GETs, a server error, a caller that gave up,
 //! a reset through the fault proxy; a pool checkout timeout; a cluster
-//! migration (a `MOVED` and a refresh); a resubscription.
+//! migration (a `MOVED` and a refresh); a resubscription; a failover
+//! followed through Sentinel.
 
 mod support;
 
@@ -12,7 +13,7 @@ use metrics_util::CompositeKey;
 use redwire::prelude::*;
 use redwire::telemetry as t;
 use redwire::Event;
-use redwire_testkit::{FaultProxy, RedisCluster, RedisServer};
+use redwire_testkit::{FaultProxy, RedisCluster, RedisSentinel, RedisServer};
 use std::future::Future;
 use std::time::Duration;
 use support::{config, wait_event};
@@ -320,5 +321,56 @@ fn a_subscriber_reports_its_messages_and_its_resubscription() {
         let shared = format!("client 127.0.0.1:{}", server.port());
         let shared = [("db.client.connection.pool.name", shared.as_str())];
         assert_eq!(m.counter(t::PUBSUB_MESSAGES, &shared), 0);
+    });
+}
+
+/// The port a server says it listens on, from its `INFO server`.
+fn tcp_port(info: &str) -> u16 {
+    info.lines()
+        .find_map(|l| l.strip_prefix("tcp_port:"))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("INFO server has tcp_port")
+}
+
+#[test]
+fn a_sentinel_client_counts_the_failover_it_follows() {
+    recorded(|snapshotter| async move {
+        let set = RedisSentinel::start().unwrap();
+        let sentinels = set
+            .sentinel_addrs()
+            .into_iter()
+            .map(|a| redwire::Addr::Tcp {
+                host: a.ip().to_string(),
+                port: a.port(),
+            });
+        let cfg = Config::builder()
+            .sentinel(set.master_name(), sentinels)
+            .connect_timeout(Duration::from_secs(2))
+            .build();
+        let client = Client::connect(cfg).await.unwrap();
+        client.set("k", "v").await.unwrap();
+        let new_primary = set.failover().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(info) = client.query::<String>(&cmd("INFO").arg("server")).await {
+                if tcp_port(&info) == new_primary.port() {
+                    break;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the failover was not followed"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let m = Recorded::take(&snapshotter);
+        // Labelled with the monitored name, which outlives the primaries.
+        let at = [("server.address", set.master_name()), ("server.port", "0")];
+        // One switch announced (a demotion seen by a write could add one).
+        let failovers = m.counter(t::FAILOVERS, &at);
+        assert!((1..=2).contains(&failovers), "{failovers}");
+        assert!(m.counter(t::RECONNECTS, &at) >= 1);
+        let set_op = [at[0], ("db.operation.name", "SET")];
+        assert_eq!(m.histogram(t::OPERATION_DURATION, &set_op).len(), 1);
     });
 }
