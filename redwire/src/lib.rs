@@ -106,7 +106,10 @@
 //! | [`ClusterClient`](cluster::ClusterClient) | [`ClusterConfig`](cluster::ClusterConfig) | [`send_timeout`](cluster::ClusterClient::send_timeout) | [`state`](cluster::ClusterClient::state), [`events`](cluster::ClusterClient::events) |
 //!
 //! Features: `tls` enables `rediss://` (rustls with the ring provider);
-//! `pool` adds `Pool`, a pool of dedicated connections (on bb8).
+//! `pool` adds `Pool`, a pool of dedicated connections (on bb8);
+//! `metrics` reports OpenTelemetry-named metrics through the `metrics`
+//! facade. Spans and lifecycle events go through `tracing` always; see
+//! [`telemetry`] for both.
 
 #![warn(missing_docs)]
 
@@ -125,6 +128,7 @@ mod pipeline;
 mod pool;
 mod pubsub;
 pub mod rules;
+pub mod telemetry;
 mod value;
 mod wire;
 

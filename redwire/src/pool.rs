@@ -53,6 +53,7 @@ use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
 use crate::dedicated::{Attempt, Connection, TransactionRetry};
 use crate::error::{Error, ErrorKind, Result};
+use crate::telemetry::meter::PoolMeter;
 use crate::value::{FromValue, Value};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,6 +69,8 @@ struct Manager {
     /// The error of the latest attempt to connect, `None` once one
     /// succeeded: what a checkout that cannot get a connection reports.
     connect_errors: watch::Sender<Option<Error>>,
+    /// The pool's metrics (nothing without the `metrics` feature).
+    meter: Arc<PoolMeter>,
 }
 
 impl bb8::ManageConnection for Manager {
@@ -75,8 +78,10 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<Connection> {
+        let began = std::time::Instant::now();
         match Connection::connect(self.config.clone()).await {
             Ok(conn) => {
+                self.meter.created(began.elapsed());
                 self.connect_errors
                     .send_if_modified(|last| last.take().is_some());
                 Ok(conn)
@@ -135,6 +140,7 @@ pub struct Pool {
     connect_errors: watch::Receiver<Option<Error>>,
     /// Checkouts under way (bb8's own count keeps one that was dropped).
     waiting: Arc<AtomicU64>,
+    meter: Arc<PoolMeter>,
 }
 
 /// True for a connect error that waiting does not cure: a wrong password or
@@ -249,8 +255,9 @@ impl PoolBuilder {
     pub async fn build(self) -> Result<Pool> {
         let (builder, manager) = self.into_parts();
         let connect_errors = manager.connect_errors.subscribe();
+        let meter = manager.meter.clone();
         let inner = builder.build(manager).await?;
-        Ok(Pool::from_parts(inner, connect_errors))
+        Ok(Pool::from_parts(inner, connect_errors, meter))
     }
 
     /// bb8's builder and the manager. Expired and long-idle connections are
@@ -273,6 +280,7 @@ impl PoolBuilder {
             .reaper_rate(reaper)
             .test_on_check_out(true);
         let manager = Manager {
+            meter: Arc::new(PoolMeter::new(&self.config)),
             config: self.config,
             check_idle_after: self.check_idle_after,
             connect_errors: watch::Sender::new(None),
@@ -321,17 +329,20 @@ impl Pool {
     pub fn new(config: Config) -> Pool {
         let (builder, manager) = Pool::builder(config).into_parts();
         let connect_errors = manager.connect_errors.subscribe();
-        Pool::from_parts(builder.build_unchecked(manager), connect_errors)
+        let meter = manager.meter.clone();
+        Pool::from_parts(builder.build_unchecked(manager), connect_errors, meter)
     }
 
     fn from_parts(
         inner: bb8::Pool<Manager>,
         connect_errors: watch::Receiver<Option<Error>>,
+        meter: Arc<PoolMeter>,
     ) -> Pool {
         Pool {
             inner,
             connect_errors,
             waiting: Arc::new(AtomicU64::new(0)),
+            meter,
         }
     }
 
@@ -375,6 +386,15 @@ impl Pool {
     /// # Ok(()) }
     /// ```
     pub async fn get(&self) -> Result<PooledConnection> {
+        let began = std::time::Instant::now();
+        let got = self.checkout().await;
+        self.meter.checkout(began.elapsed(), &got);
+        report_levels(&self.inner, &self.meter);
+        got
+    }
+
+    /// A checkout (see [`get`](Self::get)).
+    async fn checkout(&self) -> Result<PooledConnection> {
         let _waiting = Waiting::new(&self.waiting);
         let mut errors = self.connect_errors.clone();
         let last = errors.borrow_and_update().clone();
@@ -408,7 +428,11 @@ impl Pool {
         got: std::result::Result<bb8::PooledConnection<'static, Manager>, bb8::RunError<Error>>,
     ) -> Result<PooledConnection> {
         match got {
-            Ok(conn) => Ok(PooledConnection { conn }),
+            Ok(conn) => Ok(PooledConnection {
+                conn: Some(conn),
+                #[cfg(feature = "metrics")]
+                report: (self.inner.clone(), self.meter.clone()),
+            }),
             Err(bb8::RunError::User(e)) => Err(e),
             Err(bb8::RunError::TimedOut) => {
                 let state = self.state();
@@ -551,27 +575,60 @@ async fn lasting_error(errors: &mut watch::Receiver<Option<Error>>) -> Error {
 /// # Ok(()) }
 /// ```
 pub struct PooledConnection {
-    conn: bb8::PooledConnection<'static, Manager>,
+    /// Always there but in `drop`, which gives it back before it reports
+    /// the pool's levels.
+    conn: Option<bb8::PooledConnection<'static, Manager>>,
+    /// Where to report the levels once it is back.
+    #[cfg(feature = "metrics")]
+    report: (bb8::Pool<Manager>, Arc<PoolMeter>),
+}
+
+impl PooledConnection {
+    fn conn(&self) -> &bb8::PooledConnection<'static, Manager> {
+        self.conn.as_ref().expect("taken only by drop")
+    }
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        // Back in the pool first, so that the levels count it there.
+        drop(self.conn.take());
+        #[cfg(feature = "metrics")]
+        report_levels(&self.report.0, &self.report.1);
+    }
+}
+
+/// Tells the pool's meter its idle and used connections now.
+#[inline]
+fn report_levels(pool: &bb8::Pool<Manager>, meter: &PoolMeter) {
+    #[cfg(feature = "metrics")]
+    {
+        let state = pool.state();
+        let used = state.connections - state.idle_connections;
+        meter.levels(state.idle_connections, used);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (pool, meter);
 }
 
 impl Deref for PooledConnection {
     type Target = Connection;
 
     fn deref(&self) -> &Connection {
-        &self.conn
+        self.conn()
     }
 }
 
 impl DerefMut for PooledConnection {
     fn deref_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+        self.conn.as_mut().expect("taken only by drop")
     }
 }
 
 impl std::fmt::Debug for PooledConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("PooledConnection")
-            .field(&*self.conn)
+            .field(&**self.conn())
             .finish()
     }
 }

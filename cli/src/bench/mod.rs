@@ -2,6 +2,8 @@
 //! memtier. Connections are `redwire::Client`s, so `--tasks` above 1 measures
 //! the client's automatic pipelining across callers of one connection.
 
+#[cfg(feature = "client-metrics")]
+mod client_metrics;
 mod date;
 mod plot;
 mod report;
@@ -77,6 +79,10 @@ pub struct BenchArgs {
     /// client (one connection per node), routing every request by its key
     #[arg(long)]
     pub cluster: bool,
+    /// Print the client's own metrics (redwire's `metrics` feature:
+    /// operation durations, batches, reconnects, bytes…) after the results
+    #[arg(long)]
+    pub client_metrics: bool,
     /// Print this help
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -93,6 +99,12 @@ pub fn run(args: BenchArgs) -> ExitCode {
         Err(TargetError::Usage(e)) => return usage(&e),
         Err(TargetError::Failure(e)) => return fail(&e),
     };
+    // Before any connection: a handle registers its metrics with the
+    // recorder there is when it first needs them.
+    let metrics = match ClientMetrics::when(args.client_metrics) {
+        Ok(m) => m,
+        Err(e) => return fail(&e),
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -100,7 +112,15 @@ pub fn run(args: BenchArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
-    let code = rt.block_on(bench(&args, config, &tests, amount, target.is_embedded()));
+    let embedded = target.is_embedded();
+    let code = rt.block_on(bench(
+        &args,
+        config,
+        &tests,
+        amount,
+        embedded,
+        metrics.as_ref(),
+    ));
     drop(rt);
     drop(target);
     ExitCode::from(code)
@@ -122,6 +142,7 @@ async fn bench(
     tests: &[Test],
     amount: Amount,
     embedded: bool,
+    metrics: Option<&ClientMetrics>,
 ) -> u8 {
     let server = config.redacted_url();
     let mut set = JoinSet::new();
@@ -208,9 +229,16 @@ async fn bench(
             "duration_s_per_test": args.duration,
             "rate": args.rate,
         });
-        println!("{}", report::json(settings, &results, args.rate));
+        let mut doc = report::json(settings, &results, args.rate);
+        if let Some(metrics) = metrics {
+            doc["client_metrics"] = metrics.json();
+        }
+        println!("{doc}");
     } else {
         print!("{}", report::table(&header, &results, args.rate));
+        if let Some(metrics) = metrics {
+            print!("{}", metrics.table());
+        }
     }
     if let Some(path) = &args.plot {
         let title = plot::Title {
@@ -238,4 +266,34 @@ async fn bench(
         return crate::exit::EXIT_ERROR_REPLY;
     }
     EXIT_OK
+}
+
+#[cfg(feature = "client-metrics")]
+use client_metrics::ClientMetrics;
+
+/// Without the `client-metrics` feature there is nothing to record with.
+#[cfg(not(feature = "client-metrics"))]
+struct ClientMetrics;
+
+#[cfg(not(feature = "client-metrics"))]
+impl ClientMetrics {
+    fn table(&self) -> String {
+        String::new()
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+impl ClientMetrics {
+    /// The recorder, installed when `wanted`.
+    fn when(wanted: bool) -> Result<Option<ClientMetrics>, String> {
+        if !wanted {
+            return Ok(None);
+        }
+        #[cfg(feature = "client-metrics")]
+        return ClientMetrics::install().map(Some);
+        #[cfg(not(feature = "client-metrics"))]
+        Err("--client-metrics needs redwire-cli built with its `client-metrics` feature".into())
+    }
 }

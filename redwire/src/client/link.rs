@@ -56,6 +56,8 @@ pub(crate) struct Link {
     pub(crate) tx: mpsc::Sender<Msg>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) config: Arc<Config>,
+    /// The handle's operation metrics (nothing without the `metrics` feature).
+    pub(crate) meter: crate::telemetry::meter::OpMeter,
     /// The pushes' reader, until someone takes it.
     pushes: std::sync::Mutex<Option<Pushes>>,
 }
@@ -77,6 +79,7 @@ impl Link {
         let config = Arc::new(config);
         let shared = Arc::new(Shared::new());
         let (tx, rx) = mpsc::channel(config.channel_capacity);
+        let meter = crate::telemetry::meter::OpMeter::new(&config, kind.handle());
         let actor = Actor::new(config.clone(), shared.clone(), rx, kind);
         // The actor keeps its own budget (see `poll_serve`); tokio's would cut
         // every intake at 128 requests and split batches for no reason.
@@ -85,6 +88,7 @@ impl Link {
             tx,
             shared,
             config,
+            meter,
             pushes: std::sync::Mutex::new(pushes),
         }
     }

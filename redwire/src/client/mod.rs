@@ -19,6 +19,7 @@ use crate::connection::state::{ConnectionState, Event};
 use crate::connection::{Msg, Request};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
+use crate::telemetry::span::Observed;
 use crate::value::{FromValue, Value};
 use sending::Exchange;
 use std::sync::Arc;
@@ -201,7 +202,8 @@ impl Client {
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
         let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
-        Sending::new(&self.inner, bytes, timeout, fallback)
+        let observed = Observed::command(&self.inner, cmd);
+        Sending::new(&self.inner, bytes, timeout, fallback, observed)
     }
 
     /// Sends a command and converts its reply.
@@ -268,6 +270,15 @@ impl Client {
             return Ok(Vec::new());
         }
         pipeline.check_shared()?;
+        let observed = Observed::pipeline(&self.inner, pipeline);
+        let results = self.run_pipeline(pipeline).await;
+        observed.finish(&self.inner, &results);
+        results
+    }
+
+    /// A pipeline's round trip, and the second one of entries whose
+    /// script the server lacked.
+    async fn run_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
         let timeout = self.inner.config.command_timeout;
         let frames = Exchange::new(&self.inner, Ok(pipeline.wire()), timeout).await?;
         let mut results = pipeline.results(frames.into_frames())?;
@@ -343,9 +354,11 @@ impl<'a> Commands for &'a Client {
     type Reply<T: FromValue> = Sending<'a, T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
+        let observed = Observed::command(&self.inner, &cmd);
         // Owned: a large one goes out of its own buffer, not copied.
         let bytes = cmd.check_shared(false).map(|()| cmd.into_wire());
-        Sending::new(&self.inner, bytes, self.inner.config.command_timeout, None)
+        let limit = self.inner.config.command_timeout;
+        Sending::new(&self.inner, bytes, limit, None, observed)
     }
 
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {

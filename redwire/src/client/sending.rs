@@ -15,12 +15,19 @@
 //! moved several times before its first poll (out of the typed method, into
 //! the caller's own future), and a larger move is a `memcpy` call: the timer
 //! (110 bytes) and a script's fallback are boxed, and only exist when a
-//! deadline is set or a script is invoked.
+//! deadline is set or a script is invoked; the command's span shares the
+//! fallback's box, made only when a subscriber wants spans. With the
+//! `metrics` feature the future also carries its start and operation (24
+//! bytes more, 152 in all).
 
 use super::link::Link;
 use crate::commands::ScriptCall;
 use crate::connection::{Msg, Reply, ReplyReceiver, Request};
 use crate::error::{Error, Result};
+#[cfg(feature = "metrics")]
+use crate::telemetry::meter::OpTimer;
+use crate::telemetry::metered;
+use crate::telemetry::span::{Observed, OpSpan};
 use crate::value::{FromValue, Value};
 use crate::wire::Wire;
 use std::future::Future;
@@ -226,9 +233,19 @@ impl Drop for Exchange<'_> {
 pub struct Sending<'a, T> {
     exchange: Exchange<'a>,
     // A script invocation, sent once more with its source (`EVAL`) if the
-    // reply is `NOSCRIPT`; boxed, so that other requests do not carry its size.
-    fallback: Option<Box<ScriptCall>>,
+    // reply is `NOSCRIPT`, and the command's span; boxed, so that other
+    // requests do not carry their size.
+    extra: Option<Box<Extra>>,
+    /// Its start, for the duration metric.
+    #[cfg(feature = "metrics")]
+    timer: OpTimer,
     _reply: PhantomData<fn() -> T>,
+}
+
+/// What few requests carry: a script's fallback, a span.
+struct Extra {
+    fallback: Option<ScriptCall>,
+    span: OpSpan,
 }
 
 impl<'a, T> Sending<'a, T> {
@@ -238,10 +255,20 @@ impl<'a, T> Sending<'a, T> {
         request: Result<impl Into<Wire>>,
         limit: Option<Duration>,
         fallback: Option<ScriptCall>,
+        observed: Observed,
     ) -> Self {
+        #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+        let (span, timer) = observed.into_parts();
+        let extra = if fallback.is_none() && span.is_none() {
+            None
+        } else {
+            Some(Box::new(Extra { fallback, span }))
+        };
         Sending {
             exchange: Exchange::new(link, request.map(|b| (b, 1)), limit),
-            fallback: fallback.map(Box::new),
+            extra,
+            #[cfg(feature = "metrics")]
+            timer,
             _reply: PhantomData,
         }
     }
@@ -260,19 +287,37 @@ impl<T: FromValue> Future for Sending<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
-        loop {
-            let frame = match ready!(Pin::new(&mut this.exchange).poll(cx))? {
-                Reply::One(frame) => frame,
-                Reply::Many(_) => return Poll::Ready(Err(Error::protocol("one reply expected"))),
+        let result = loop {
+            let frame = match ready!(Pin::new(&mut this.exchange).poll(cx)) {
+                Ok(Reply::One(frame)) => frame,
+                Ok(Reply::Many(_)) => break Err(Error::protocol("one reply expected")),
+                Err(e) => break Err(e),
             };
             match Value::from_reply(frame) {
-                Err(e) if e.code() == Some("NOSCRIPT") && this.fallback.is_some() => {
-                    let call = this.fallback.take().expect("checked above");
+                Err(e)
+                    if e.code() == Some("NOSCRIPT")
+                        && this.extra.as_ref().is_some_and(|x| x.fallback.is_some()) =>
+                {
+                    let call = this
+                        .extra
+                        .as_mut()
+                        .and_then(|x| x.fallback.take())
+                        .expect("checked above");
                     this.exchange.resend(call.eval().into_wire());
                 }
-                reply => return Poll::Ready(reply.and_then(T::from_value)),
+                reply => break reply.and_then(T::from_value),
             }
+        };
+        // The common case, no span and no recorder: one branch.
+        if let (Some(extra), Err(error)) = (this.extra.as_deref(), &result) {
+            extra.span.fail(error);
         }
+        metered!(this
+            .exchange
+            .link
+            .meter
+            .finish(&this.timer, result.as_ref().err()));
+        Poll::Ready(result)
     }
 }
 
@@ -281,6 +326,7 @@ mod tests {
     /// Moves of the future stay inline code (see the module doc).
     #[test]
     fn the_request_future_fits_in_128_bytes() {
-        assert!(std::mem::size_of::<super::Sending<'static, crate::Value>>() <= 128);
+        let limit = if cfg!(feature = "metrics") { 152 } else { 128 };
+        assert!(std::mem::size_of::<super::Sending<'static, crate::Value>>() <= limit);
     }
 }

@@ -135,6 +135,8 @@ pub(super) struct Inner {
     /// pause does not read the map again if it moved meanwhile.
     pub(super) generation: AtomicU64,
     pub(super) events: broadcast::Sender<ClusterEvent>,
+    /// The router's metrics (nothing without the `metrics` feature).
+    pub(super) meter: crate::telemetry::meter::ClusterMeter,
 }
 
 pub(super) struct State {
@@ -235,9 +237,19 @@ impl ClusterClient {
             .checked()?
             .into_iter()
             .map(|(host, port)| NodeAddr { host, port })
-            .collect();
+            .collect::<Vec<_>>();
+        let meter = crate::telemetry::meter::ClusterMeter::new(
+            seeds
+                .first()
+                .map(|s| crate::Addr::Tcp {
+                    host: s.host.clone(),
+                    port: s.port,
+                })
+                .as_ref(),
+        );
         let refresh_interval = config.refresh_interval;
         let inner = Arc::new(Inner {
+            meter,
             config,
             seeds,
             turn: AtomicUsize::new(0),
@@ -518,6 +530,7 @@ impl ClusterClient {
                 None => match self.owner_now(&route) {
                     Some(addr) => addr,
                     None => {
+                        self.inner.meter.hole();
                         let hole = ClusterClient::no_owner(&route, &cmd.name());
                         self.pause(&mut pauses, deadline, progress, hole, true)
                             .await?;
@@ -560,6 +573,7 @@ impl ClusterClient {
                     if err.code() == Some("MOVED") {
                         self.learn_moved(slot, &to);
                     } else {
+                        self.inner.meter.redirect(false);
                         asking = true;
                     }
                     target = Some(to);
@@ -595,6 +609,8 @@ impl ClusterClient {
     /// A `MOVED` seen: the slot's new owner goes into the map at once, and
     /// the whole map is read again in the background.
     fn learn_moved(&self, slot: u16, to: &NodeAddr) {
+        self.inner.meter.redirect(true);
+        tracing::debug!(target: "redwire::cluster", slot, to = %to, "slot moved");
         {
             let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
             state.map.moved(slot, to.clone());

@@ -39,7 +39,9 @@ impl ClusterClient {
         }
         let outcome = self.read_map(commands).await;
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.inner.meter.refreshed(&outcome);
         if let Err(error) = &outcome {
+            tracing::warn!(target: "redwire::cluster", %error, "topology refresh failed");
             let _ = self.inner.events.send(ClusterEvent::RefreshFailed {
                 error: error.clone(),
             });
@@ -187,6 +189,14 @@ impl ClusterClient {
             });
             let changed = state.map != map;
             let shape = map.shape();
+            let (primaries, slots_served) = (shape.len(), map.served());
+            let replicas = shape.iter().map(|s| s.replicas.len()).sum::<usize>();
+            // A change is news; the periodic read that finds none is not.
+            if changed {
+                tracing::info!(target: "redwire::cluster", primaries, replicas, slots_served, changed, "topology refreshed");
+            } else {
+                tracing::debug!(target: "redwire::cluster", primaries, replicas, slots_served, changed, "topology refreshed");
+            }
             events.push(ClusterEvent::Refreshed {
                 primaries: shape.len(),
                 replicas: shape.iter().map(|s| s.replicas.len()).sum(),

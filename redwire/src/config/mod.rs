@@ -230,6 +230,8 @@ pub struct Config {
     pub(crate) sentinel: Option<Sentinel>,
     /// A cluster replica read from: `READONLY` on every connect.
     pub(crate) replica_reads: bool,
+    /// Whether command spans carry `db.query.text`.
+    pub(crate) query_text: crate::telemetry::QueryText,
 }
 
 /// Where to find the primary through Sentinel (see
@@ -292,11 +294,18 @@ impl Default for Config {
             limits: Limits::default(),
             sentinel: None,
             replica_reads: false,
+            query_text: crate::telemetry::QueryText::Off,
         }
     }
 }
 
 impl Config {
+    /// Whether command spans carry `db.query.text`
+    /// ([`ConfigBuilder::trace_query_text`]).
+    pub fn query_text(&self) -> crate::telemetry::QueryText {
+        self.query_text
+    }
+
     /// A builder starting from the defaults (`127.0.0.1:6379`).
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder(Config::default())
@@ -677,6 +686,23 @@ impl ConfigBuilder {
     /// ```
     pub fn reply_limits(mut self, limits: Limits) -> Self {
         self.0.limits = limits;
+        self
+    }
+
+    /// Whether command spans carry `db.query.text` (default
+    /// [`QueryText::Off`](crate::telemetry::QueryText::Off)): the command
+    /// with its arguments as `?`, or shown with
+    /// [`QueryText::Full`](crate::telemetry::QueryText::Full). The commands
+    /// that carry credentials (`AUTH`, `HELLO`, `CONFIG`, `ACL`, `MIGRATE`)
+    /// never show their arguments.
+    ///
+    /// ```
+    /// use redwire::telemetry::QueryText;
+    /// let config = redwire::Config::builder().trace_query_text(QueryText::Full).build();
+    /// assert_eq!(config.query_text(), QueryText::Full);
+    /// ```
+    pub fn trace_query_text(mut self, mode: crate::telemetry::QueryText) -> Self {
+        self.0.query_text = mode;
         self
     }
 

@@ -143,7 +143,20 @@ impl Actor {
     /// Emits the event a request carried, once answered; a resubscription's
     /// is also a marker in the stream.
     pub(super) fn announce(&mut self, event: Event) {
-        if matches!(event, Event::Resubscribed { .. }) {
+        if let Event::Resubscribed {
+            channels,
+            patterns,
+            shard_channels,
+        } = &event
+        {
+            self.meter.resubscribed();
+            tracing::info!(
+                target: "redwire::pubsub",
+                channels = channels.len(),
+                patterns = patterns.len(),
+                shard_channels = shard_channels.len(),
+                "resubscribed"
+            );
             self.mark_gap(Marker::Resubscribed);
         }
         self.shared.emit(event);

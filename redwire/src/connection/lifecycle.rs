@@ -56,6 +56,7 @@ impl Actor {
         let mut failures = 0u32;
         loop {
             self.shared.set(ConnectionState::Connecting);
+            let began = Instant::now();
             let attempt = tokio::time::timeout(
                 self.config.connect_timeout,
                 open(self.connector.clone(), self.config.limits),
@@ -75,7 +76,11 @@ impl Actor {
             let error = match result {
                 Ok((transport, resp, rbuf)) => {
                     let since = Instant::now();
-                    let reason = match self.connected(transport, resp, rbuf, first.take()).await {
+                    let took = since.duration_since(began);
+                    let reason = match self
+                        .connected(transport, resp, rbuf, took, first.take())
+                        .await
+                    {
                         Stop::Done => return self.close(),
                         Stop::Lost(reason) if !self.reconnect => {
                             return self.close_with(format!("the connection was lost: {reason}"))
@@ -113,7 +118,7 @@ impl Actor {
                 ));
             }
             let delay = backoff.delay(failures, fastrand::f64());
-            tracing::debug!(attempt = failures, ?delay, %error, "reconnecting");
+            tracing::debug!(target: "redwire::connection", attempt = failures, ?delay, %error, "reconnecting");
             self.shared.set(ConnectionState::Reconnecting);
             self.shared.emit(Event::Reconnecting {
                 attempt: failures,
@@ -139,8 +144,10 @@ impl Actor {
         transport: Transport,
         resp: u8,
         rbuf: BytesMut,
+        took: Duration,
         first: Option<oneshot::Sender<Result<()>>>,
     ) -> Stop {
+        self.meter.connected(took);
         self.input.start(rbuf);
         self.answered = 0;
         self.resp = resp;
@@ -178,10 +185,19 @@ impl Actor {
         if let Some(tx) = first {
             let _ = tx.send(Ok(()));
         }
-        tracing::debug!(addr = %self.config.addr, resp, "connected");
+        let address = self.config.addr.to_string();
+        tracing::info!(target: "redwire::connection", resp, server.address = address, "connected");
         let stop = self.serve(transport).await;
         if let Stop::Lost(reason) = &stop {
-            tracing::debug!(addr = %self.config.addr, %reason, "disconnected");
+            let error_type = crate::telemetry::error_type(reason);
+            tracing::warn!(
+                target: "redwire::connection",
+                %reason,
+                server.address = address,
+                error.type = error_type,
+                "disconnected"
+            );
+            self.meter.disconnected(reason, self.reconnect);
             self.mark_gap(super::gaps::Marker::Disconnected(reason.clone()));
             self.disconnected(reason);
             self.shared.set_last_error(Some(reason.clone()));
@@ -327,7 +343,7 @@ impl Actor {
 
     /// Ends the actor: everything it still holds fails with a closed error.
     fn close_with(mut self, reason: String) {
-        tracing::debug!(%reason, "client closed");
+        tracing::debug!(target: "redwire::connection", %reason, "closed");
         let err = Error::closed(&reason);
         let written = self.out.written();
         for waiter in self.in_flight.drain(..) {

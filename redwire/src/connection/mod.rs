@@ -266,6 +266,8 @@ pub(crate) struct Actor {
     /// Found through Sentinel: bumped when the Sentinels announce a new
     /// primary (`+switch-master`).
     switched: Option<tokio::sync::watch::Receiver<u64>>,
+    /// The connection's metrics (nothing without the `metrics` feature).
+    meter: crate::telemetry::meter::ConnMeter,
 }
 
 impl Actor {
@@ -276,6 +278,7 @@ impl Actor {
         kind: Kind,
     ) -> Self {
         let monitor = matches!(kind, Kind::Monitor(_));
+        let meter = crate::telemetry::meter::ConnMeter::new(&config, kind.handle());
         let (reconnect, push, subscriptions, gaps) = match kind {
             Kind::Shared(push) => (true, push, None, None),
             Kind::Dedicated(push) => (false, push, None, None),
@@ -313,6 +316,7 @@ impl Actor {
             monitor,
             attempted: false,
             switched: None,
+            meter,
         }
     }
 }
@@ -333,6 +337,19 @@ pub(crate) enum Kind {
     /// A `MONITOR` feed: reconnects and sends `MONITOR` again; every line
     /// the server sends after its `OK` goes to the sink, which pushes back.
     Monitor(push::Sink),
+}
+
+impl Kind {
+    /// The handle it serves, for the metrics' attributes.
+    pub(crate) fn handle(&self) -> crate::telemetry::HandleKind {
+        use crate::telemetry::HandleKind;
+        match self {
+            Kind::Shared(_) => HandleKind::Client,
+            Kind::Dedicated(_) => HandleKind::Connection,
+            Kind::Subscriber(..) => HandleKind::Subscriber,
+            Kind::Monitor(_) => HandleKind::Monitor,
+        }
+    }
 }
 
 /// A waker that does nothing, for unit tests that poll by hand.

@@ -8,6 +8,7 @@ use super::wakes::Wakes;
 use super::watchdog::Check;
 use super::{push, Actor, Msg, Reply, Request, Waiter};
 use crate::error::{Error, ErrorKind, Result};
+use crate::telemetry::metered;
 use redwire_resp::Frame;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -67,7 +68,10 @@ impl Actor {
                 }
                 None => wakes.insert(Wakes::new(cx.waker())),
             };
-            self.poll_serve(cx, &mut transport, wakes)
+            let poll = self.poll_serve(cx, &mut transport, wakes);
+            // Once per pass, not per request (see `telemetry::meter`).
+            metered!(self.meter.levels(self.in_flight.len(), self.pending.len()));
+            poll
         })
         .await
     }
@@ -90,6 +94,7 @@ impl Actor {
             };
             if wrote {
                 self.deferred = false;
+                metered!(self.meter.wrote(self.out.written()));
             }
             let handed = match self.poll_read(cx, t, wakes, budget) {
                 Ok(handed) => handed,
@@ -200,6 +205,7 @@ impl Actor {
             return;
         }
         let end = self.out.push(&req.bytes);
+        metered!(self.meter.started());
         self.in_flight_replies += req.replies;
         self.in_flight.push_back(Waiter { request: req, end });
     }
@@ -247,8 +253,9 @@ impl Actor {
                 ErrorKind::ConnectionLost,
                 "the server closed the connection",
             )),
-            Poll::Ready(Ok(_)) => {
+            Poll::Ready(Ok(_read)) => {
                 self.reads += 1;
+                metered!(self.meter.read(_read));
                 handed += self.dispatch_buffered(budget - handed)?;
                 // A read that completed nothing is still progress (a large
                 // reply arriving in pieces).
@@ -297,7 +304,12 @@ impl Actor {
                     .front()
                     .and_then(|w| w.request.confirms.as_deref())
                     .is_some_and(|awaited| awaited.answered_by(&frame)) => {}
-            Some(_) => {
+            Some(_kind) => {
+                metered!(
+                    if matches!(_kind, push::Kind::Message) && self.subscriptions.is_some() {
+                        self.meter.message();
+                    }
+                );
                 if let push::Delivery::Full(frame) = self.push.deliver(frame) {
                     self.held = Some(frame);
                 }
@@ -342,12 +354,19 @@ impl Actor {
             if let Some(event) = waiter.request.announce {
                 self.announce(*event);
             }
+            #[cfg(feature = "metrics")]
+            let waited = waiter.request.tx.is_some();
             // A caller that gave up dropped its receiver: the reply is discarded.
             if let Err(unread) = waiter.request.tx.send(Ok(reply)) {
+                #[cfg(feature = "metrics")]
+                if waited {
+                    self.meter.discarded();
+                }
                 drop(unread);
             }
         }
         if demoted {
+            self.followed_failover("the primary was demoted to a replica (READONLY)");
             return Err(Error::new(
                 ErrorKind::ConnectionLost,
                 "the primary was demoted to a replica (READONLY); asking the Sentinels again",
@@ -370,6 +389,7 @@ impl Actor {
         if let Some(switched) = &mut self.switched {
             if switched.has_changed().unwrap_or(false) {
                 switched.mark_unchanged();
+                self.followed_failover("the Sentinels announced a new primary (+switch-master)");
                 return Some(Stop::Lost(Error::new(
                     ErrorKind::ConnectionLost,
                     "the Sentinels announced a new primary (+switch-master); connecting to it",
@@ -397,6 +417,19 @@ impl Actor {
                 None
             }
         }
+    }
+
+    /// A Sentinel-discovered connection leaves its primary: counted, told.
+    #[cold]
+    #[inline(never)]
+    fn followed_failover(&self, reason: &str) {
+        self.meter.failover();
+        tracing::warn!(
+            target: "redwire::sentinel",
+            master = self.config.sentinel.as_ref().map_or("", |s| s.master_name.as_str()),
+            reason,
+            "failover followed"
+        );
     }
 
     /// The next tick: one watchdog period from now, or close's deadline.

@@ -56,6 +56,7 @@ use crate::connection::state::{ConnectionState, Event};
 use crate::connection::Kind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
+use crate::telemetry::span::Observed;
 use crate::value::{FromValue, Value};
 pub(crate) use session::Session;
 use std::time::Duration;
@@ -274,7 +275,8 @@ impl Connection {
         let patience = cmd.patience();
         let limit = deadline
             .unwrap_or_else(|| default_deadline(self.link.config.command_timeout, patience));
-        Sending::new(&self.link, bytes, limit, fallback).blocking(patience)
+        let observed = Observed::command(&self.link, cmd);
+        Sending::new(&self.link, bytes, limit, fallback, observed).blocking(patience)
     }
 
     /// Sends a pipeline as one write; one result per command, or for an
@@ -293,6 +295,14 @@ impl Connection {
             return Ok(Vec::new());
         }
         pipeline.check_dedicated()?;
+        let observed = Observed::pipeline(&self.link, pipeline);
+        let results = self.run_pipeline(pipeline).await;
+        observed.finish(&self.link, &results);
+        results
+    }
+
+    /// A pipeline's round trip (see [`pipeline`](Self::pipeline)).
+    async fn run_pipeline(&mut self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
         let database = self.link.config.database;
         for effect in pipeline.effects() {
             self.session.apply(*effect, database);
