@@ -92,16 +92,7 @@ impl HSetExOptions {
 
 impl ToArg for HSetExOptions {
     fn write_args(&self, cmd: &mut Cmd) {
-        cmd.push_arg(self.condition);
-        match self.expiry {
-            Some(("KEEPTTL", _)) => {
-                cmd.push_arg("KEEPTTL");
-            }
-            Some((word, n)) => {
-                cmd.push_arg(word).push_arg(n);
-            }
-            None => {}
-        }
+        super::strings::push_condition_and_expiry(cmd, self.condition, self.expiry);
     }
 }
 

@@ -77,18 +77,28 @@ impl SetOptions {
     }
 }
 
+/// The words of a `SET`-shaped command's options (`SET`, `HSETEX`): the
+/// condition, then `EX n`/`PX n`/`EXAT n`/`PXAT n` or a lone `KEEPTTL`.
+pub(super) fn push_condition_and_expiry(
+    cmd: &mut Cmd,
+    condition: Option<&'static str>,
+    expiry: Option<(&'static str, u64)>,
+) {
+    cmd.push_arg(condition);
+    match expiry {
+        Some(("KEEPTTL", _)) => {
+            cmd.push_arg("KEEPTTL");
+        }
+        Some((word, n)) => {
+            cmd.push_arg(word).push_arg(n);
+        }
+        None => {}
+    }
+}
+
 impl ToArg for SetOptions {
     fn write_args(&self, cmd: &mut Cmd) {
-        cmd.push_arg(self.condition);
-        match self.expiry {
-            Some(("KEEPTTL", _)) => {
-                cmd.push_arg("KEEPTTL");
-            }
-            Some((word, n)) => {
-                cmd.push_arg(word).push_arg(n);
-            }
-            None => {}
-        }
+        push_condition_and_expiry(cmd, self.condition, self.expiry);
     }
 }
 
