@@ -230,6 +230,9 @@ pub struct Config {
     pub(crate) sentinel: Option<Sentinel>,
     /// A cluster replica read from: `READONLY` on every connect.
     pub(crate) replica_reads: bool,
+    /// The simulator's dialer: streams come from it instead of sockets.
+    #[cfg(feature = "sim")]
+    pub(crate) sim_dialer: Option<crate::connection::memory::Dialer>,
 }
 
 /// Where to find the primary through Sentinel (see
@@ -292,6 +295,8 @@ impl Default for Config {
             limits: Limits::default(),
             sentinel: None,
             replica_reads: false,
+            #[cfg(feature = "sim")]
+            sim_dialer: None,
         }
     }
 }
@@ -677,6 +682,15 @@ impl ConfigBuilder {
     /// ```
     pub fn reply_limits(mut self, limits: Limits) -> Self {
         self.0.limits = limits;
+        self
+    }
+
+    /// Connects through the simulator's dialer instead of a socket (feature
+    /// `sim`; see [`crate::connection::memory`]).
+    #[cfg(feature = "sim")]
+    #[doc(hidden)]
+    pub fn sim_dialer(mut self, dialer: crate::connection::memory::Dialer) -> Self {
+        self.0.sim_dialer = Some(dialer);
         self
     }
 

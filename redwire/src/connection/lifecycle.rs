@@ -210,7 +210,10 @@ impl Actor {
                 self.pending.retain(|r| !r.abandoned());
             }
             let room = self.pending.len() < self.pending_limit;
+            // Biased: a fixed order (one a random pick could make too), so a
+            // seeded simulation replays exactly.
             tokio::select! {
+                biased;
                 out = &mut fut => return Some(out),
                 msg = self.rx.recv(), if room => self.receive(msg, false),
                 () = &mut close => self.begin_closing("closed by Client::close", None),

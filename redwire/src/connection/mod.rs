@@ -95,6 +95,9 @@ pub(crate) mod gaps;
 mod handshake;
 pub(crate) mod io;
 mod lifecycle;
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub mod memory;
 pub(crate) mod push;
 mod read_buffer;
 pub(crate) mod sentinel;

@@ -1,0 +1,402 @@
+//! The simulated world: one model server (its store survives connections,
+//! not restarts), the connections dialed to it, each served by a task that
+//! decodes commands with `redwire-resp` and answers through the model, and
+//! the seeded faults: refused or hanging connects, resets, black holes,
+//! half-closed streams, a restart that loses the data, unsolicited and
+//! malformed frames. It records the trace and the log of executed writes.
+
+use crate::model::{self, Dialect, Session, Store};
+use crate::pipe::{End, Pipe, Shape};
+use crate::trace::Trace;
+use bytes::{Bytes, BytesMut};
+use redwire::connection::memory::{Dialer, MemoryStream};
+use redwire_resp::{Decoder, Frame};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// One executed write, as the model ran it.
+#[derive(Debug, Clone)]
+pub struct Exec {
+    /// The connection it came on.
+    pub conn: u64,
+    /// How many restarts came before it.
+    pub epoch: u64,
+    /// The command.
+    pub args: Vec<Bytes>,
+    /// The reply the model gave.
+    pub reply: Frame,
+}
+
+/// A fault the chaos task applies at a time drawn from the seed.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// The newest live connection is reset.
+    Reset,
+    /// The newest live connection's replies stop arriving.
+    BlackHole,
+    /// The server shuts its side of the newest connection: the client reads
+    /// the end of the stream.
+    HalfClose,
+    /// The server restarts: every connection is reset, the data is lost and
+    /// connects are refused for a while.
+    Restart(Duration),
+    /// Connects are refused for a while.
+    Refuse(Duration),
+    /// A RESP3 push nobody asked for, between two replies.
+    Unsolicited,
+    /// A frame the client cannot parse, between two replies.
+    Malformed,
+}
+
+struct Conn {
+    id: u64,
+    up: Arc<Pipe>,
+    down: Arc<Pipe>,
+    poke: Arc<Notify>,
+    inject: Option<Bytes>,
+    resp: u8,
+    live: bool,
+}
+
+struct Inner {
+    store: Store,
+    epoch: u64,
+    dialect: Dialect,
+    conns: Vec<Conn>,
+    log: Vec<Exec>,
+    trace: Trace,
+    rng: fastrand::Rng,
+    refuse_until: Option<Instant>,
+    /// Chance that a connect is refused, or hangs, outside a fault.
+    flaky_connects: f64,
+    shape: Shape,
+    healed: bool,
+    /// Most bytes ever queued toward the server on one connection.
+    max_queued: usize,
+}
+
+/// The world; cheap to clone.
+#[derive(Clone)]
+pub struct World(Arc<Mutex<Inner>>);
+
+/// The knobs of a world, drawn from the seed by the workload.
+pub struct Setup {
+    /// How the server answers `HELLO`.
+    pub dialect: Dialect,
+    /// How connections cut and delay bytes.
+    pub shape: Shape,
+    /// Chance that a connect fails on its own.
+    pub flaky_connects: f64,
+}
+
+impl World {
+    /// A world with an empty server.
+    pub fn new(seed: u64, setup: Setup) -> World {
+        World(Arc::new(Mutex::new(Inner {
+            store: Store::default(),
+            epoch: 0,
+            dialect: setup.dialect,
+            conns: Vec::new(),
+            log: Vec::new(),
+            trace: Trace::new(),
+            rng: fastrand::Rng::with_seed(seed ^ 0x5eed_0f_3017),
+            refuse_until: None,
+            flaky_connects: setup.flaky_connects,
+            shape: setup.shape,
+            healed: false,
+            max_queued: 0,
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends a line to the trace.
+    pub fn note(&self, line: impl AsRef<str>) {
+        self.lock().trace.note(line.as_ref());
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> Trace {
+        self.lock().trace.clone()
+    }
+
+    /// Every write the model executed.
+    pub fn log(&self) -> Vec<Exec> {
+        self.lock().log.clone()
+    }
+
+    /// Restarts so far.
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// The string at `key` now.
+    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+        self.lock().store.get(key)
+    }
+
+    /// Connections dialed so far.
+    pub fn dials(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    /// Most bytes ever waiting toward the server on one connection.
+    pub fn max_queued(&self) -> usize {
+        self.lock().max_queued
+    }
+
+    /// No more faults: connects succeed, new connections are clean.
+    pub fn heal(&self) {
+        let mut w = self.lock();
+        w.healed = true;
+        w.refuse_until = None;
+        w.flaky_connects = 0.0;
+        w.trace.note("world: healed, no more faults");
+    }
+
+    /// The dialer the client connects through.
+    pub fn dialer(&self) -> Dialer {
+        let world = self.clone();
+        Dialer::new(move |_addr| {
+            let world = world.clone();
+            Box::pin(async move { world.dial().await })
+        })
+    }
+
+    async fn dial(&self) -> io::Result<Box<dyn MemoryStream>> {
+        enum Outcome {
+            Refused,
+            Hang,
+            Open(End, End, u64, u64, Arc<Notify>),
+        }
+        let outcome = {
+            let mut w = self.lock();
+            let now = Instant::now();
+            let roll = w.rng.f64();
+            if w.refuse_until.is_some_and(|t| t > now) || roll < w.flaky_connects / 2.0 {
+                w.trace.note("dial: refused");
+                Outcome::Refused
+            } else if roll < w.flaky_connects {
+                w.trace.note("dial: hangs (no answer)");
+                Outcome::Hang
+            } else {
+                let id = w.conns.len() as u64 + 1;
+                let (s1, s2) = (w.rng.u64(..), w.rng.u64(..));
+                let up = Pipe::new(w.shape, s1);
+                let down = Pipe::new(w.shape, s2);
+                let (client, server) = End::pair(up.clone(), down.clone());
+                let poke = Arc::new(Notify::new());
+                w.conns.push(Conn {
+                    id,
+                    up,
+                    down,
+                    poke: poke.clone(),
+                    inject: None,
+                    resp: 2,
+                    live: true,
+                });
+                w.trace.note(&format!("dial: conn{id} open"));
+                Outcome::Open(client, server, id, w.epoch, poke)
+            }
+        };
+        match outcome {
+            Outcome::Refused => Err(io::ErrorKind::ConnectionRefused.into()),
+            Outcome::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Err(io::ErrorKind::TimedOut.into())
+            }
+            Outcome::Open(client, server, id, epoch, poke) => {
+                tokio::spawn(serve(self.clone(), id, epoch, server, poke));
+                Ok(Box::new(client))
+            }
+        }
+    }
+
+    /// Applies one fault now.
+    pub fn fault(&self, fault: Fault) {
+        let mut w = self.lock();
+        if w.healed {
+            return;
+        }
+        let w = &mut *w;
+        let newest = w.conns.iter_mut().rev().find(|c| c.live);
+        match fault {
+            Fault::Reset => {
+                if let Some(c) = newest {
+                    c.live = false;
+                    c.up.reset();
+                    c.down.reset();
+                    w.trace.note(&format!("fault: reset conn{}", c.id));
+                }
+            }
+            Fault::BlackHole => {
+                if let Some(c) = newest {
+                    c.live = false;
+                    c.down.blackhole();
+                    w.trace.note(&format!("fault: black hole on conn{}", c.id));
+                }
+            }
+            Fault::HalfClose => {
+                if let Some(c) = newest {
+                    c.live = false;
+                    c.down.shut();
+                    w.trace
+                        .note(&format!("fault: server half-closes conn{}", c.id));
+                }
+            }
+            Fault::Restart(down) => {
+                for c in w.conns.iter_mut().filter(|c| c.live) {
+                    c.live = false;
+                    c.up.reset();
+                    c.down.reset();
+                }
+                w.store = Store::default();
+                w.epoch += 1;
+                w.refuse_until = Some(Instant::now() + down);
+                w.trace.note(&format!(
+                    "fault: server restart (epoch {}), down for {down:?}",
+                    w.epoch
+                ));
+            }
+            Fault::Refuse(d) => {
+                w.refuse_until = Some(Instant::now() + d);
+                w.trace.note(&format!("fault: connects refused for {d:?}"));
+            }
+            Fault::Unsolicited | Fault::Malformed => {
+                let Some(c) = newest else { return };
+                let bytes: &'static [u8] = match fault {
+                    Fault::Malformed => b"@oops\r\n",
+                    _ if c.resp == 3 => b">2\r\n$3\r\nsim\r\n$5\r\nnoise\r\n",
+                    // RESP2 has no push: an extra reply there would be a
+                    // server bug no client can tell from a reply.
+                    _ => return,
+                };
+                if matches!(fault, Fault::Malformed) {
+                    c.live = false;
+                }
+                c.inject = Some(Bytes::from_static(bytes));
+                c.poke.notify_one();
+                w.trace
+                    .note(&format!("fault: {fault:?} frame queued on conn{}", c.id));
+            }
+        }
+    }
+
+    /// Runs `faults` at their times (from now), unless healed first.
+    pub async fn chaos(self, faults: Vec<(Duration, Fault)>) {
+        let start = Instant::now();
+        for (at, fault) in faults {
+            tokio::time::sleep_until(start + at).await;
+            self.fault(fault);
+        }
+    }
+}
+
+/// Serves one connection until it ends: decode, execute, answer; an injected
+/// frame goes out between two replies.
+async fn serve(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify>) {
+    let mut session = Session::new(id as i64);
+    let mut input = BytesMut::with_capacity(4096);
+    let mut decoder = Decoder::new();
+    loop {
+        let read = tokio::select! {
+            biased;
+            () = poke.notified() => None,
+            r = end.read_buf(&mut input) => Some(r),
+        };
+        let mut out = BytesMut::new();
+        match read {
+            None => {
+                let inject = world.lock().conns[id as usize - 1].inject.take();
+                if let Some(bytes) = inject {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+            Some(Ok(0)) | Some(Err(_)) => return,
+            Some(Ok(_)) => loop {
+                let frame = match decoder.decode(&mut input) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(_) => return,
+                };
+                let Some(args) = command(frame) else { return };
+                let mut w = world.lock();
+                if w.epoch != epoch {
+                    return;
+                }
+                let w = &mut *w;
+                let dialect = w.dialect;
+                let reply = w.store.execute(&mut session, dialect, &args);
+                w.conns[id as usize - 1].resp = session.resp;
+                w.trace.note(&format!(
+                    "conn{id}: {} -> {}",
+                    show_args(&args),
+                    show(&reply)
+                ));
+                if model::is_write(&args[0].to_ascii_uppercase()) {
+                    w.log.push(Exec {
+                        conn: id,
+                        epoch,
+                        args,
+                        reply: reply.clone(),
+                    });
+                }
+                model::encode(&reply, session.resp, &mut out);
+                let queued = w.conns[id as usize - 1].up.queued();
+                w.max_queued = w.max_queued.max(queued);
+            },
+        }
+        if !out.is_empty() && end.write_all(&out).await.is_err() {
+            return;
+        }
+        if session.quit {
+            return;
+        }
+    }
+}
+
+/// A command's arguments, if the frame is an array of strings.
+fn command(frame: Frame) -> Option<Vec<Bytes>> {
+    let Frame::Array(items) = frame else {
+        return None;
+    };
+    items
+        .into_iter()
+        .map(|f| match f {
+            Frame::Bulk(b) | Frame::Simple(b) => Some(b),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|a| !a.is_empty())
+}
+
+/// A command for the trace.
+pub fn show_args(args: &[Bytes]) -> String {
+    args.iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A reply for the trace.
+pub fn show(frame: &Frame) -> String {
+    match frame {
+        Frame::Simple(b) => format!("+{}", String::from_utf8_lossy(b)),
+        Frame::Error(b) => format!("-{}", String::from_utf8_lossy(b)),
+        Frame::Integer(n) => format!(":{n}"),
+        Frame::Bulk(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
+        Frame::Null => "nil".into(),
+        Frame::Array(items) => format!(
+            "[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        Frame::Map(_) => "{map}".into(),
+        other => format!("{other:?}"),
+    }
+}
