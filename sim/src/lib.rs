@@ -31,6 +31,7 @@ pub mod trace;
 pub mod workload;
 pub mod world;
 
+pub use redwire::connection::bugs::Bug;
 use trace::Trace;
 
 /// The workloads a seed can run.
@@ -57,6 +58,35 @@ impl Workload {
     }
 }
 
+/// The invariant whose detector a bug must trip: `(n)` of the oracle.
+pub fn detector(bug: Bug) -> &'static str {
+    match bug {
+        Bug::WrongWaiter => "(1)",
+        Bug::SentNotExecuted => "(2)",
+        Bug::ReplayWritten => "(3)",
+        Bug::SkipDeadline => "(4)",
+        Bug::DropRequeued => "(7)",
+    }
+}
+
+/// The first seed of `seeds` whose run with `bug` trips the bug's detector
+/// (see [`detector`]), and that violation: what the self-test looks for.
+pub fn catch(bug: Bug, seeds: impl IntoIterator<Item = u64>) -> Option<(u64, Workload, String)> {
+    for seed in seeds {
+        for workload in Workload::ALL {
+            let report = run_with(seed, workload, Some(bug));
+            let tripped = report
+                .violations
+                .into_iter()
+                .find(|v| v.starts_with(detector(bug)));
+            if let Some(v) = tripped {
+                return Some((seed, workload, v));
+            }
+        }
+    }
+    None
+}
+
 /// What one seed's run came to.
 pub struct Report {
     /// The seed.
@@ -71,6 +101,12 @@ pub struct Report {
 
 /// Runs one seed of one workload on a fresh paused runtime.
 pub fn run(seed: u64, workload: Workload) -> Report {
+    run_with(seed, workload, None)
+}
+
+/// Like [`run`], with one of the client's self-test bugs switched on.
+pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
+    redwire::connection::bugs::set(bug);
     fastrand::seed(seed);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -86,6 +122,7 @@ pub fn run(seed: u64, workload: Workload) -> Report {
             }
         }
     });
+    redwire::connection::bugs::set(None);
     Report {
         seed,
         workload,

@@ -10,7 +10,9 @@
 //!    not executed;
 //! 3. nothing executed more often than it was sent;
 //! 4. every call ended by its deadline (simulated time), none hung;
-//! 7. once the faults stopped, the client served again within its bounds.
+//! 7. a request is kept across a reconnect (it fails only by its deadline,
+//!    its connection's loss, or failing fast), and once the faults stopped
+//!    the client served again within its bounds.
 
 use crate::model::COUNTER_BASE;
 use crate::workload::Run;
@@ -160,6 +162,21 @@ pub fn check(run: &Run) -> Vec<String> {
                 op.took, op.deadline
             )),
             _ => {}
+        }
+        // 7: a request is kept while reconnecting (unless the client fails
+        // fast); failing it any other way drops what the caller asked for.
+        if let Outcome::Err { kind, .. } = &op.outcome {
+            let expected = match kind {
+                ErrorKind::Timeout | ErrorKind::ConnectionLost | ErrorKind::Protocol => true,
+                ErrorKind::NotConnected => run.fail_fast,
+                _ => false,
+            };
+            if !expected {
+                bad.push(format!(
+                    "(7) {who}: {} while the client was reconnecting",
+                    op.outcome
+                ));
+            }
         }
         let definitely_not = matches!(
             op.outcome,

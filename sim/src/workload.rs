@@ -32,6 +32,8 @@ pub struct Run {
     pub recovered_after: Option<Duration>,
     /// The most it may take.
     pub reconnect_bound: Duration,
+    /// Whether the client failed fast while disconnected.
+    pub fail_fast: bool,
 }
 
 fn ms(rng: &mut fastrand::Rng, lo: u64, hi: u64) -> Duration {
@@ -196,5 +198,6 @@ pub async fn shared_client(seed: u64) -> Run {
         world,
         recovered_after,
         reconnect_bound,
+        fail_fast,
     }
 }

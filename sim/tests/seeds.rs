@@ -59,3 +59,12 @@ fn a_seed_replays_bit_for_bit() {
         run(2, Workload::SharedClient).trace.hash()
     );
 }
+
+#[test]
+fn every_injected_bug_is_caught_by_a_seed_of_the_default_range() {
+    for bug in redwire_sim::Bug::ALL {
+        let caught = redwire_sim::catch(bug, 0..2000);
+        println!("{bug:?}: {caught:?}");
+        assert!(caught.is_some(), "{bug:?} is not caught");
+    }
+}

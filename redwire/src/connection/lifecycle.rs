@@ -299,8 +299,11 @@ impl Actor {
                 if waiter.request.tx.is_some() && !waiter.request.abandoned() {
                     requeue.push(waiter.request);
                 }
-            } else if waiter.end <= written {
-                waiter.request.fail(Error::connection_lost(reason, true));
+            } else if waiter.end <= written && !super::bugs::on(super::bugs::Bug::ReplayWritten) {
+                let written = !super::bugs::on(super::bugs::Bug::SentNotExecuted);
+                waiter.request.fail(Error::connection_lost(reason, written));
+            } else if super::bugs::on(super::bugs::Bug::DropRequeued) {
+                drop(waiter);
             } else if !waiter.request.abandoned() {
                 requeue.push(waiter.request);
             }

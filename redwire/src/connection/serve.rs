@@ -330,6 +330,9 @@ impl Actor {
             }
             Reply::Many(std::mem::take(&mut self.collected))
         };
+        if super::bugs::on(super::bugs::Bug::WrongWaiter) && self.in_flight.len() > 1 {
+            self.in_flight.swap(0, 1);
+        }
         if let Some(waiter) = self.in_flight.pop_front() {
             self.in_flight_replies -= waiter.request.replies;
             self.answered += 1;

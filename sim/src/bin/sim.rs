@@ -3,19 +3,23 @@
 //! with its seed, workload, broken promises and trace, and `seeds=N
 //! failures=K` last.
 
-use redwire_sim::{run, Workload};
+use redwire_sim::{catch, run, Bug, Workload};
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: sim [--seeds N] [--first F] [--seed S] [--random N] [--workload client] [--trace]
+    "usage: sim [--seeds N] [--first F] [--seed S] [--random N] [--workload client] [--trace] [--self-test]
   --seeds N     run seeds F..F+N (default 2000, F from --first, default 0)
   --seed S      run the one seed S (and print its trace with --trace)
   --random N    also run N seeds drawn at random (printed, to replay)
-  --workload W  only this workload (default: every one)";
+  --workload W  only this workload (default: every one)
+  --trace       print every run's trace, not only a failure's
+  --self-test   with each known bug switched on in the client, find a seed
+                of the range that catches it";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut seeds, mut first, mut one, mut random, mut trace) = (2000u64, 0u64, None, 0u64, false);
+    let mut self_test = false;
     let mut workloads = Workload::ALL.to_vec();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| -> Option<String> {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
                 .and_then(|w| Workload::parse(&w))
                 .map(|w| workloads = vec![w]),
             "--trace" => Some(trace = true),
+            "--self-test" => Some(self_test = true),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -45,6 +50,31 @@ fn main() -> ExitCode {
             eprintln!("bad argument `{arg}`\n{USAGE}");
             return ExitCode::from(2);
         }
+    }
+    if self_test {
+        // Every injected bug must be caught by some seed of the default range.
+        let mut uncaught = 0;
+        for bug in Bug::ALL {
+            match catch(bug, first..first + seeds) {
+                Some((seed, w, violation)) => println!(
+                    "bug {bug:?}: caught by seed {seed} (workload {}): {violation}",
+                    w.name()
+                ),
+                None => {
+                    uncaught += 1;
+                    println!(
+                        "bug {bug:?}: NOT CAUGHT by seeds {first}..{}",
+                        first + seeds
+                    );
+                }
+            }
+        }
+        println!("bugs={} uncaught={uncaught}", Bug::ALL.len());
+        return if uncaught == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     let mut list: Vec<u64> = match one {
         Some(s) => vec![s],
