@@ -27,6 +27,7 @@
 pub mod model;
 pub mod oracle;
 pub mod pipe;
+pub mod setting;
 pub mod trace;
 pub mod workload;
 pub mod world;

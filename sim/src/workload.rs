@@ -9,11 +9,10 @@
 //! pipelined. Every random draw comes from a generator seeded by the seed
 //! (one per caller, so the order in which tasks run cannot change a draw).
 
-use crate::model::Dialect;
 use crate::oracle::{Kind, Op, Outcome};
-use crate::pipe::Shape;
-use crate::world::{Fault, Setup, World};
-use redwire::{cmd, Backoff, Client, Config, Value};
+use crate::setting::{ms, Setting};
+use crate::world::World;
+use redwire::{cmd, Client, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -36,73 +35,14 @@ pub struct Run {
     pub fail_fast: bool,
 }
 
-fn ms(rng: &mut fastrand::Rng, lo: u64, hi: u64) -> Duration {
-    Duration::from_millis(rng.u64(lo..=hi))
-}
-
 /// Runs the shared-client workload for `seed` (inside a paused runtime).
 pub async fn shared_client(seed: u64) -> Run {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let shape = Shape {
-        split: if rng.bool() { rng.f64() * 0.6 } else { 0.0 },
-        short_write: if rng.bool() { rng.f64() * 0.4 } else { 0.0 },
-        max_delay: Duration::from_micros(rng.u64(0..=3000)),
-    };
-    let setup = Setup {
-        dialect: if rng.u8(..4) == 0 {
-            Dialect::Resp2Only
-        } else {
-            Dialect::Hello
-        },
-        shape,
-        flaky_connects: if rng.u8(..4) == 0 {
-            rng.f64() * 0.4
-        } else {
-            0.0
-        },
-    };
-    let world = World::new(seed, setup);
-    let response_timeout = ms(&mut rng, 150, 800);
-    let connect_timeout = ms(&mut rng, 50, 300);
-    let backoff = Backoff {
-        initial: ms(&mut rng, 1, 20),
-        max: ms(&mut rng, 20, 200),
-        jitter: 0.5,
-        max_attempts: None,
-    };
-    let command_timeout = ms(&mut rng, 100, 2000);
-    let fail_fast = rng.u8(..6) == 0;
-    let config = Config::builder()
-        .sim_dialer(world.dialer())
-        .connect_timeout(connect_timeout)
-        .response_timeout(Some(response_timeout))
-        .command_timeout(Some(command_timeout))
-        .health_check_interval(Some(ms(&mut rng, 50, 1000)))
-        .backoff(backoff)
-        .fail_fast(fail_fast)
-        .max_in_flight(rng.usize(2..=64))
-        .channel_capacity(rng.usize(2..=256))
-        .build();
-    world.note(format!(
-        "setup: {shape:?} response_timeout={response_timeout:?} connect_timeout={connect_timeout:?} \
-         command_timeout={command_timeout:?} {backoff:?} fail_fast={fail_fast}"
-    ));
-
-    let mut faults = Vec::new();
-    for _ in 0..rng.usize(0..=8) {
-        let at = ms(&mut rng, 0, 400);
-        let fault = match rng.u8(..10) {
-            0..=2 => Fault::Reset,
-            3 => Fault::BlackHole,
-            4 => Fault::HalfClose,
-            5 => Fault::Restart(ms(&mut rng, 0, 200)),
-            6 => Fault::Refuse(ms(&mut rng, 0, 300)),
-            7 | 8 => Fault::Unsolicited,
-            _ => Fault::Malformed,
-        };
-        faults.push((at, fault));
-    }
-    faults.sort_by_key(|(at, _)| *at);
+    let setting = Setting::draw(seed, &mut rng);
+    let world = setting.world.clone();
+    let config = setting.config("client");
+    let (command_timeout, fail_fast) = (setting.command_timeout, setting.fail_fast);
+    let faults = setting.faults.clone();
     let chaos = tokio::spawn(world.clone().chaos(faults));
 
     let client = Client::new(config);
@@ -173,8 +113,7 @@ pub async fn shared_client(seed: u64) -> Run {
     world.heal();
 
     // After the faults: the client must serve again within its own bounds.
-    let reconnect_bound =
-        response_timeout * 2 + connect_timeout + backoff.max * 2 + Duration::from_millis(100);
+    let reconnect_bound = setting.reconnect_bound();
     let healed = Instant::now();
     let mut recovered_after = None;
     while healed.elapsed() <= reconnect_bound {

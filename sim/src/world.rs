@@ -11,6 +11,7 @@ use crate::trace::Trace;
 use bytes::{Bytes, BytesMut};
 use redwire::connection::memory::{Dialer, MemoryStream};
 use redwire_resp::{Decoder, Frame};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -29,6 +30,19 @@ pub struct Exec {
     pub args: Vec<Bytes>,
     /// The reply the model gave.
     pub reply: Frame,
+}
+
+/// A message the server routed to a subscribed connection.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The connection.
+    pub conn: u64,
+    /// The label of the client that dialed it.
+    pub owner: &'static str,
+    /// The channel.
+    pub channel: Bytes,
+    /// What was published.
+    pub payload: Bytes,
 }
 
 /// A fault the chaos task applies at a time drawn from the seed.
@@ -57,7 +71,11 @@ struct Conn {
     up: Arc<Pipe>,
     down: Arc<Pipe>,
     poke: Arc<Notify>,
-    inject: Option<Bytes>,
+    /// Which client dialed it (the dialer's label).
+    owner: &'static str,
+    /// Frames for the server to send between two replies: pub/sub messages
+    /// and injected faults.
+    outbox: VecDeque<Bytes>,
     resp: u8,
     live: bool,
 }
@@ -68,6 +86,10 @@ struct Inner {
     dialect: Dialect,
     conns: Vec<Conn>,
     log: Vec<Exec>,
+    /// Channel -> the connections subscribed to it.
+    subs: BTreeMap<Bytes, BTreeSet<u64>>,
+    /// Every message the server routed, in order.
+    routed: Vec<Routed>,
     trace: Trace,
     rng: fastrand::Rng,
     refuse_until: Option<Instant>,
@@ -102,6 +124,8 @@ impl World {
             dialect: setup.dialect,
             conns: Vec::new(),
             log: Vec::new(),
+            subs: BTreeMap::new(),
+            routed: Vec::new(),
             trace: Trace::new(),
             rng: fastrand::Rng::with_seed(seed ^ 0x5eed_0f_3017),
             refuse_until: None,
@@ -160,16 +184,21 @@ impl World {
         w.trace.note("world: healed, no more faults");
     }
 
-    /// The dialer the client connects through.
-    pub fn dialer(&self) -> Dialer {
+    /// Every message routed to a subscriber so far.
+    pub fn routed(&self) -> Vec<Routed> {
+        self.lock().routed.clone()
+    }
+
+    /// The dialer a client connects through; its connections carry `owner`.
+    pub fn dialer(&self, owner: &'static str) -> Dialer {
         let world = self.clone();
         Dialer::new(move |_addr| {
             let world = world.clone();
-            Box::pin(async move { world.dial().await })
+            Box::pin(async move { world.dial(owner).await })
         })
     }
 
-    async fn dial(&self) -> io::Result<Box<dyn MemoryStream>> {
+    async fn dial(&self, owner: &'static str) -> io::Result<Box<dyn MemoryStream>> {
         enum Outcome {
             Refused,
             Hang,
@@ -197,11 +226,12 @@ impl World {
                     up,
                     down,
                     poke: poke.clone(),
-                    inject: None,
+                    owner,
+                    outbox: VecDeque::new(),
                     resp: 2,
                     live: true,
                 });
-                w.trace.note(&format!("dial: conn{id} open"));
+                w.trace.note(&format!("dial: conn{id} open for {owner}"));
                 Outcome::Open(client, server, id, w.epoch, poke)
             }
         };
@@ -280,7 +310,7 @@ impl World {
                 if matches!(fault, Fault::Malformed) {
                     c.live = false;
                 }
-                c.inject = Some(Bytes::from_static(bytes));
+                c.outbox.push_back(Bytes::from_static(bytes));
                 c.poke.notify_one();
                 w.trace
                     .note(&format!("fault: {fault:?} frame queued on conn{}", c.id));
@@ -298,9 +328,19 @@ impl World {
     }
 }
 
-/// Serves one connection until it ends: decode, execute, answer; an injected
-/// frame goes out between two replies.
-async fn serve(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify>) {
+/// Serves one connection until it ends, then forgets its subscriptions.
+async fn serve(world: World, id: u64, epoch: u64, end: End, poke: Arc<Notify>) {
+    serve_until_closed(world.clone(), id, epoch, end, poke).await;
+    let mut w = world.lock();
+    for subscribers in w.subs.values_mut() {
+        subscribers.remove(&id);
+    }
+    w.subs.retain(|_, s| !s.is_empty());
+}
+
+/// Decode, execute, answer; what waits in the outbox goes out between two
+/// replies.
+async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify>) {
     let mut session = Session::new(id as i64);
     let mut input = BytesMut::with_capacity(4096);
     let mut decoder = Decoder::new();
@@ -313,8 +353,8 @@ async fn serve(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify
         let mut out = BytesMut::new();
         match read {
             None => {
-                let inject = world.lock().conns[id as usize - 1].inject.take();
-                if let Some(bytes) = inject {
+                let mut w = world.lock();
+                for bytes in w.conns[id as usize - 1].outbox.drain(..) {
                     out.extend_from_slice(&bytes);
                 }
             }
@@ -332,6 +372,9 @@ async fn serve(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify
                 }
                 let w = &mut *w;
                 let dialect = w.dialect;
+                if pubsub(w, id, &session, &args, &mut out) {
+                    continue;
+                }
                 let reply = w.store.execute(&mut session, dialect, &args);
                 w.conns[id as usize - 1].resp = session.resp;
                 w.trace.note(&format!(
@@ -359,6 +402,89 @@ async fn serve(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify
             return;
         }
     }
+}
+
+/// Runs a pub/sub command (`SUBSCRIBE`, `UNSUBSCRIBE`, `PUBLISH`, and `PING`
+/// on a subscribed RESP2 connection); false for any other command.
+fn pubsub(w: &mut Inner, id: u64, session: &Session, args: &[Bytes], out: &mut BytesMut) -> bool {
+    let name = args[0].to_ascii_uppercase();
+    let bulk = |b: &[u8]| Frame::Bulk(Bytes::copy_from_slice(b));
+    let mine = |w: &Inner| w.subs.values().filter(|s| s.contains(&id)).count() as i64;
+    let mut replies = Vec::new();
+    match &name[..] {
+        b"SUBSCRIBE" => {
+            for ch in &args[1..] {
+                w.subs.entry(ch.clone()).or_default().insert(id);
+                replies.push(Frame::Push(vec![
+                    bulk(b"subscribe"),
+                    Frame::Bulk(ch.clone()),
+                    Frame::Integer(mine(w)),
+                ]));
+            }
+        }
+        b"UNSUBSCRIBE" => {
+            let channels: Vec<Bytes> = if args.len() > 1 {
+                args[1..].to_vec()
+            } else {
+                w.subs
+                    .iter()
+                    .filter(|(_, s)| s.contains(&id))
+                    .map(|(c, _)| c.clone())
+                    .collect()
+            };
+            for ch in channels {
+                if let Some(s) = w.subs.get_mut(&ch) {
+                    s.remove(&id);
+                }
+                w.subs.retain(|_, s| !s.is_empty());
+                replies.push(Frame::Push(vec![
+                    bulk(b"unsubscribe"),
+                    Frame::Bulk(ch),
+                    Frame::Integer(mine(w)),
+                ]));
+            }
+        }
+        b"PUBLISH" if args.len() == 3 => {
+            let receivers: Vec<u64> = w
+                .subs
+                .get(&args[1])
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
+            for &r in &receivers {
+                let conn = &mut w.conns[r as usize - 1];
+                let message = Frame::Push(vec![
+                    bulk(b"message"),
+                    Frame::Bulk(args[1].clone()),
+                    Frame::Bulk(args[2].clone()),
+                ]);
+                let mut bytes = BytesMut::new();
+                model::encode(&message, conn.resp, &mut bytes);
+                conn.outbox.push_back(bytes.freeze());
+                conn.poke.notify_one();
+                let owner = conn.owner;
+                w.routed.push(Routed {
+                    conn: r,
+                    owner,
+                    channel: args[1].clone(),
+                    payload: args[2].clone(),
+                });
+            }
+            replies.push(Frame::Integer(receivers.len() as i64));
+        }
+        b"PING" if session.resp == 2 && mine(w) > 0 => {
+            replies.push(Frame::Array(vec![bulk(b"pong"), bulk(b"")]));
+        }
+        _ => return false,
+    }
+    for reply in replies {
+        w.trace.note(&format!(
+            "conn{id}: {} -> {}",
+            show_args(args),
+            show(&reply)
+        ));
+        model::encode(&reply, session.resp, out);
+    }
+    true
 }
 
 /// A command's arguments, if the frame is an array of strings.
@@ -397,6 +523,10 @@ pub fn show(frame: &Frame) -> String {
             items.iter().map(show).collect::<Vec<_>>().join(", ")
         ),
         Frame::Map(_) => "{map}".into(),
+        Frame::Push(items) => format!(
+            ">[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
         other => format!("{other:?}"),
     }
 }
