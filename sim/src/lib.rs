@@ -27,6 +27,8 @@
 pub mod model;
 pub mod oracle;
 pub mod pipe;
+pub mod pubsub;
+pub mod pubsub_oracle;
 pub mod setting;
 pub mod trace;
 pub mod workload;
@@ -40,16 +42,19 @@ use trace::Trace;
 pub enum Workload {
     /// Many callers on one shared `Client`.
     SharedClient,
+    /// A `Subscriber` and a publishing `Client`.
+    PubSub,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 1] = [Workload::SharedClient];
+    pub const ALL: [Workload; 2] = [Workload::SharedClient, Workload::PubSub];
 
     /// Its name on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Workload::SharedClient => "client",
+            Workload::PubSub => "pubsub",
         }
     }
 
@@ -67,6 +72,7 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::ReplayWritten => "(3)",
         Bug::SkipDeadline => "(4)",
         Bug::DropRequeued => "(7)",
+        Bug::ForgetResubscribe => "(6)",
     }
 }
 
@@ -119,6 +125,11 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
             Workload::SharedClient => {
                 let run = workload::shared_client(seed).await;
                 let violations = oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::PubSub => {
+                let run = pubsub::pubsub(seed).await;
+                let violations = pubsub_oracle::check(&run);
                 (run.world.trace(), violations)
             }
         }

@@ -48,11 +48,11 @@ pub struct Routed {
 /// A fault the chaos task applies at a time drawn from the seed.
 #[derive(Debug, Clone, Copy)]
 pub enum Fault {
-    /// The newest live connection is reset.
+    /// A live connection (drawn from the seed) is reset.
     Reset,
-    /// The newest live connection's replies stop arriving.
+    /// A live connection's replies stop arriving.
     BlackHole,
-    /// The server shuts its side of the newest connection: the client reads
+    /// The server shuts its side of a live connection: the client reads
     /// the end of the stream.
     HalfClose,
     /// The server restarts: every connection is reset, the data is lost and
@@ -255,10 +255,12 @@ impl World {
             return;
         }
         let w = &mut *w;
-        let newest = w.conns.iter_mut().rev().find(|c| c.live);
+        let live: Vec<usize> = (0..w.conns.len()).filter(|&i| w.conns[i].live).collect();
+        let pick = (!live.is_empty()).then(|| live[w.rng.usize(..live.len())]);
+        let target = pick.map(|i| &mut w.conns[i]);
         match fault {
             Fault::Reset => {
-                if let Some(c) = newest {
+                if let Some(c) = target {
                     c.live = false;
                     c.up.reset();
                     c.down.reset();
@@ -266,14 +268,14 @@ impl World {
                 }
             }
             Fault::BlackHole => {
-                if let Some(c) = newest {
+                if let Some(c) = target {
                     c.live = false;
                     c.down.blackhole();
                     w.trace.note(&format!("fault: black hole on conn{}", c.id));
                 }
             }
             Fault::HalfClose => {
-                if let Some(c) = newest {
+                if let Some(c) = target {
                     c.live = false;
                     c.down.shut();
                     w.trace
@@ -299,7 +301,7 @@ impl World {
                 w.trace.note(&format!("fault: connects refused for {d:?}"));
             }
             Fault::Unsolicited | Fault::Malformed => {
-                let Some(c) = newest else { return };
+                let Some(c) = target else { return };
                 let bytes: &'static [u8] = match fault {
                     Fault::Malformed => b"@oops\r\n",
                     _ if c.resp == 3 => b">2\r\n$3\r\nsim\r\n$5\r\nnoise\r\n",

@@ -22,17 +22,20 @@ pub enum Bug {
     SkipDeadline = 8,
     /// A written request lost with its connection is written again.
     ReplayWritten = 16,
+    /// A subscriber does not subscribe again after a reconnect.
+    ForgetResubscribe = 32,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 5] = [
+    pub const ALL: [Bug; 6] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
         Bug::SkipDeadline,
         Bug::ReplayWritten,
+        Bug::ForgetResubscribe,
     ];
 }
 

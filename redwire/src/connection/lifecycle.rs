@@ -150,10 +150,13 @@ impl Actor {
         }
         if let Some(registry) = &self.subscriptions {
             // Everything subscribed is subscribed again, first.
-            let again = registry
+            let mut again = registry
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .resubscribe();
+            if super::bugs::on(super::bugs::Bug::ForgetResubscribe) {
+                again.clear();
+            }
             if again.is_empty() {
                 // Nothing to make again: the gap ends here.
                 self.mark_gap(super::gaps::Marker::Resubscribed);
