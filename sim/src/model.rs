@@ -123,19 +123,15 @@ impl Store {
             return err("ERR empty command");
         };
         let name = upper(first);
-        if session.multi.is_some() {
+        if let Some(queued) = &mut session.multi {
             match &name[..] {
                 b"EXEC" | b"DISCARD" | b"MULTI" | b"WATCH" => {}
+                _ if !known(&name) => {
+                    session.multi_failed = true;
+                    return err("ERR unknown command");
+                }
                 _ => {
-                    if !known(&name) {
-                        session.multi_failed = true;
-                        return err("ERR unknown command");
-                    }
-                    session
-                        .multi
-                        .as_mut()
-                        .expect("in multi")
-                        .push(args.to_vec());
+                    queued.push(args.to_vec());
                     return Frame::Simple(Bytes::from_static(b"QUEUED"));
                 }
             }

@@ -94,7 +94,7 @@ pub async fn pubsub(seed: u64) -> PubSubRun {
     world.heal();
 
     // After the faults: a message published now arrives.
-    let bound = setting.reconnect_bound() * 2;
+    let bound = setting.reconnect_bound();
     let healed = Instant::now();
     let mut recovered = false;
     let mut attempt = 0;

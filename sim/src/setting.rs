@@ -121,10 +121,13 @@ impl Setting {
     }
 
     /// The longest a client may take to serve again once the faults stop:
-    /// a dead connection noticed (two response timeouts: a request's, then
-    /// the health check's), a connect, and the largest backoff twice.
+    /// a dead connection noticed (an idle one, such as a subscriber's, only
+    /// by the health check: its interval and a response timeout; a busy one
+    /// by a request's response timeout), a connect, and the largest backoff
+    /// twice.
     pub fn reconnect_bound(&self) -> Duration {
         self.response_timeout * 2
+            + self.health_check
             + self.connect_timeout
             + self.backoff.max * 2
             + Duration::from_millis(100)

@@ -127,7 +127,7 @@ impl World {
             subs: BTreeMap::new(),
             routed: Vec::new(),
             trace: Trace::new(),
-            rng: fastrand::Rng::with_seed(seed ^ 0x5eed_0f_3017),
+            rng: fastrand::Rng::with_seed(seed ^ 0x5eed_0f30_17ab),
             refuse_until: None,
             flaky_connects: setup.flaky_connects,
             shape: setup.shape,

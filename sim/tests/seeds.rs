@@ -68,3 +68,18 @@ fn every_injected_bug_is_caught_by_a_seed_of_the_default_range() {
         assert!(caught.is_some(), "{bug:?} is not caught");
     }
 }
+
+/// Found by the first long run: an idle subscriber on a black-holed
+/// connection hears of it only through the health check, which the
+/// simulator's recovery bound had left out (the simulator's mistake, not the
+/// client's; kept as a regression seed for the bound).
+#[test]
+fn an_idle_subscriber_on_a_black_hole_recovers_through_the_health_check() {
+    let report = run(18408, Workload::PubSub);
+    assert!(report
+        .trace
+        .lines()
+        .iter()
+        .any(|l| l.contains("black hole")));
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: sim [--seeds N] [--first F] [--seed S] [--random N] [--workload client] [--trace] [--self-test]
-  --seeds N     run seeds F..F+N (default 2000, F from --first, default 0)
+  --seeds N     run seeds F..F+N (default 30000: about a minute; F from --first, default 0)
   --seed S      run the one seed S (and print its trace with --trace)
   --random N    also run N seeds drawn at random (printed, to replay)
   --workload W  only this workload (default: every one)
@@ -18,7 +18,8 @@ const USAGE: &str =
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let (mut seeds, mut first, mut one, mut random, mut trace) = (2000u64, 0u64, None, 0u64, false);
+    let (mut seeds, mut first, mut one, mut random, mut trace) =
+        (30_000u64, 0u64, None, 0u64, false);
     let mut self_test = false;
     let mut workloads = Workload::ALL.to_vec();
     while let Some(arg) = args.next() {
@@ -38,8 +39,14 @@ fn main() -> ExitCode {
             "--workload" => value("--workload")
                 .and_then(|w| Workload::parse(&w))
                 .map(|w| workloads = vec![w]),
-            "--trace" => Some(trace = true),
-            "--self-test" => Some(self_test = true),
+            "--trace" => {
+                trace = true;
+                Some(())
+            }
+            "--self-test" => {
+                self_test = true;
+                Some(())
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
