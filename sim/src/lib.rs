@@ -73,6 +73,7 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::SkipDeadline => "(4)",
         Bug::DropRequeued => "(7)",
         Bug::ForgetResubscribe => "(6)",
+        Bug::UnboundedInFlight => "(5)",
     }
 }
 

@@ -10,6 +10,8 @@
 //!    not executed;
 //! 3. nothing executed more often than it was sent;
 //! 4. every call ended by its deadline (simulated time), none hung;
+//! 5. the client never has more replies outstanding on its connection than
+//!    its in-flight limit (as the server sees them, a lower bound);
 //! 7. a request is kept across a reconnect (it fails only by its deadline,
 //!    its connection's loss, or failing fast), and once the faults stopped
 //!    the client served again within its bounds.
@@ -281,6 +283,15 @@ pub fn check(run: &Run) -> Vec<String> {
                 now.map(|b| String::from_utf8_lossy(&b).into_owned())
             ));
         }
+    }
+    // 5: the in-flight limit holds (the handshake's three commands go out
+    // together before it applies).
+    let limit = run.max_in_flight.max(3);
+    let seen = run.world.max_outstanding("client");
+    if seen > limit {
+        bad.push(format!(
+            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
+        ));
     }
     // 7: serving again once the faults stopped.
     if run.recovered_after.is_none() {

@@ -35,6 +35,8 @@ pub struct Shape {
 struct State {
     chunks: VecDeque<(Instant, Bytes)>,
     queued: usize,
+    /// Bytes read so far.
+    consumed: u64,
     last_at: Option<Instant>,
     /// The writer shut down: end of stream once drained.
     eof: bool,
@@ -95,9 +97,9 @@ impl Pipe {
         s.chunks.is_empty() && !s.reset && !s.eof && !s.blackhole
     }
 
-    /// Bytes queued now.
-    pub fn queued(&self) -> usize {
-        self.lock().queued
+    /// Bytes read from it so far.
+    pub fn consumed(&self) -> u64 {
+        self.lock().consumed
     }
 
     /// Queues bytes the simulator itself injects (an unsolicited frame),
@@ -200,6 +202,7 @@ impl Pipe {
                 s.chunks.pop_front();
             }
             s.queued -= n;
+            s.consumed += n as u64;
             if let Some(w) = s.writer.take() {
                 w.wake();
             }

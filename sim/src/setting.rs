@@ -28,7 +28,8 @@ pub struct Setting {
     /// Whether requests fail at once while disconnected.
     pub fail_fast: bool,
     health_check: Duration,
-    max_in_flight: usize,
+    /// The client's in-flight limit (replies awaited).
+    pub max_in_flight: usize,
     channel_capacity: usize,
     /// When which fault strikes, from the workload's start.
     pub faults: Vec<(Duration, Fault)>,

@@ -33,6 +33,8 @@ pub struct Run {
     pub reconnect_bound: Duration,
     /// Whether the client failed fast while disconnected.
     pub fail_fast: bool,
+    /// The client's in-flight limit.
+    pub max_in_flight: usize,
 }
 
 /// Runs the shared-client workload for `seed` (inside a paused runtime).
@@ -138,5 +140,6 @@ pub async fn shared_client(seed: u64) -> Run {
         recovered_after,
         reconnect_bound,
         fail_fast,
+        max_in_flight: setting.max_in_flight,
     }
 }

@@ -98,7 +98,9 @@ struct Inner {
     shape: Shape,
     healed: bool,
     /// Most bytes ever queued toward the server on one connection.
-    max_queued: usize,
+    /// Per client label: most replies the server had sent (or was about to
+    /// send) on one connection that the client had not read yet.
+    max_outstanding: BTreeMap<&'static str, usize>,
 }
 
 /// The world; cheap to clone.
@@ -132,7 +134,7 @@ impl World {
             flaky_connects: setup.flaky_connects,
             shape: setup.shape,
             healed: false,
-            max_queued: 0,
+            max_outstanding: BTreeMap::new(),
         })))
     }
 
@@ -170,9 +172,12 @@ impl World {
         self.lock().conns.len()
     }
 
-    /// Most bytes ever waiting toward the server on one connection.
-    pub fn max_queued(&self) -> usize {
-        self.lock().max_queued
+    /// The most replies a client labelled `owner` ever had outstanding on
+    /// one connection, as the server saw them: a lower bound of the client's
+    /// own count (commands still on their way are not in it), so above the
+    /// client's limit means the client broke it.
+    pub fn max_outstanding(&self, owner: &str) -> usize {
+        self.lock().max_outstanding.get(owner).copied().unwrap_or(0)
     }
 
     /// No more faults: connects succeed, new connections are clean.
@@ -346,6 +351,9 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
     let mut session = Session::new(id as i64);
     let mut input = BytesMut::with_capacity(4096);
     let mut decoder = Decoder::new();
+    // Bytes sent so far, and where each reply not yet read by the client ends.
+    let mut sent = 0u64;
+    let mut ends = VecDeque::new();
     loop {
         let read = tokio::select! {
             biased;
@@ -375,6 +383,7 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                 let w = &mut *w;
                 let dialect = w.dialect;
                 if pubsub(w, id, &session, &args, &mut out) {
+                    ends.push_back(sent + out.len() as u64);
                     continue;
                 }
                 let reply = w.store.execute(&mut session, dialect, &args);
@@ -393,10 +402,20 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                     });
                 }
                 model::encode(&reply, session.resp, &mut out);
-                let queued = w.conns[id as usize - 1].up.queued();
-                w.max_queued = w.max_queued.max(queued);
+                ends.push_back(sent + out.len() as u64);
             },
         }
+        {
+            let mut w = world.lock();
+            let conn = &w.conns[id as usize - 1];
+            let (consumed, owner) = (conn.down.consumed(), conn.owner);
+            while ends.front().is_some_and(|&end| end <= consumed) {
+                ends.pop_front();
+            }
+            let max = w.max_outstanding.entry(owner).or_default();
+            *max = (*max).max(ends.len());
+        }
+        sent += out.len() as u64;
         if !out.is_empty() && end.write_all(&out).await.is_err() {
             return;
         }

@@ -24,18 +24,21 @@ pub enum Bug {
     ReplayWritten = 16,
     /// A subscriber does not subscribe again after a reconnect.
     ForgetResubscribe = 32,
+    /// The in-flight limit is ignored: requests are buffered without bound.
+    UnboundedInFlight = 64,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 6] = [
+    pub const ALL: [Bug; 7] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
         Bug::SkipDeadline,
         Bug::ReplayWritten,
         Bug::ForgetResubscribe,
+        Bug::UnboundedInFlight,
     ];
 }
 

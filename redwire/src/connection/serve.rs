@@ -187,7 +187,8 @@ impl Actor {
     #[inline]
     fn has_room_for(&self, req: &Request) -> bool {
         let over_limit = self.in_flight_replies + req.replies > self.config.max_in_flight
-            && !self.in_flight.is_empty();
+            && !self.in_flight.is_empty()
+            && !super::bugs::on(super::bugs::Bug::UnboundedInFlight);
         !over_limit && !self.out.is_full()
     }
 
