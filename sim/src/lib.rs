@@ -24,6 +24,7 @@
 //! (`while_disconnected`) is `biased;`, and the world's server loop is too.
 //! The replay test holds two runs of a seed to the same trace hash.
 
+pub mod dedicated;
 pub mod model;
 pub mod oracle;
 pub mod pipe;
@@ -44,17 +45,24 @@ pub enum Workload {
     SharedClient,
     /// A `Subscriber` and a publishing `Client`.
     PubSub,
+    /// Callers each on a dedicated `Connection`.
+    Connection,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 2] = [Workload::SharedClient, Workload::PubSub];
+    pub const ALL: [Workload; 3] = [
+        Workload::SharedClient,
+        Workload::PubSub,
+        Workload::Connection,
+    ];
 
     /// Its name on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Workload::SharedClient => "client",
             Workload::PubSub => "pubsub",
+            Workload::Connection => "connection",
         }
     }
 
@@ -125,6 +133,11 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
         match workload {
             Workload::SharedClient => {
                 let run = workload::shared_client(seed).await;
+                let violations = oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::Connection => {
+                let run = dedicated::dedicated(seed).await;
                 let violations = oracle::check(&run);
                 (run.world.trace(), violations)
             }

@@ -171,6 +171,7 @@ pub fn check(run: &Run) -> Vec<String> {
             let expected = match kind {
                 ErrorKind::Timeout | ErrorKind::ConnectionLost | ErrorKind::Protocol => true,
                 ErrorKind::NotConnected => run.fail_fast,
+                ErrorKind::Closed => run.dedicated,
                 _ => false,
             };
             if !expected {

@@ -12,7 +12,8 @@
 use crate::oracle::{Kind, Op, Outcome};
 use crate::setting::{ms, Setting};
 use crate::world::World;
-use redwire::{cmd, Client, Value};
+use redwire::{cmd, Client, Cmd, Value};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -35,6 +36,96 @@ pub struct Run {
     pub fail_fast: bool,
     /// The client's in-flight limit.
     pub max_in_flight: usize,
+    /// Dedicated connections, which end with their first drop (so a request
+    /// may fail as closed).
+    pub dedicated: bool,
+}
+
+/// One operation drawn for a caller: what it sends, its deadline, and when
+/// the caller drops it (if it does).
+pub struct Planned {
+    caller: usize,
+    seq: usize,
+    kind: Kind,
+    /// The command.
+    pub command: Cmd,
+    /// The call's deadline.
+    pub deadline: Duration,
+    cancel: Option<Duration>,
+}
+
+impl Planned {
+    /// Draws operation `seq` of `caller`.
+    pub fn draw(rng: &mut fastrand::Rng, caller: usize, seq: usize, default: Duration) -> Planned {
+        let kind = match rng.u8(..10) {
+            0..=4 => Kind::SetGet,
+            5..=7 => Kind::Incr,
+            _ => Kind::Get,
+        };
+        let command = match kind {
+            Kind::SetGet => cmd("SET")
+                .arg(format!("k:{caller}"))
+                .arg(format!("{caller}:{seq}"))
+                .arg("GET"),
+            Kind::Incr => cmd("INCR").arg(format!("c:{caller}")),
+            Kind::Get => cmd("GET").arg(format!("k:{caller}")),
+        };
+        let deadline = if rng.bool() {
+            default
+        } else {
+            ms(rng, 1, 1000)
+        };
+        let cancel = (rng.u8(..10) == 0).then(|| Duration::from_micros(rng.u64(0..=20_000)));
+        Planned {
+            caller,
+            seq,
+            kind,
+            command,
+            deadline,
+            cancel,
+        }
+    }
+
+    /// A line for the trace.
+    pub fn describe(&self) -> String {
+        format!(
+            "caller{} op{}: {:?} deadline={:?} cancel={:?}",
+            self.caller, self.seq, self.kind, self.deadline, self.cancel
+        )
+    }
+
+    /// Awaits the call, dropping it at the planned point, or giving up on it
+    /// as hung long past its deadline.
+    pub async fn finish(&self, sending: impl Future<Output = redwire::Result<Value>>) -> Outcome {
+        match self.cancel {
+            Some(after) => match tokio::time::timeout(after, sending).await {
+                Err(_) => Outcome::Cancelled,
+                Ok(r) => Outcome::from(r),
+            },
+            None => match tokio::time::timeout(self.deadline + HANG_GRACE, sending).await {
+                Err(_) => Outcome::Hung,
+                Ok(r) => Outcome::from(r),
+            },
+        }
+    }
+
+    /// The record of how it ended (and a line in the trace).
+    pub fn record(&self, outcome: Outcome, start: Instant, world: &World) -> Op {
+        let took = start.elapsed();
+        world.note(format!(
+            "caller{} op{}: {outcome} after {took:?}",
+            self.caller, self.seq
+        ));
+        Op {
+            caller: self.caller,
+            seq: self.seq,
+            kind: self.kind,
+            deadline: self.deadline,
+            took,
+            cancelled: self.cancel.is_some(),
+            outcome,
+        }
+    }
 }
 
 /// Runs the shared-client workload for `seed` (inside a paused runtime).
@@ -59,52 +150,14 @@ pub async fn shared_client(seed: u64) -> Run {
             let count = rng.usize(5..=40);
             for seq in 0..count {
                 tokio::time::sleep(Duration::from_micros(rng.u64(0..=5000))).await;
-                let kind = match rng.u8(..10) {
-                    0..=4 => Kind::SetGet,
-                    5..=7 => Kind::Incr,
-                    _ => Kind::Get,
-                };
-                let command = match kind {
-                    Kind::SetGet => cmd("SET")
-                        .arg(format!("k:{caller}"))
-                        .arg(format!("{caller}:{seq}"))
-                        .arg("GET"),
-                    Kind::Incr => cmd("INCR").arg(format!("c:{caller}")),
-                    Kind::Get => cmd("GET").arg(format!("k:{caller}")),
-                };
-                let deadline = if rng.bool() {
-                    command_timeout
-                } else {
-                    ms(&mut rng, 1, 1000)
-                };
-                let cancel =
-                    (rng.u8(..10) == 0).then(|| Duration::from_micros(rng.u64(0..=20_000)));
-                world.note(format!(
-                    "caller{caller} op{seq}: {kind:?} deadline={deadline:?} cancel={cancel:?}"
-                ));
+                let planned = Planned::draw(&mut rng, caller, seq, command_timeout);
+                world.note(planned.describe());
                 let start = Instant::now();
-                let sending = client.send_timeout(&command, Some(deadline));
-                let outcome = match cancel {
-                    Some(after) => match tokio::time::timeout(after, sending).await {
-                        Err(_) => Outcome::Cancelled,
-                        Ok(r) => Outcome::from(r),
-                    },
-                    None => match tokio::time::timeout(deadline + HANG_GRACE, sending).await {
-                        Err(_) => Outcome::Hung,
-                        Ok(r) => Outcome::from(r),
-                    },
-                };
-                let took = start.elapsed();
-                world.note(format!("caller{caller} op{seq}: {outcome} after {took:?}"));
-                ops.lock().unwrap().push(Op {
-                    caller,
-                    seq,
-                    kind,
-                    deadline,
-                    took,
-                    cancelled: cancel.is_some(),
-                    outcome,
-                });
+                let sending = client.send_timeout(&planned.command, Some(planned.deadline));
+                let outcome = planned.finish(sending).await;
+                ops.lock()
+                    .unwrap()
+                    .push(planned.record(outcome, start, &world));
             }
         }));
     }
@@ -141,5 +194,6 @@ pub async fn shared_client(seed: u64) -> Run {
         reconnect_bound,
         fail_fast,
         max_in_flight: setting.max_in_flight,
+        dedicated: false,
     }
 }
