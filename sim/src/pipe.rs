@@ -194,12 +194,21 @@ impl Pipe {
                 }
                 continue;
             }
-            let (_, chunk) = s.chunks.front_mut().expect("checked above");
-            let n = chunk.len().min(buf.remaining());
-            buf.put_slice(&chunk[..n]);
-            chunk.advance(n);
-            if chunk.is_empty() {
-                s.chunks.pop_front();
+            // Everything due, as far as it fits: one read may end in the
+            // middle of a frame or hold many, as a socket's does.
+            let now = Instant::now();
+            let mut n = 0;
+            while let Some((at, chunk)) = s.chunks.front_mut() {
+                if *at > now || buf.remaining() == 0 {
+                    break;
+                }
+                let take = chunk.len().min(buf.remaining());
+                buf.put_slice(&chunk[..take]);
+                chunk.advance(take);
+                n += take;
+                if chunk.is_empty() {
+                    s.chunks.pop_front();
+                }
             }
             s.queued -= n;
             s.consumed += n as u64;
