@@ -232,6 +232,9 @@ pub struct Config {
     pub(crate) replica_reads: bool,
     /// Whether command spans carry `db.query.text`.
     pub(crate) query_text: crate::telemetry::QueryText,
+    /// The simulator's dialer: streams come from it instead of sockets.
+    #[cfg(feature = "sim")]
+    pub(crate) sim_dialer: Option<crate::connection::memory::Dialer>,
 }
 
 /// Where to find the primary through Sentinel (see
@@ -295,6 +298,8 @@ impl Default for Config {
             sentinel: None,
             replica_reads: false,
             query_text: crate::telemetry::QueryText::Off,
+            #[cfg(feature = "sim")]
+            sim_dialer: None,
         }
     }
 }
@@ -703,6 +708,15 @@ impl ConfigBuilder {
     /// ```
     pub fn trace_query_text(mut self, mode: crate::telemetry::QueryText) -> Self {
         self.0.query_text = mode;
+        self
+    }
+
+    /// Connects through the simulator's dialer instead of a socket (feature
+    /// `sim`; see [`crate::connection::memory`]).
+    #[cfg(feature = "sim")]
+    #[doc(hidden)]
+    pub fn sim_dialer(mut self, dialer: crate::connection::memory::Dialer) -> Self {
+        self.0.sim_dialer = Some(dialer);
         self
     }
 

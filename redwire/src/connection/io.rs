@@ -18,6 +18,8 @@ pub(crate) enum Transport {
     Unix(tokio::net::UnixStream),
     #[cfg(feature = "tls")]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    #[cfg(feature = "sim")]
+    Memory(Box<dyn super::memory::MemoryStream>),
 }
 
 /// Opens streams to the configured address; cheap to clone. The TLS
@@ -57,6 +59,14 @@ impl Connector {
             }
             None => &config.addr,
         };
+        #[cfg(feature = "sim")]
+        if let Some(dialer) = &config.sim_dialer {
+            return dialer
+                .dial(addr)
+                .await
+                .map(Transport::Memory)
+                .map_err(|e| Error::io(format_args!("cannot connect to {addr}"), e));
+        }
         match addr {
             Addr::Tcp { host, port } => {
                 let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), *port))
@@ -135,6 +145,11 @@ macro_rules! delegate {
             }
             #[cfg(feature = "tls")]
             Transport::Tls($s) => {
+                let $s = Pin::new(&mut **$s);
+                $e
+            }
+            #[cfg(feature = "sim")]
+            Transport::Memory($s) => {
                 let $s = Pin::new(&mut **$s);
                 $e
             }

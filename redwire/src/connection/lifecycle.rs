@@ -157,10 +157,13 @@ impl Actor {
         }
         if let Some(registry) = &self.subscriptions {
             // Everything subscribed is subscribed again, first.
-            let again = registry
+            let mut again = registry
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .resubscribe();
+            if super::bugs::on(super::bugs::Bug::ForgetResubscribe) {
+                again.clear();
+            }
             if again.is_empty() {
                 // Nothing to make again: the gap ends here.
                 self.mark_gap(super::gaps::Marker::Resubscribed);
@@ -226,7 +229,10 @@ impl Actor {
                 self.pending.retain(|r| !r.abandoned());
             }
             let room = self.pending.len() < self.pending_limit;
+            // Biased: a fixed order (one a random pick could make too), so a
+            // seeded simulation replays exactly.
             tokio::select! {
+                biased;
                 out = &mut fut => return Some(out),
                 msg = self.rx.recv(), if room => self.receive(msg, false),
                 () = &mut close => self.begin_closing("closed by Client::close", None),
@@ -312,8 +318,11 @@ impl Actor {
                 if waiter.request.tx.is_some() && !waiter.request.abandoned() {
                     requeue.push(waiter.request);
                 }
-            } else if waiter.end <= written {
-                waiter.request.fail(Error::connection_lost(reason, true));
+            } else if waiter.end <= written && !super::bugs::on(super::bugs::Bug::ReplayWritten) {
+                let written = !super::bugs::on(super::bugs::Bug::SentNotExecuted);
+                waiter.request.fail(Error::connection_lost(reason, written));
+            } else if super::bugs::on(super::bugs::Bug::DropRequeued) {
+                drop(waiter);
             } else if !waiter.request.abandoned() {
                 requeue.push(waiter.request);
             }

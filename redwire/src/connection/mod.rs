@@ -91,10 +91,18 @@
 //! asks, or when reconnecting gives up. Requests abandoned while disconnected
 //! never keep it alive.
 
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub mod bugs;
+#[cfg(not(feature = "sim"))]
+pub(crate) mod bugs;
 pub(crate) mod gaps;
 mod handshake;
 pub(crate) mod io;
 mod lifecycle;
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub mod memory;
 pub(crate) mod push;
 mod read_buffer;
 pub(crate) mod sentinel;

@@ -192,7 +192,8 @@ impl Actor {
     #[inline]
     fn has_room_for(&self, req: &Request) -> bool {
         let over_limit = self.in_flight_replies + req.replies > self.config.max_in_flight
-            && !self.in_flight.is_empty();
+            && !self.in_flight.is_empty()
+            && !super::bugs::on(super::bugs::Bug::UnboundedInFlight);
         !over_limit && !self.out.is_full()
     }
 
@@ -342,6 +343,9 @@ impl Actor {
             }
             Reply::Many(std::mem::take(&mut self.collected))
         };
+        if super::bugs::on(super::bugs::Bug::WrongWaiter) && self.in_flight.len() > 1 {
+            self.in_flight.swap(0, 1);
+        }
         if let Some(waiter) = self.in_flight.pop_front() {
             self.in_flight_replies -= waiter.request.replies;
             self.answered += 1;

@@ -1,0 +1,68 @@
+//! The simulator's self-test switches (feature `sim`, hidden): each makes
+//! the client break one promise on purpose, so the self-test can show that
+//! the oracle catches it. Off unless switched on, per thread: the simulator
+//! runs a whole world on one thread, and tests beside it stay unaffected.
+//! Without the feature every switch is a constant `false`, which the
+//! compiler removes with the code it guards.
+
+#[cfg(feature = "sim")]
+use std::cell::Cell;
+
+/// A known bug the client can be made to have.
+#[cfg_attr(not(feature = "sim"), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    /// A reply goes to the second waiter instead of the oldest.
+    WrongWaiter = 1,
+    /// A request kept for the reconnect is dropped instead.
+    DropRequeued = 2,
+    /// A written request lost with its connection says it did not execute.
+    SentNotExecuted = 4,
+    /// A caller's deadline is not enforced.
+    SkipDeadline = 8,
+    /// A written request lost with its connection is written again.
+    ReplayWritten = 16,
+    /// A subscriber does not subscribe again after a reconnect.
+    ForgetResubscribe = 32,
+    /// The in-flight limit is ignored: requests are buffered without bound.
+    UnboundedInFlight = 64,
+}
+
+#[cfg(feature = "sim")]
+impl Bug {
+    /// Every switch.
+    pub const ALL: [Bug; 7] = [
+        Bug::WrongWaiter,
+        Bug::DropRequeued,
+        Bug::SentNotExecuted,
+        Bug::SkipDeadline,
+        Bug::ReplayWritten,
+        Bug::ForgetResubscribe,
+        Bug::UnboundedInFlight,
+    ];
+}
+
+#[cfg(feature = "sim")]
+thread_local! {
+    static ON: Cell<u32> = const { Cell::new(0) };
+}
+
+#[cfg(feature = "sim")]
+/// Switches on `bug` alone on this thread (`None`: none).
+pub fn set(bug: Option<Bug>) {
+    ON.with(|on| on.set(bug.map_or(0, |b| b as u32)));
+}
+
+/// Whether `bug` is on for this thread.
+#[cfg(feature = "sim")]
+#[inline]
+pub(crate) fn on(bug: Bug) -> bool {
+    ON.with(|on| on.get() & bug as u32 != 0)
+}
+
+/// Never, without the feature.
+#[cfg(not(feature = "sim"))]
+#[inline(always)]
+pub(crate) const fn on(_: Bug) -> bool {
+    false
+}

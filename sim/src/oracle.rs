@@ -1,0 +1,305 @@
+//! The oracle: what each caller saw, held against what the model executed.
+//!
+//! 1. no crosstalk: a reply matches what the model answered that very
+//!    command (`SET … GET` values are unique, so its execution is known), an
+//!    `INCR` reply is on the caller's own counter (see the model's counter
+//!    base), a `GET` reply is a value the caller wrote and the model stored;
+//! 2. an acknowledged write was executed, and after the last restart it is
+//!    still there at the end (nothing later of the caller's overwrote it
+//!    with an older one); a failure with `may_have_executed() == false` was
+//!    not executed;
+//! 3. nothing executed more often than it was sent;
+//! 4. every call ended by its deadline (simulated time), none hung;
+//! 5. the client never has more replies outstanding on its connection than
+//!    its in-flight limit (as the server sees them, a lower bound);
+//! 7. a request is kept across a reconnect (it fails only by its deadline,
+//!    its connection's loss, or failing fast), and once the faults stopped
+//!    the client served again within its bounds.
+
+use crate::model::COUNTER_BASE;
+use crate::workload::Run;
+use crate::world::show;
+use redwire::{ErrorKind, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Timer slack: tokio's timers fire on whole milliseconds.
+const SLACK: Duration = Duration::from_millis(2);
+
+/// What a caller asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `SET k:<caller> <caller>:<seq> GET`.
+    SetGet,
+    /// `INCR c:<caller>`.
+    Incr,
+    /// `GET k:<caller>`.
+    Get,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A reply.
+    Ok(Value),
+    /// An error, its kind and whether it may have executed.
+    Err {
+        /// The error's kind.
+        kind: ErrorKind,
+        /// `Error::may_have_executed`.
+        may_have_executed: bool,
+        /// Its message.
+        message: String,
+    },
+    /// The caller dropped the future.
+    Cancelled,
+    /// Nothing came back long past the deadline.
+    Hung,
+}
+
+impl From<redwire::Result<Value>> for Outcome {
+    fn from(r: redwire::Result<Value>) -> Self {
+        match r {
+            Ok(v) => Outcome::Ok(v),
+            Err(e) => Outcome::Err {
+                kind: e.kind(),
+                may_have_executed: e.may_have_executed(),
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Ok(v) => write!(f, "ok {}", show_value(v)),
+            Outcome::Err {
+                kind,
+                may_have_executed,
+                message,
+            } => write!(
+                f,
+                "err {kind:?} may_have_executed={may_have_executed}: {message}"
+            ),
+            Outcome::Cancelled => f.write_str("cancelled"),
+            Outcome::Hung => f.write_str("HUNG"),
+        }
+    }
+}
+
+/// One operation of one caller.
+#[derive(Debug, Clone)]
+pub struct Op {
+    /// Which caller.
+    pub caller: usize,
+    /// Its sequence number within the caller.
+    pub seq: usize,
+    /// What it sent.
+    pub kind: Kind,
+    /// Its deadline.
+    pub deadline: Duration,
+    /// How long it took.
+    pub took: Duration,
+    /// Whether the caller meant to drop it early.
+    pub cancelled: bool,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// A value as the trace shows it, in the model's notation.
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::Nil => "nil".into(),
+        Value::Int(n) => format!(":{n}"),
+        Value::Bulk(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
+        Value::Simple(b) => format!("+{}", String::from_utf8_lossy(b)),
+        other => format!("{other:?}"),
+    }
+}
+
+fn seq_of(value: &[u8]) -> Option<(usize, usize)> {
+    let s = std::str::from_utf8(value).ok()?;
+    let (c, q) = s.split_once(':')?;
+    Some((c.parse().ok()?, q.parse().ok()?))
+}
+
+/// Every broken promise of a run, each a line naming the invariant.
+pub fn check(run: &Run) -> Vec<String> {
+    let mut bad = Vec::new();
+    let log = run.world.log();
+    let final_epoch = run.world.epoch();
+    // SET values are unique: value -> its executions.
+    let mut sets: BTreeMap<Vec<u8>, Vec<&crate::world::Exec>> = BTreeMap::new();
+    // Counter key -> the replies of its executions.
+    let mut incrs: BTreeMap<Vec<u8>, Vec<i64>> = BTreeMap::new();
+    for exec in &log {
+        match &exec.args[0].to_ascii_uppercase()[..] {
+            b"SET" if exec.args.len() >= 3 => {
+                sets.entry(exec.args[2].to_vec()).or_default().push(exec)
+            }
+            b"INCR" => {
+                if let redwire_resp::Frame::Integer(n) = exec.reply {
+                    incrs.entry(exec.args[1].to_vec()).or_default().push(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut incr_sent: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    let mut last_acked_set: BTreeMap<usize, usize> = BTreeMap::new();
+    for op in &run.ops {
+        let who = format!("caller{} op{} {:?}", op.caller, op.seq, op.kind);
+        // 4: deadlines.
+        match &op.outcome {
+            Outcome::Hung => bad.push(format!(
+                "(4) {who}: no answer {:?} past its deadline {:?}",
+                crate::workload::HANG_GRACE,
+                op.deadline
+            )),
+            Outcome::Cancelled => {}
+            _ if op.took > op.deadline + SLACK => bad.push(format!(
+                "(4) {who}: ended after {:?}, past its deadline {:?}",
+                op.took, op.deadline
+            )),
+            _ => {}
+        }
+        // 7: a request is kept while reconnecting (unless the client fails
+        // fast); failing it any other way drops what the caller asked for.
+        if let Outcome::Err { kind, .. } = &op.outcome {
+            let expected = match kind {
+                ErrorKind::Timeout | ErrorKind::ConnectionLost | ErrorKind::Protocol => true,
+                ErrorKind::NotConnected => run.fail_fast,
+                ErrorKind::Closed => run.dedicated,
+                _ => false,
+            };
+            if !expected {
+                bad.push(format!(
+                    "(7) {who}: {} while the client was reconnecting",
+                    op.outcome
+                ));
+            }
+        }
+        let definitely_not = matches!(
+            op.outcome,
+            Outcome::Err {
+                may_have_executed: false,
+                ..
+            }
+        );
+        match op.kind {
+            Kind::SetGet => {
+                let value = format!("{}:{}", op.caller, op.seq).into_bytes();
+                let execs = sets.get(&value).map_or(&[][..], |v| &v[..]);
+                if execs.len() > 1 {
+                    bad.push(format!("(3) {who}: executed {} times", execs.len()));
+                }
+                if definitely_not && !execs.is_empty() {
+                    bad.push(format!(
+                        "(2) {who}: failed saying it did not execute ({}), but the server ran it",
+                        op.outcome
+                    ));
+                }
+                if let Outcome::Ok(reply) = &op.outcome {
+                    match execs.first() {
+                        None => bad.push(format!(
+                            "(2) {who}: acknowledged ({}) but never executed",
+                            op.outcome
+                        )),
+                        Some(exec) if show(&exec.reply) != show_value(reply) => bad.push(format!(
+                            "(1) {who}: got {} but the server answered it {}",
+                            show_value(reply),
+                            show(&exec.reply)
+                        )),
+                        Some(exec) => {
+                            if exec.epoch == final_epoch {
+                                last_acked_set.insert(op.caller, op.seq);
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Incr => {
+                let entry = incr_sent.entry(op.caller).or_default();
+                entry.0 += 1;
+                if definitely_not {
+                    entry.1 += 1;
+                }
+                if let Outcome::Ok(reply) = &op.outcome {
+                    let key = format!("c:{}", op.caller).into_bytes();
+                    let ok = match reply {
+                        Value::Int(n) => {
+                            n / COUNTER_BASE == op.caller as i64 + 1
+                                && incrs.get(&key).is_some_and(|r| r.contains(n))
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        bad.push(format!("(1) {who}: got {}, not an answer the server gave to this caller's INCR", show_value(reply)));
+                    }
+                }
+            }
+            Kind::Get => {
+                if let Outcome::Ok(reply) = &op.outcome {
+                    let ok = match reply {
+                        Value::Nil => true,
+                        Value::Bulk(b) => {
+                            seq_of(b).is_some_and(|(c, _)| c == op.caller)
+                                && sets.contains_key(&b[..])
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        bad.push(format!(
+                            "(1) {who}: got {}, not a value this caller stored",
+                            show_value(reply)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // 3 and 2 for counters, whose commands are alike: count them.
+    for (caller, (sent, not_run)) in incr_sent {
+        let key = format!("c:{caller}").into_bytes();
+        let ran = incrs.get(&key).map_or(0, Vec::len);
+        if ran > sent {
+            bad.push(format!(
+                "(3) caller{caller}: INCR executed {ran} times, sent {sent}"
+            ));
+        } else if ran > sent - not_run {
+            bad.push(format!(
+                "(2) caller{caller}: INCR executed {ran} times, but {not_run} of {sent} failed saying they did not execute"
+            ));
+        }
+    }
+    // 2: the last acknowledged write (since the last restart) is not lost.
+    for (caller, seq) in last_acked_set {
+        let now = run.world.get(format!("k:{caller}").as_bytes());
+        let held = now.as_deref().and_then(seq_of);
+        if !held.is_some_and(|(c, s)| c == caller && s >= seq) {
+            bad.push(format!(
+                "(2) caller{caller}: acknowledged write {caller}:{seq} lost; the key holds {:?}",
+                now.map(|b| String::from_utf8_lossy(&b).into_owned())
+            ));
+        }
+    }
+    // 5: the in-flight limit holds (the handshake's three commands go out
+    // together before it applies).
+    let limit = run.max_in_flight.max(3);
+    let seen = run.world.max_outstanding("client");
+    if seen > limit {
+        bad.push(format!(
+            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
+        ));
+    }
+    // 7: serving again once the faults stopped.
+    if run.recovered_after.is_none() {
+        bad.push(format!(
+            "(7) the client did not serve again within {:?} after the faults stopped",
+            run.reconnect_bound
+        ));
+    }
+    bad
+}

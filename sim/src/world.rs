@@ -1,0 +1,553 @@
+//! The simulated world: one model server (its store survives connections,
+//! not restarts), the connections dialed to it, each served by a task that
+//! decodes commands with `redwire-resp` and answers through the model, and
+//! the seeded faults: refused or hanging connects, resets, black holes,
+//! half-closed streams, a restart that loses the data, unsolicited and
+//! malformed frames. It records the trace and the log of executed writes.
+
+use crate::model::{self, Dialect, Session, Store};
+use crate::pipe::{End, Pipe, Shape};
+use crate::trace::Trace;
+use bytes::{Bytes, BytesMut};
+use redwire::connection::memory::{Dialer, MemoryStream};
+use redwire_resp::{Decoder, Frame};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// One executed write, as the model ran it.
+#[derive(Debug, Clone)]
+pub struct Exec {
+    /// The connection it came on.
+    pub conn: u64,
+    /// How many restarts came before it.
+    pub epoch: u64,
+    /// The command.
+    pub args: Vec<Bytes>,
+    /// The reply the model gave.
+    pub reply: Frame,
+}
+
+/// A message the server routed to a subscribed connection.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The connection.
+    pub conn: u64,
+    /// The label of the client that dialed it.
+    pub owner: &'static str,
+    /// The channel.
+    pub channel: Bytes,
+    /// What was published.
+    pub payload: Bytes,
+}
+
+/// A fault the chaos task applies at a time drawn from the seed.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// A live connection (drawn from the seed) is reset.
+    Reset,
+    /// A live connection's replies stop arriving.
+    BlackHole,
+    /// The server shuts its side of a live connection: the client reads
+    /// the end of the stream.
+    HalfClose,
+    /// The server restarts: every connection is reset, the data is lost and
+    /// connects are refused for a while.
+    Restart(Duration),
+    /// Connects are refused for a while.
+    Refuse(Duration),
+    /// A RESP3 push nobody asked for, between two replies.
+    Unsolicited,
+    /// A frame the client cannot parse, between two replies.
+    Malformed,
+}
+
+struct Conn {
+    id: u64,
+    up: Arc<Pipe>,
+    down: Arc<Pipe>,
+    poke: Arc<Notify>,
+    /// Which client dialed it (the dialer's label).
+    owner: &'static str,
+    /// Frames for the server to send between two replies: pub/sub messages
+    /// and injected faults.
+    outbox: VecDeque<Bytes>,
+    resp: u8,
+    live: bool,
+}
+
+struct Inner {
+    store: Store,
+    epoch: u64,
+    dialect: Dialect,
+    conns: Vec<Conn>,
+    log: Vec<Exec>,
+    /// Channel -> the connections subscribed to it.
+    subs: BTreeMap<Bytes, BTreeSet<u64>>,
+    /// Every message the server routed, in order.
+    routed: Vec<Routed>,
+    trace: Trace,
+    rng: fastrand::Rng,
+    refuse_until: Option<Instant>,
+    /// Chance that a connect is refused, or hangs, outside a fault.
+    flaky_connects: f64,
+    shape: Shape,
+    healed: bool,
+    /// Most bytes ever queued toward the server on one connection.
+    /// Per client label: most replies the server had sent (or was about to
+    /// send) on one connection that the client had not read yet.
+    max_outstanding: BTreeMap<&'static str, usize>,
+}
+
+/// The world; cheap to clone.
+#[derive(Clone)]
+pub struct World(Arc<Mutex<Inner>>);
+
+/// The knobs of a world, drawn from the seed by the workload.
+pub struct Setup {
+    /// How the server answers `HELLO`.
+    pub dialect: Dialect,
+    /// How connections cut and delay bytes.
+    pub shape: Shape,
+    /// Chance that a connect fails on its own.
+    pub flaky_connects: f64,
+}
+
+impl World {
+    /// A world with an empty server.
+    pub fn new(seed: u64, setup: Setup) -> World {
+        World(Arc::new(Mutex::new(Inner {
+            store: Store::default(),
+            epoch: 0,
+            dialect: setup.dialect,
+            conns: Vec::new(),
+            log: Vec::new(),
+            subs: BTreeMap::new(),
+            routed: Vec::new(),
+            trace: Trace::new(),
+            rng: fastrand::Rng::with_seed(seed ^ 0x5eed_0f30_17ab),
+            refuse_until: None,
+            flaky_connects: setup.flaky_connects,
+            shape: setup.shape,
+            healed: false,
+            max_outstanding: BTreeMap::new(),
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends a line to the trace.
+    pub fn note(&self, line: impl AsRef<str>) {
+        self.lock().trace.note(line.as_ref());
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> Trace {
+        self.lock().trace.clone()
+    }
+
+    /// Every write the model executed.
+    pub fn log(&self) -> Vec<Exec> {
+        self.lock().log.clone()
+    }
+
+    /// Restarts so far.
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// The string at `key` now.
+    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+        self.lock().store.get(key)
+    }
+
+    /// Connections dialed so far.
+    pub fn dials(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    /// The most replies a client labelled `owner` ever had outstanding on
+    /// one connection, as the server saw them: a lower bound of the client's
+    /// own count (commands still on their way are not in it), so above the
+    /// client's limit means the client broke it.
+    pub fn max_outstanding(&self, owner: &str) -> usize {
+        self.lock().max_outstanding.get(owner).copied().unwrap_or(0)
+    }
+
+    /// No more faults: connects succeed, new connections are clean.
+    pub fn heal(&self) {
+        let mut w = self.lock();
+        w.healed = true;
+        w.refuse_until = None;
+        w.flaky_connects = 0.0;
+        w.trace.note("world: healed, no more faults");
+    }
+
+    /// Every message routed to a subscriber so far.
+    pub fn routed(&self) -> Vec<Routed> {
+        self.lock().routed.clone()
+    }
+
+    /// The dialer a client connects through; its connections carry `owner`.
+    pub fn dialer(&self, owner: &'static str) -> Dialer {
+        let world = self.clone();
+        Dialer::new(move |_addr| {
+            let world = world.clone();
+            Box::pin(async move { world.dial(owner).await })
+        })
+    }
+
+    async fn dial(&self, owner: &'static str) -> io::Result<Box<dyn MemoryStream>> {
+        enum Outcome {
+            Refused,
+            Hang,
+            Open(End, End, u64, u64, Arc<Notify>),
+        }
+        let outcome = {
+            let mut w = self.lock();
+            let now = Instant::now();
+            let roll = w.rng.f64();
+            if w.refuse_until.is_some_and(|t| t > now) || roll < w.flaky_connects / 2.0 {
+                w.trace.note("dial: refused");
+                Outcome::Refused
+            } else if roll < w.flaky_connects {
+                w.trace.note("dial: hangs (no answer)");
+                Outcome::Hang
+            } else {
+                let id = w.conns.len() as u64 + 1;
+                let (s1, s2) = (w.rng.u64(..), w.rng.u64(..));
+                let up = Pipe::new(w.shape, s1);
+                let down = Pipe::new(w.shape, s2);
+                let (client, server) = End::pair(up.clone(), down.clone());
+                let poke = Arc::new(Notify::new());
+                w.conns.push(Conn {
+                    id,
+                    up,
+                    down,
+                    poke: poke.clone(),
+                    owner,
+                    outbox: VecDeque::new(),
+                    resp: 2,
+                    live: true,
+                });
+                w.trace.note(&format!("dial: conn{id} open for {owner}"));
+                Outcome::Open(client, server, id, w.epoch, poke)
+            }
+        };
+        match outcome {
+            Outcome::Refused => Err(io::ErrorKind::ConnectionRefused.into()),
+            Outcome::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Err(io::ErrorKind::TimedOut.into())
+            }
+            Outcome::Open(client, server, id, epoch, poke) => {
+                tokio::spawn(serve(self.clone(), id, epoch, server, poke));
+                Ok(Box::new(client))
+            }
+        }
+    }
+
+    /// Applies one fault now.
+    pub fn fault(&self, fault: Fault) {
+        let mut w = self.lock();
+        if w.healed {
+            return;
+        }
+        let w = &mut *w;
+        let live: Vec<usize> = (0..w.conns.len()).filter(|&i| w.conns[i].live).collect();
+        let pick = (!live.is_empty()).then(|| live[w.rng.usize(..live.len())]);
+        let target = pick.map(|i| &mut w.conns[i]);
+        match fault {
+            Fault::Reset => {
+                if let Some(c) = target {
+                    c.live = false;
+                    c.up.reset();
+                    c.down.reset();
+                    w.trace.note(&format!("fault: reset conn{}", c.id));
+                }
+            }
+            Fault::BlackHole => {
+                if let Some(c) = target {
+                    c.live = false;
+                    c.down.blackhole();
+                    w.trace.note(&format!("fault: black hole on conn{}", c.id));
+                }
+            }
+            Fault::HalfClose => {
+                if let Some(c) = target {
+                    c.live = false;
+                    c.down.shut();
+                    w.trace
+                        .note(&format!("fault: server half-closes conn{}", c.id));
+                }
+            }
+            Fault::Restart(down) => {
+                for c in w.conns.iter_mut().filter(|c| c.live) {
+                    c.live = false;
+                    c.up.reset();
+                    c.down.reset();
+                }
+                w.store = Store::default();
+                w.epoch += 1;
+                w.refuse_until = Some(Instant::now() + down);
+                w.trace.note(&format!(
+                    "fault: server restart (epoch {}), down for {down:?}",
+                    w.epoch
+                ));
+            }
+            Fault::Refuse(d) => {
+                w.refuse_until = Some(Instant::now() + d);
+                w.trace.note(&format!("fault: connects refused for {d:?}"));
+            }
+            Fault::Unsolicited | Fault::Malformed => {
+                let Some(c) = target else { return };
+                let bytes: &'static [u8] = match fault {
+                    Fault::Malformed => b"@oops\r\n",
+                    _ if c.resp == 3 => b">2\r\n$3\r\nsim\r\n$5\r\nnoise\r\n",
+                    // RESP2 has no push: an extra reply there would be a
+                    // server bug no client can tell from a reply.
+                    _ => return,
+                };
+                if matches!(fault, Fault::Malformed) {
+                    c.live = false;
+                }
+                c.outbox.push_back(Bytes::from_static(bytes));
+                c.poke.notify_one();
+                w.trace
+                    .note(&format!("fault: {fault:?} frame queued on conn{}", c.id));
+            }
+        }
+    }
+
+    /// Runs `faults` at their times (from now), unless healed first.
+    pub async fn chaos(self, faults: Vec<(Duration, Fault)>) {
+        let start = Instant::now();
+        for (at, fault) in faults {
+            tokio::time::sleep_until(start + at).await;
+            self.fault(fault);
+        }
+    }
+}
+
+/// Serves one connection until it ends, then forgets its subscriptions.
+async fn serve(world: World, id: u64, epoch: u64, end: End, poke: Arc<Notify>) {
+    serve_until_closed(world.clone(), id, epoch, end, poke).await;
+    let mut w = world.lock();
+    for subscribers in w.subs.values_mut() {
+        subscribers.remove(&id);
+    }
+    w.subs.retain(|_, s| !s.is_empty());
+}
+
+/// Decode, execute, answer; what waits in the outbox goes out between two
+/// replies.
+async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify>) {
+    let mut session = Session::new(id as i64);
+    let mut input = BytesMut::with_capacity(4096);
+    let mut decoder = Decoder::new();
+    // Bytes sent so far, and where each reply not yet read by the client ends.
+    let mut sent = 0u64;
+    let mut ends = VecDeque::new();
+    loop {
+        let read = tokio::select! {
+            biased;
+            () = poke.notified() => None,
+            r = end.read_buf(&mut input) => Some(r),
+        };
+        let mut out = BytesMut::new();
+        match read {
+            None => {
+                let mut w = world.lock();
+                for bytes in w.conns[id as usize - 1].outbox.drain(..) {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+            Some(Ok(0)) | Some(Err(_)) => return,
+            Some(Ok(_)) => loop {
+                let frame = match decoder.decode(&mut input) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(_) => return,
+                };
+                let Some(args) = command(frame) else { return };
+                let mut w = world.lock();
+                if w.epoch != epoch {
+                    return;
+                }
+                let w = &mut *w;
+                let dialect = w.dialect;
+                if pubsub(w, id, &session, &args, &mut out) {
+                    ends.push_back(sent + out.len() as u64);
+                    continue;
+                }
+                let reply = w.store.execute(&mut session, dialect, &args);
+                w.conns[id as usize - 1].resp = session.resp;
+                w.trace.note(&format!(
+                    "conn{id}: {} -> {}",
+                    show_args(&args),
+                    show(&reply)
+                ));
+                if model::is_write(&args[0].to_ascii_uppercase()) {
+                    w.log.push(Exec {
+                        conn: id,
+                        epoch,
+                        args,
+                        reply: reply.clone(),
+                    });
+                }
+                model::encode(&reply, session.resp, &mut out);
+                ends.push_back(sent + out.len() as u64);
+            },
+        }
+        {
+            let mut w = world.lock();
+            let conn = &w.conns[id as usize - 1];
+            let (consumed, owner) = (conn.down.consumed(), conn.owner);
+            while ends.front().is_some_and(|&end| end <= consumed) {
+                ends.pop_front();
+            }
+            let max = w.max_outstanding.entry(owner).or_default();
+            *max = (*max).max(ends.len());
+        }
+        sent += out.len() as u64;
+        if !out.is_empty() && end.write_all(&out).await.is_err() {
+            return;
+        }
+        if session.quit {
+            return;
+        }
+    }
+}
+
+/// Runs a pub/sub command (`SUBSCRIBE`, `UNSUBSCRIBE`, `PUBLISH`, and `PING`
+/// on a subscribed RESP2 connection); false for any other command.
+fn pubsub(w: &mut Inner, id: u64, session: &Session, args: &[Bytes], out: &mut BytesMut) -> bool {
+    let name = args[0].to_ascii_uppercase();
+    let bulk = |b: &[u8]| Frame::Bulk(Bytes::copy_from_slice(b));
+    let mine = |w: &Inner| w.subs.values().filter(|s| s.contains(&id)).count() as i64;
+    let mut replies = Vec::new();
+    match &name[..] {
+        b"SUBSCRIBE" => {
+            for ch in &args[1..] {
+                w.subs.entry(ch.clone()).or_default().insert(id);
+                replies.push(Frame::Push(vec![
+                    bulk(b"subscribe"),
+                    Frame::Bulk(ch.clone()),
+                    Frame::Integer(mine(w)),
+                ]));
+            }
+        }
+        b"UNSUBSCRIBE" => {
+            let channels: Vec<Bytes> = if args.len() > 1 {
+                args[1..].to_vec()
+            } else {
+                w.subs
+                    .iter()
+                    .filter(|(_, s)| s.contains(&id))
+                    .map(|(c, _)| c.clone())
+                    .collect()
+            };
+            for ch in channels {
+                if let Some(s) = w.subs.get_mut(&ch) {
+                    s.remove(&id);
+                }
+                w.subs.retain(|_, s| !s.is_empty());
+                replies.push(Frame::Push(vec![
+                    bulk(b"unsubscribe"),
+                    Frame::Bulk(ch),
+                    Frame::Integer(mine(w)),
+                ]));
+            }
+        }
+        b"PUBLISH" if args.len() == 3 => {
+            let receivers: Vec<u64> = w
+                .subs
+                .get(&args[1])
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
+            for &r in &receivers {
+                let conn = &mut w.conns[r as usize - 1];
+                let message = Frame::Push(vec![
+                    bulk(b"message"),
+                    Frame::Bulk(args[1].clone()),
+                    Frame::Bulk(args[2].clone()),
+                ]);
+                let mut bytes = BytesMut::new();
+                model::encode(&message, conn.resp, &mut bytes);
+                conn.outbox.push_back(bytes.freeze());
+                conn.poke.notify_one();
+                let owner = conn.owner;
+                w.routed.push(Routed {
+                    conn: r,
+                    owner,
+                    channel: args[1].clone(),
+                    payload: args[2].clone(),
+                });
+            }
+            replies.push(Frame::Integer(receivers.len() as i64));
+        }
+        b"PING" if session.resp == 2 && mine(w) > 0 => {
+            replies.push(Frame::Array(vec![bulk(b"pong"), bulk(b"")]));
+        }
+        _ => return false,
+    }
+    for reply in replies {
+        w.trace.note(&format!(
+            "conn{id}: {} -> {}",
+            show_args(args),
+            show(&reply)
+        ));
+        model::encode(&reply, session.resp, out);
+    }
+    true
+}
+
+/// A command's arguments, if the frame is an array of strings.
+fn command(frame: Frame) -> Option<Vec<Bytes>> {
+    let Frame::Array(items) = frame else {
+        return None;
+    };
+    items
+        .into_iter()
+        .map(|f| match f {
+            Frame::Bulk(b) | Frame::Simple(b) => Some(b),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|a| !a.is_empty())
+}
+
+/// A command for the trace.
+pub fn show_args(args: &[Bytes]) -> String {
+    args.iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A reply for the trace.
+pub fn show(frame: &Frame) -> String {
+    match frame {
+        Frame::Simple(b) => format!("+{}", String::from_utf8_lossy(b)),
+        Frame::Error(b) => format!("-{}", String::from_utf8_lossy(b)),
+        Frame::Integer(n) => format!(":{n}"),
+        Frame::Bulk(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
+        Frame::Null => "nil".into(),
+        Frame::Array(items) => format!(
+            "[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        Frame::Map(_) => "{map}".into(),
+        Frame::Push(items) => format!(
+            ">[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        other => format!("{other:?}"),
+    }
+}
