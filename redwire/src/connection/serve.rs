@@ -421,7 +421,10 @@ mod tests {
     #[test]
     fn replies_go_out_in_halves_up_to_64_in_flight_then_in_quarters() {
         let budget = super::dispatch_budget;
-        assert_eq!([budget(0), budget(1), budget(16), budget(64)], [1, 1, 8, 32]);
+        assert_eq!(
+            [budget(0), budget(1), budget(16), budget(64)],
+            [1, 1, 8, 32]
+        );
         assert_eq!([budget(65), budget(128)], [16, 32]);
         assert_eq!([budget(1024), budget(4096)], [256, 256]);
     }
