@@ -49,8 +49,11 @@
 //! per batch rather than once per request.
 //!
 //! **Fairness and overlap.** The actor hands out at most a quarter of what
-//! is in flight (an eighth, at least 1, up to 64 in flight; at most 256)
-//! before it lets the callers it woke run. Waking thousands at once would overflow the worker's run queue
+//! is in flight (half, at least 1, up to 64 in flight; at most 256) before
+//! it lets the callers it woke run: below 64, smaller chunks made each
+//! chunk's callers send their next requests in a write of their own, about
+//! one write per request at 16 tasks (see `dispatch_budget` in `serve.rs`).
+//! Waking thousands at once would overflow the worker's run queue
 //! into tokio's global queue, where some callers wait far longer than
 //! others. And handing out all the replies of a batch before any caller can
 //! send again makes the client and the server take turns: the server idles
