@@ -230,12 +230,13 @@ impl Actor {
             }
             let room = self.pending.len() < self.pending_limit;
             // Biased: a fixed order (one a random pick could make too), so a
-            // seeded simulation replays exactly.
+            // seeded simulation replays exactly; `close` before the channel,
+            // so callers that resend at once cannot hold a close back.
             tokio::select! {
                 biased;
                 out = &mut fut => return Some(out),
-                msg = self.rx.recv(), if room => self.receive(msg, false),
                 () = &mut close => self.begin_closing("closed by Client::close", None),
+                msg = self.rx.recv(), if room => self.receive(msg, false),
             }
         }
     }
