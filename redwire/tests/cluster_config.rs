@@ -37,8 +37,28 @@ async fn one_configuration_reaches_every_node_and_the_cluster_knobs_apply() {
     );
 
     // The shape of the map: three primaries serving every slot between
-    // them, each with its replica; no password anywhere in the Debug.
-    let state = c.state();
+    // them, each with its replica; no password anywhere in the Debug. The
+    // map comes from the first node that gives every slot an owner; right
+    // after the cluster formed, that node may not list a replica yet
+    // (seen on Valkey 8.0 under load), so the test waits for the periodic
+    // refresh of a client that has one (every 200 ms) to bring all three
+    // in. (`c` has none, so its MOVED below is not learnt by a refresh.)
+    let watching = ClusterClient::connect_url(&format!("{url}&refresh_interval=200ms"))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let state = loop {
+        let state = watching.state();
+        let known = state
+            .nodes
+            .iter()
+            .filter(|n| n.role == NodeRole::Replica)
+            .count();
+        if known == 3 || std::time::Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(state.slots_served, redwire::cluster::SLOTS as usize);
     let primaries: Vec<_> = state
         .nodes
