@@ -398,6 +398,10 @@ async fn reads_go_to_replicas_when_asked_and_writes_never_do() {
         .unwrap()
         .into_builder()
         .read_from(redwire::cluster::ReadFrom::PreferReplica)
+        // Right after the cluster forms, the node the first map comes from
+        // may not list every replica yet (seen on Valkey 8.0 under load):
+        // the periodic refresh brings them in.
+        .refresh_interval(Some(Duration::from_millis(200)))
         .build();
     let c = redwire::cluster::ClusterClient::connect(config)
         .await
