@@ -390,8 +390,15 @@ impl Cmd {
 
     /// The encoded arguments, large payloads left out.
     #[inline]
-    fn body(&self) -> &[u8] {
+    pub(crate) fn body(&self) -> &[u8] {
         &self.args[HEADER..]
+    }
+
+    /// Some argument is kept out of line (4 KiB or more): the body does
+    /// not hold every byte of the command.
+    #[inline]
+    pub(crate) fn has_large(&self) -> bool {
+        !self.large.is_empty()
     }
 
     /// Writes the whole command (array header and arguments) to `buf`.

@@ -114,6 +114,8 @@
 #![warn(missing_docs)]
 
 mod args;
+#[cfg(feature = "client-cache")]
+mod cache;
 mod client;
 pub mod cluster;
 mod cmd;
@@ -132,6 +134,10 @@ pub mod telemetry;
 mod value;
 mod wire;
 
+#[cfg(feature = "client-cache")]
+pub use cache::{CacheConfig, CacheMode, CacheStats};
+#[cfg(feature = "client-cache")]
+pub use client::Cached;
 pub use client::{Client, Pushes, Sending};
 pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::{Commands, Script, ScriptCall, Slot};

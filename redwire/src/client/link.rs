@@ -76,8 +76,24 @@ impl Link {
         kind: Kind,
         pushes: Option<Pushes>,
     ) -> Link {
+        #[cfg_attr(not(feature = "client-cache"), allow(unused_mut))]
+        let mut config = config;
+        #[cfg_attr(not(feature = "client-cache"), allow(unused_mut))]
+        let mut shared = Shared::new();
+        #[cfg(feature = "client-cache")]
+        {
+            // Only a shared client caches: a dedicated connection, a
+            // subscriber or a feed does not ask for tracking at all.
+            if !matches!(kind, Kind::Shared(_)) {
+                config.client_cache = None;
+            }
+            shared.cache = config
+                .client_cache
+                .as_ref()
+                .map(|c| Arc::new(crate::cache::Cache::new(c)));
+        }
         let config = Arc::new(config);
-        let shared = Arc::new(Shared::new());
+        let shared = Arc::new(shared);
         let (tx, rx) = mpsc::channel(config.channel_capacity);
         let meter = crate::telemetry::meter::OpMeter::new(&config, kind.handle());
         let actor = Actor::new(config.clone(), shared.clone(), rx, kind);

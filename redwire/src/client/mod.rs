@@ -4,12 +4,16 @@
 //! The round trip of a request is the named future in `sending`; the typed
 //! commands reach it through `impl Commands for &Client` (below).
 
+#[cfg(feature = "client-cache")]
+mod cached;
 pub(crate) mod link;
 pub(crate) mod sending;
 
 use link::Link;
 
 pub use link::Pushes;
+#[cfg(feature = "client-cache")]
+pub use cached::Cached;
 pub use sending::Sending;
 
 use crate::cmd::Cmd;
@@ -116,6 +120,47 @@ impl Client {
         self.inner.take_pushes()
     }
 
+    /// The handle whose reads are cached in [`CacheMode::OptIn`](crate::CacheMode::OptIn)
+    /// (feature `client-cache`): each of its cacheable reads is sent right
+    /// behind `CLIENT CACHING YES`, so the server tracks it, and served from
+    /// memory while the key is unchanged. In the other modes every
+    /// cacheable read is cached, through this handle or not.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redwire::Result<()> {
+    /// use redwire::prelude::*;
+    /// let cache = redwire::CacheConfig::new().mode(redwire::CacheMode::OptIn);
+    /// let config = redwire::Config::builder().client_cache(cache).build();
+    /// let client = redwire::Client::connect(config).await?;
+    /// let hot: Option<String> = client.cached().get("config:flags").await?; // cached
+    /// let cold: Option<String> = client.get("report:today").await?; // not cached
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "client-cache")]
+    pub fn cached(&self) -> Cached<'_> {
+        Cached { client: self }
+    }
+
+    /// What the client-side cache has done and holds; `None` without one.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: redwire::Client) {
+    /// if let Some(stats) = client.cache_stats() {
+    ///     println!("{:.0} % hits, {} bytes", stats.hit_ratio() * 100.0, stats.bytes);
+    /// }
+    /// # }
+    /// ```
+    #[cfg(feature = "client-cache")]
+    pub fn cache_stats(&self) -> Option<crate::CacheStats> {
+        self.inner.shared.cache.as_ref().map(|c| c.stats())
+    }
+
+    /// Opt-in reads of [`Cached`].
+    #[cfg(feature = "client-cache")]
+    pub(crate) fn cached_read<T>(&self, cmd: &Cmd) -> Sending<'_, T> {
+        self.sending_marked(cmd, self.inner.config.command_timeout, None, true)
+    }
+
     /// The configuration this client was made with.
     pub fn config(&self) -> &Config {
         &self.inner.config
@@ -201,8 +246,25 @@ impl Client {
         timeout: Option<Duration>,
         fallback: Option<ScriptCall>,
     ) -> Sending<'_, T> {
+        self.sending_marked(cmd, timeout, fallback, false)
+    }
+
+    /// Like `sending`; `marked`: a read made through [`cached`](Self::cached).
+    #[cfg_attr(not(feature = "client-cache"), allow(unused_variables))]
+    fn sending_marked<T>(
+        &self,
+        cmd: &Cmd,
+        timeout: Option<Duration>,
+        fallback: Option<ScriptCall>,
+        marked: bool,
+    ) -> Sending<'_, T> {
         let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         let observed = Observed::command(&self.inner, cmd);
+        #[cfg(feature = "client-cache")]
+        if let (Some(cache), Ok(_)) = (&self.inner.shared.cache, &bytes) {
+            let plan = cache.plan(cmd, marked);
+            return Sending::new(&self.inner, bytes, timeout, fallback, observed).planned(plan, cmd);
+        }
         Sending::new(&self.inner, bytes, timeout, fallback, observed)
     }
 
@@ -234,6 +296,7 @@ impl Client {
             patience: Duration::ZERO,
             confirms: None,
             announce: None,
+            fill: None,
         };
         self.enqueue(req).await
     }
@@ -354,6 +417,10 @@ impl<'a> Commands for &'a Client {
     type Reply<T: FromValue> = Sending<'a, T>;
 
     fn command<T: FromValue>(self, cmd: Cmd) -> Sending<'a, T> {
+        #[cfg(feature = "client-cache")]
+        if self.inner.shared.cache.is_some() {
+            return self.sending(&cmd, self.inner.config.command_timeout, None);
+        }
         let observed = Observed::command(&self.inner, &cmd);
         // Owned: a large one goes out of its own buffer, not copied.
         let bytes = cmd.check_shared(false).map(|()| cmd.into_wire());

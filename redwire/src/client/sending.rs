@@ -49,6 +49,13 @@ enum State {
     Queueing(Pin<Box<dyn Future<Output = bool> + Send>>, Answer),
     /// Handed over: waiting for the answer.
     Waiting(Answer),
+    /// Served from the client-side cache.
+    #[cfg(feature = "client-cache")]
+    Hit(redwire_resp::Frame),
+    /// The same read is on its way: waiting for its reply, with this
+    /// request's own bytes in case it comes back empty.
+    #[cfg(feature = "client-cache")]
+    Following(std::sync::Arc<crate::cache::flight::Flight>, Wire),
     Done,
 }
 
@@ -66,6 +73,8 @@ pub(crate) struct Exchange<'a> {
     /// connection at once (a dedicated one), so that the server does not pop
     /// an element for nobody.
     patience: Duration,
+    /// A cache miss's fill, which goes with the request.
+    fill: crate::connection::CacheFill,
 }
 
 impl<'a> Exchange<'a> {
@@ -83,6 +92,7 @@ impl<'a> Exchange<'a> {
             limit,
             deadline: None,
             patience: Duration::ZERO,
+            fill: None,
         }
     }
 
@@ -163,6 +173,7 @@ impl Future for Exchange<'_> {
                         patience: this.patience,
                         confirms: None,
                         announce: None,
+                        fill: this.fill.take(),
                     });
                     // The common case, a channel with room, needs no future at all.
                     match this.link.tx.try_send(msg) {
@@ -192,6 +203,30 @@ impl Future for Exchange<'_> {
                     Poll::Ready(false) => {
                         *this.state = State::Done;
                         return Poll::Ready(Err(this.link.closed_error()));
+                    }
+                    Poll::Pending => break,
+                },
+                #[cfg(feature = "client-cache")]
+                State::Hit(_) => {
+                    let State::Hit(frame) = std::mem::replace(&mut *this.state, State::Done) else {
+                        unreachable!("matched above")
+                    };
+                    return Poll::Ready(Ok(Reply::One(frame)));
+                }
+                #[cfg(feature = "client-cache")]
+                State::Following(flight, _) => match flight.poll_landed(cx) {
+                    Poll::Ready(Some(frame)) => {
+                        *this.state = State::Done;
+                        return Poll::Ready(Ok(Reply::One(frame)));
+                    }
+                    // The leader's read failed or never went out: send ours.
+                    Poll::Ready(None) => {
+                        let State::Following(_, wire) =
+                            std::mem::replace(&mut *this.state, State::Done)
+                        else {
+                            unreachable!("matched above")
+                        };
+                        *this.state = State::Ready(Ok((wire, 1)));
                     }
                     Poll::Pending => break,
                 },
@@ -278,6 +313,31 @@ impl<'a, T> Sending<'a, T> {
 }
 
 impl<T> Sending<'_, T> {
+    /// Applies what the client-side cache said of `cmd` (see `cache::Plan`).
+    #[cfg(feature = "client-cache")]
+    pub(crate) fn planned(mut self, plan: crate::cache::Plan, cmd: &crate::cmd::Cmd) -> Self {
+        use crate::cache::Plan;
+        let exchange = &mut self.exchange;
+        match plan {
+            Plan::Pass => {}
+            Plan::Hit(frame) => *exchange.state = State::Hit(frame),
+            Plan::Lead(fill) => {
+                if fill.opt_in {
+                    let wire = crate::cache::Cache::opt_in_wire(cmd).into();
+                    *exchange.state = State::Ready(Ok((wire, 2)));
+                }
+                exchange.fill = Some(fill);
+            }
+            Plan::Follow(flight) => {
+                *exchange.state = match std::mem::replace(&mut *exchange.state, State::Done) {
+                    State::Ready(Ok((wire, _))) => State::Following(flight, wire),
+                    other => other,
+                };
+            }
+        }
+        self
+    }
+
     /// Marks a blocking command (see `Exchange::blocking`).
     pub(crate) fn blocking(mut self, patience: Duration) -> Self {
         self.exchange.patience = patience;

@@ -319,6 +319,30 @@ impl ClusterClient {
         self.inner.events.subscribe()
     }
 
+    /// What the client-side caches of the nodes (one per node connection,
+    /// when the node configuration asks for one: see
+    /// [`ConfigBuilder::client_cache`](crate::ConfigBuilder::client_cache))
+    /// have done and hold, added up; `None` without a cache.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: redwire::cluster::ClusterClient) {
+    /// if let Some(stats) = cluster.cache_stats() {
+    ///     println!("{} hits, {} keys held", stats.hits, stats.entries);
+    /// }
+    /// # }
+    /// ```
+    #[cfg(feature = "client-cache")]
+    pub fn cache_stats(&self) -> Option<crate::CacheStats> {
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        let mut total: Option<crate::CacheStats> = None;
+        for client in state.nodes.values() {
+            if let Some(stats) = client.cache_stats() {
+                total.get_or_insert_with(Default::default).add(stats);
+            }
+        }
+        total
+    }
+
     /// A node's configuration: the cluster's node configuration with the
     /// node's address.
     pub(super) fn node_config(&self, addr: &NodeAddr) -> Config {

@@ -235,6 +235,9 @@ pub struct Config {
     /// The simulator's dialer: streams come from it instead of sockets.
     #[cfg(feature = "sim")]
     pub(crate) sim_dialer: Option<crate::connection::memory::Dialer>,
+    /// Server-assisted client-side caching.
+    #[cfg(feature = "client-cache")]
+    pub(crate) client_cache: Option<crate::cache::CacheConfig>,
 }
 
 /// Where to find the primary through Sentinel (see
@@ -300,11 +303,24 @@ impl Default for Config {
             query_text: crate::telemetry::QueryText::Off,
             #[cfg(feature = "sim")]
             sim_dialer: None,
+            #[cfg(feature = "client-cache")]
+            client_cache: None,
         }
     }
 }
 
 impl Config {
+    /// The client-side cache asked for
+    /// ([`ConfigBuilder::client_cache`]), if any.
+    ///
+    /// ```
+    /// assert!(redwire::Config::default().client_cache().is_none());
+    /// ```
+    #[cfg(feature = "client-cache")]
+    pub fn client_cache(&self) -> Option<&crate::cache::CacheConfig> {
+        self.client_cache.as_ref()
+    }
+
     /// Whether command spans carry `db.query.text`
     /// ([`ConfigBuilder::trace_query_text`]).
     pub fn query_text(&self) -> crate::telemetry::QueryText {
@@ -717,6 +733,27 @@ impl ConfigBuilder {
     #[doc(hidden)]
     pub fn sim_dialer(mut self, dialer: crate::connection::memory::Dialer) -> Self {
         self.0.sim_dialer = Some(dialer);
+        self
+    }
+
+    /// Keeps the replies of reads in memory and serves repeated reads from
+    /// there, with the server's `CLIENT TRACKING` telling when a key changed
+    /// (feature `client-cache`; see [`Client::cached`](crate::Client::cached)
+    /// and [`Client::cache_stats`](crate::Client::cache_stats)). It needs
+    /// RESP3: with [`Protocol::Resp2`], or a server that refuses tracking,
+    /// connecting fails with an [`ErrorKind::Config`](crate::ErrorKind::Config)
+    /// error that says why. Only a shared [`Client`](crate::Client) (and a
+    /// cluster client's nodes) caches; dedicated connections ignore it.
+    ///
+    /// ```
+    /// let config = redwire::Config::builder()
+    ///     .client_cache(redwire::CacheConfig::new().max_bytes(8 << 20))
+    ///     .build();
+    /// assert_eq!(config.client_cache().unwrap().bytes(), 8 << 20);
+    /// ```
+    #[cfg(feature = "client-cache")]
+    pub fn client_cache(mut self, cache: crate::cache::CacheConfig) -> Self {
+        self.0.client_cache = Some(cache);
         self
     }
 

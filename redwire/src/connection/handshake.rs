@@ -32,6 +32,12 @@ pub(crate) async fn handshake(
             "a user name needs a password: Redis logs users in with both",
         ));
     }
+    if caches(config) && config.protocol == Protocol::Resp2 {
+        return Err(Error::config(
+            "client-side caching needs RESP3 (the server's invalidations are pushes): \
+             leave the protocol on auto or RESP3, or turn the cache off",
+        ));
+    }
     let mut io = Exchange { t, rbuf, decoder };
     let tail = tail_commands(config);
     if config.protocol != Protocol::Resp2 {
@@ -62,6 +68,12 @@ pub(crate) async fn handshake(
             // A server from before HELLO: carry on in RESP2.
             Some(_) => {}
         }
+    }
+    if caches(config) {
+        return Err(Error::config(
+            "client-side caching needs RESP3, and this server does not speak it \
+             (HELLO 3 was refused): turn the cache off for this server",
+        ));
     }
     let mut batch = Vec::new();
     if let Some(password) = &config.password {
@@ -96,6 +108,10 @@ fn tail_commands(config: &Config) -> Vec<Cmd> {
     }
     if config.replica_reads {
         tail.push(cmd("READONLY"));
+    }
+    #[cfg(feature = "client-cache")]
+    if let Some(cache) = &config.client_cache {
+        tail.push(cache.tracking_command());
     }
     tail.push(cmd("CLIENT").arg("SETINFO").arg("LIB-NAME").arg("redwire"));
     tail.push(
@@ -147,8 +163,29 @@ fn check_tail(replies: &[Frame], config: &Config) -> Result<()> {
                 err.message()
             )));
         }
+        replies = &replies[1..];
+    }
+    if caches(config) {
+        if let Some(err) = replies.first().and_then(server_error) {
+            return Err(Error::config(format!(
+                "the server refused client-side caching (CLIENT TRACKING answered: {}); \
+                 turn the cache off for this server",
+                err.message()
+            )));
+        }
     }
     Ok(())
+}
+
+/// The configuration asks for client-side caching.
+fn caches(config: &Config) -> bool {
+    #[cfg(feature = "client-cache")]
+    return config.client_cache.is_some();
+    #[cfg(not(feature = "client-cache"))]
+    {
+        let _ = config;
+        false
+    }
 }
 
 fn server_error(frame: &Frame) -> Option<Error> {

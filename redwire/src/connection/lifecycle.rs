@@ -191,6 +191,11 @@ impl Actor {
         let address = self.config.addr.to_string();
         tracing::info!(target: "redwire::connection", resp, server.address = address, "connected");
         let stop = self.serve(transport).await;
+        // Tracking went with the socket: nothing cached may outlive it.
+        #[cfg(feature = "client-cache")]
+        if let (Some(cache), Stop::Lost(_)) = (&self.cache, &stop) {
+            cache.flush();
+        }
         if let Stop::Lost(reason) = &stop {
             let error_type = crate::telemetry::error_type(reason);
             tracing::warn!(

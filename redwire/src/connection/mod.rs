@@ -181,7 +181,16 @@ pub(crate) struct Request {
     pub(crate) confirms: Option<Box<subscriptions::Awaited>>,
     /// An event to emit once it is answered (a resubscription).
     pub(crate) announce: Option<Box<state::Event>>,
+    /// A cache miss: where its reply is stored (see `cache`).
+    pub(crate) fill: CacheFill,
 }
+
+/// A request's cache fill; nothing at all without the `client-cache` feature.
+#[cfg(feature = "client-cache")]
+pub(crate) type CacheFill = Option<Box<crate::cache::flight::Fill>>;
+/// A request's cache fill; nothing at all without the `client-cache` feature.
+#[cfg(not(feature = "client-cache"))]
+pub(crate) type CacheFill = Option<std::convert::Infallible>;
 
 impl Request {
     /// An internal request whose reply nobody reads (the health check).
@@ -193,6 +202,7 @@ impl Request {
             patience: Duration::ZERO,
             confirms: None,
             announce: None,
+            fill: None,
         }
     }
 
@@ -279,6 +289,9 @@ pub(crate) struct Actor {
     switched: Option<tokio::sync::watch::Receiver<u64>>,
     /// The connection's metrics (nothing without the `metrics` feature).
     meter: crate::telemetry::meter::ConnMeter,
+    /// The client-side cache this actor alone writes (see `cache`).
+    #[cfg(feature = "client-cache")]
+    cache: Option<Arc<crate::cache::Cache>>,
 }
 
 impl Actor {
@@ -297,6 +310,8 @@ impl Actor {
             Kind::Monitor(push) => (true, push, None, None),
         };
         let watchdog = Watchdog::new(&config);
+        #[cfg(feature = "client-cache")]
+        let cache = shared.cache.clone();
         Actor {
             pending_limit: config.channel_capacity.max(64),
             connector: io::Connector::new(config.clone()),
@@ -328,6 +343,8 @@ impl Actor {
             attempted: false,
             switched: None,
             meter,
+            #[cfg(feature = "client-cache")]
+            cache,
         }
     }
 }

@@ -311,6 +311,13 @@ impl Actor {
                     .front()
                     .and_then(|w| w.request.confirms.as_deref())
                     .is_some_and(|awaited| awaited.answered_by(&frame)) => {}
+            #[cfg(feature = "client-cache")]
+            Some(push::Kind::Other)
+                if self.cache.as_ref().is_some_and(|c| c.invalidated(&frame)) =>
+            {
+                // Applied before any later reply is handed out (see `cache`).
+                return Ok(());
+            }
             Some(_kind) => {
                 metered!(
                     if matches!(_kind, push::Kind::Message) && self.subscriptions.is_some() {
@@ -366,6 +373,15 @@ impl Actor {
             }
             #[cfg(feature = "metrics")]
             let waited = waiter.request.tx.is_some();
+            // Stored, and the settling mark set, before the caller hears.
+            #[cfg(feature = "client-cache")]
+            let reply = match &self.cache {
+                Some(cache) => {
+                    let waited = waiter.request.tx.is_some();
+                    cache.on_reply(waiter.request.fill, waited, reply)
+                }
+                None => reply,
+            };
             // A caller that gave up dropped its receiver: the reply is discarded.
             if let Err(unread) = waiter.request.tx.send(Ok(reply)) {
                 #[cfg(feature = "metrics")]

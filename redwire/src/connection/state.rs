@@ -3,6 +3,8 @@
 //! attempt and delay, closed).
 
 use crate::error::Error;
+#[cfg(feature = "client-cache")]
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
@@ -95,6 +97,9 @@ pub(crate) struct Shared {
     /// A dedicated connection was told to close at once (its blocking
     /// command's caller gave up); seen before the actor has acted on it.
     pub(crate) aborted: std::sync::atomic::AtomicBool,
+    /// The client-side cache, when the configuration asks for one.
+    #[cfg(feature = "client-cache")]
+    pub(crate) cache: Option<Arc<crate::cache::Cache>>,
 }
 
 impl Shared {
@@ -105,6 +110,8 @@ impl Shared {
             last_error: std::sync::Mutex::new(None),
             close_requested: tokio::sync::Notify::new(),
             aborted: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(feature = "client-cache")]
+            cache: None,
         }
     }
 

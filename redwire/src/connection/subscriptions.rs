@@ -386,6 +386,7 @@ pub(crate) fn request(kind: SubscriptionKind, subscribe: bool, names: &[Bytes]) 
         patience: Duration::ZERO,
         confirms: Some(Box::new(Awaited::new(kind, subscribe, names))),
         announce: None,
+        fill: None,
     }
 }
 
