@@ -110,6 +110,18 @@ impl Wire {
         }
     }
 
+    /// The first bytes: all of them, or a split request's small parts
+    /// (which hold at least the header and the command's name).
+    #[cfg(feature = "client-cache")]
+    #[inline]
+    pub(crate) fn head(&self) -> &[u8] {
+        match self {
+            Wire::Inline { len, buf } => &buf[..*len as usize],
+            Wire::Shared(b) => b,
+            Wire::Split(split) => &split.small,
+        }
+    }
+
     #[inline]
     pub(crate) fn len(&self) -> usize {
         match self {

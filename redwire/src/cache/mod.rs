@@ -320,10 +320,19 @@ impl Cache {
     /// The actor hands out `reply` of a request with `fill` (a miss) or
     /// without; `waited`: a caller waits for it. Stores what the fill asks
     /// for and lands its flight; returns what the caller gets.
-    pub(crate) fn on_reply(&self, fill: Option<Box<Fill>>, waited: bool, reply: Reply) -> Reply {
+    /// `head`: the request's first bytes, whose command says whether it
+    /// may have written.
+    pub(crate) fn on_reply(
+        &self,
+        fill: Option<Box<Fill>>,
+        waited: bool,
+        head: &[u8],
+        reply: Reply,
+    ) -> Reply {
         let Some(mut fill) = fill else {
             // See "One's own writes" in the module doc.
-            self.settling.store(waited, Ordering::Release);
+            let write = waited && (matches!(reply, Reply::Many(_)) || !table::writes_nothing(head));
+            self.settling.store(write, Ordering::Release);
             return reply;
         };
         self.settling.store(false, Ordering::Release);

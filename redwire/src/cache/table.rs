@@ -27,6 +27,12 @@
 //! | streams | `XRANGE` `XREVRANGE` `XLEN` |
 //! | geo | `GEOPOS` `GEODIST` `GEOHASH` |
 //! | keys | `EXISTS` (of one key) `TYPE` |
+//!
+//! A second list says which commands change no key at all (every command
+//! of the table, and `PING`, `ECHO`, `INFO`, `TTL`, `SCAN`, `PUBLISH`, the
+//! read-only scripts…): their replies do not make the cache *settle* (see
+//! "One's own writes" in the module doc of `cache`). Anything not listed
+//! counts as a write, which is the safe mistake.
 
 /// What the cache may do with a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +71,44 @@ pub(crate) fn cacheable(name: &[u8], argc: usize) -> Cacheable {
     }
 }
 
+/// The command that `head` (a request's first bytes) starts with changes
+/// no key: the server sends no invalidation because of it.
+pub(crate) fn writes_nothing(head: &[u8]) -> bool {
+    let Some(name) = first_name(head) else {
+        return false;
+    };
+    if cacheable(name, 2) != Cacheable::No {
+        return true;
+    }
+    if name.len() > 24 {
+        return false;
+    }
+    let mut upper = [0u8; 24];
+    let upper = &mut upper[..name.len()];
+    upper.copy_from_slice(name);
+    upper.make_ascii_uppercase();
+    matches!(
+        &*upper,
+        b"PING" | b"ECHO" | b"TIME" | b"INFO" | b"DBSIZE" | b"LASTSAVE" | b"TTL" | b"PTTL"
+            | b"EXPIRETIME" | b"PEXPIRETIME" | b"EXISTS" | b"SCAN" | b"HSCAN" | b"SSCAN"
+            | b"ZSCAN" | b"RANDOMKEY" | b"SRANDMEMBER" | b"HRANDFIELD" | b"ZRANDMEMBER"
+            | b"OBJECT" | b"LCS" | b"SINTER" | b"SUNION" | b"SDIFF" | b"SINTERCARD" | b"ZINTER"
+            | b"ZUNION" | b"ZDIFF" | b"ZINTERCARD" | b"GEOSEARCH" | b"GEORADIUS_RO"
+            | b"GEORADIUSBYMEMBER_RO" | b"XREAD" | b"XINFO" | b"XPENDING" | b"PUBLISH"
+            | b"SPUBLISH" | b"EVAL_RO" | b"EVALSHA_RO" | b"FCALL_RO" | b"SORT_RO"
+    )
+}
+
+/// The name at the start of an encoded command (`*n\r\n$len\r\nNAME`).
+fn first_name(head: &[u8]) -> Option<&[u8]> {
+    let rest = head.strip_prefix(b"*")?;
+    let rest = &rest[rest.iter().position(|&b| b == b'\n')? + 1..];
+    let rest = rest.strip_prefix(b"$")?;
+    let eol = rest.iter().position(|&b| b == b'\r')?;
+    let len: usize = std::str::from_utf8(&rest[..eol]).ok()?.parse().ok()?;
+    rest.get(eol + 2..eol + 2 + len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +128,18 @@ mod tests {
         ] {
             assert_eq!(cacheable(name.as_bytes(), 3), Cacheable::No, "{name}");
         }
+    }
+
+    #[test]
+    fn reads_and_pings_write_nothing_and_the_rest_counts_as_a_write() {
+        let encoded = |args: &[&str]| crate::cmd::Cmd::new().arg(args).to_bytes();
+        assert!(writes_nothing(&encoded(&["PING"])));
+        assert!(writes_nothing(&encoded(&["get", "k"])));
+        assert!(writes_nothing(&encoded(&["TTL", "k"])));
+        assert!(!writes_nothing(&encoded(&["SET", "k", "v"])));
+        assert!(!writes_nothing(&encoded(&["INCR", "k"])));
+        assert!(!writes_nothing(&encoded(&["FLUSHALL"])));
+        assert!(!writes_nothing(b"*1\r\n$4\r\nPI"), "cut short");
+        assert!(!writes_nothing(b"garbage"));
     }
 }

@@ -378,7 +378,8 @@ impl Actor {
             let reply = match &self.cache {
                 Some(cache) => {
                     let waited = waiter.request.tx.is_some();
-                    cache.on_reply(waiter.request.fill, waited, reply)
+                    let head = waiter.request.bytes.head();
+                    cache.on_reply(waiter.request.fill, waited, head, reply)
                 }
                 None => reply,
             };

@@ -1,0 +1,413 @@
+//! Server-assisted client-side caching (feature `client-cache`) against real
+//! servers, the fault proxy for resets, and the fake server for the orders
+//! of frames a real server will not produce on demand.
+
+mod support;
+
+use redwire::prelude::*;
+use redwire::{CacheConfig, CacheMode, Client, ErrorKind, Protocol};
+use redwire_testkit::{resp3_handshake, Action, FakeServer, FaultProxy, RedisServer, Request};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::config;
+
+async fn cached_client(url: &str, cache: CacheConfig) -> Client {
+    let config = config(url).into_builder().client_cache(cache).build();
+    Client::connect(config).await.unwrap()
+}
+
+/// How many times the server ran `command` (its `INFO commandstats`).
+fn calls(server: &RedisServer, command: &str) -> u64 {
+    let info = match server.command(&["INFO", "commandstats"]).unwrap() {
+        redwire_testkit::Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO answered {other:?}"),
+    };
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+/// Any reply the server produced after now: every invalidation sent before
+/// it has been applied once it is back.
+async fn barrier(client: &Client) {
+    client.send(&redwire::cmd("PING")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_read_is_served_from_memory_until_another_client_writes() {
+    let server = RedisServer::start().unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    let client = cached_client(&server.url(), CacheConfig::new()).await;
+    writer.set("k", "v1").await.unwrap();
+    let before = calls(&server, "get");
+    for _ in 0..5 {
+        let v: Option<String> = client.get("k").await.unwrap();
+        assert_eq!(v.as_deref(), Some("v1"));
+    }
+    assert_eq!(calls(&server, "get") - before, 1, "four of five reads from memory");
+    let stats = client.cache_stats().unwrap();
+    assert_eq!((stats.hits, stats.misses, stats.entries), (4, 1, 1));
+
+    writer.set("k", "v2").await.unwrap();
+    barrier(&client).await;
+    let v: Option<String> = client.get("k").await.unwrap();
+    assert_eq!(v.as_deref(), Some("v2"), "the invalidation removed v1");
+    assert_eq!(client.cache_stats().unwrap().invalidations, 1);
+
+    // Other cacheable reads of the key, and MGET key by key.
+    writer.hset("h", ("f", "1")).await.unwrap();
+    for _ in 0..2 {
+        let f: Option<String> = client.hget("h", "f").await.unwrap();
+        assert_eq!(f.as_deref(), Some("1"));
+        let n: u64 = client.hlen("h").await.unwrap();
+        assert_eq!(n, 1);
+    }
+    let both: Vec<Option<String>> = client.mget(["k", "nothing"]).await.unwrap();
+    assert_eq!(both, [Some("v2".to_string()), None]);
+    let gets = calls(&server, "get");
+    let again: Vec<Option<String>> = client.mget(["k", "nothing"]).await.unwrap();
+    assert_eq!(again, both);
+    let nothing: Option<String> = client.get("nothing").await.unwrap();
+    assert_eq!(nothing, None, "MGET stored each key as its GET");
+    assert_eq!(calls(&server, "get"), gets);
+    // A write is never cached, nor served from the cache.
+    assert_eq!(calls(&server, "mget"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flushall_from_another_client_empties_the_cache() {
+    let server = RedisServer::start().unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    let client = cached_client(&server.url(), CacheConfig::new()).await;
+    for i in 0..100 {
+        writer.set(format!("k{i}"), i).await.unwrap();
+        let _: Option<i64> = client.get(format!("k{i}")).await.unwrap();
+    }
+    assert_eq!(client.cache_stats().unwrap().entries, 100);
+    writer.send(&redwire::cmd("FLUSHALL")).await.unwrap();
+    barrier(&client).await;
+    let stats = client.cache_stats().unwrap();
+    assert_eq!(stats.entries, 0, "{stats:?}");
+    let v: Option<i64> = client.get("k7").await.unwrap();
+    assert_eq!(v, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eviction_keeps_the_bytes_under_the_bound() {
+    let server = RedisServer::start().unwrap();
+    let client = cached_client(&server.url(), CacheConfig::new().max_bytes(64 * 1024)).await;
+    let value = "x".repeat(1000);
+    for i in 0..1000 {
+        client.set(format!("k{i}"), &value).await.unwrap();
+    }
+    for i in 0..1000 {
+        let v: Option<String> = client.get(format!("k{i}")).await.unwrap();
+        assert_eq!(v.as_deref(), Some(value.as_str()));
+        let stats = client.cache_stats().unwrap();
+        assert!(stats.bytes <= 64 * 1024, "{stats:?}");
+    }
+    let stats = client.cache_stats().unwrap();
+    assert!(stats.evictions > 900, "{stats:?}");
+    assert!(stats.entries > 20 && stats.entries < 64, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resp2_and_a_server_that_refuses_tracking_are_config_errors() {
+    let server = RedisServer::start().unwrap();
+    let resp2 = config(&server.url())
+        .into_builder()
+        .protocol(Protocol::Resp2)
+        .client_cache(CacheConfig::new())
+        .build();
+    let err = Client::connect(resp2).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("RESP3"), "{err}");
+
+    // A server from before HELLO: RESP2 only.
+    let old = FakeServer::resp2(|_: &Request| vec![Action::ok()]).unwrap();
+    let config_old = config(&old.url())
+        .into_builder()
+        .client_cache(CacheConfig::new())
+        .build();
+    let err = Client::connect(config_old).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("RESP3"), "{err}");
+
+    // A server (a proxy, a restricted user) that refuses CLIENT TRACKING.
+    let inner = resp3_handshake(|_: &Request| vec![Action::ok()]);
+    let refusing = FakeServer::start(move |req: &Request| {
+        if req.is("CLIENT") && req.arg_str(0).is_some_and(|s| s.eq_ignore_ascii_case("TRACKING")) {
+            return vec![Action::error("ERR unknown subcommand 'TRACKING'")];
+        }
+        inner(req)
+    })
+    .unwrap();
+    let config_refusing = config(&refusing.url())
+        .into_builder()
+        .client_cache(CacheConfig::new())
+        .build();
+    let err = Client::connect(config_refusing).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("CLIENT TRACKING"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_in_caches_only_the_reads_marked_for_it() {
+    let server = RedisServer::start().unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    let client = cached_client(&server.url(), CacheConfig::new().mode(CacheMode::OptIn)).await;
+    writer.set("plain", 1).await.unwrap();
+    writer.set("marked", 1).await.unwrap();
+    for _ in 0..3 {
+        let _: Option<i64> = client.get("plain").await.unwrap();
+    }
+    assert_eq!(client.cache_stats().unwrap().hits, 0, "unmarked reads are not cached");
+    for _ in 0..3 {
+        let v: Option<i64> = client.cached().get("marked").await.unwrap();
+        assert_eq!(v, Some(1));
+    }
+    let stats = client.cache_stats().unwrap();
+    assert_eq!((stats.hits, stats.misses), (2, 1), "{stats:?}");
+    // The server tracked the marked read: a write elsewhere invalidates it.
+    writer.set("marked", 2).await.unwrap();
+    barrier(&client).await;
+    let v: Option<i64> = client.cached().get("marked").await.unwrap();
+    assert_eq!(v, Some(2));
+    // And only it: the unmarked key was never tracked.
+    writer.set("plain", 2).await.unwrap();
+    barrier(&client).await;
+    assert_eq!(client.cache_stats().unwrap().invalidations, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_caches_the_keys_under_its_prefixes() {
+    let server = RedisServer::start().unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    let mode = CacheMode::Broadcast {
+        prefixes: vec!["user:".into()],
+    };
+    let client = cached_client(&server.url(), CacheConfig::new().mode(mode)).await;
+    writer.set("user:1", "a").await.unwrap();
+    writer.set("other:1", "a").await.unwrap();
+    for _ in 0..3 {
+        let _: Option<String> = client.get("user:1").await.unwrap();
+        let _: Option<String> = client.get("other:1").await.unwrap();
+    }
+    let stats = client.cache_stats().unwrap();
+    assert_eq!((stats.hits, stats.misses, stats.entries), (2, 1, 1), "{stats:?}");
+    writer.set("user:1", "b").await.unwrap();
+    barrier(&client).await;
+    let v: Option<String> = client.get("user:1").await.unwrap();
+    assert_eq!(v.as_deref(), Some("b"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_are_one_request_and_a_leader_that_gives_up_poisons_nothing() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    writer.set("hot", "v").await.unwrap();
+    let client = cached_client(&proxy.url(), CacheConfig::new()).await;
+    proxy.set_latency(Duration::from_millis(100));
+    let before = calls(&server, "get");
+    // The leader gives up long before its reply comes back.
+    let leader = client.clone();
+    let gave_up = tokio::spawn(async move {
+        tokio::time::timeout(Duration::from_millis(10), leader.get::<Option<String>>("hot")).await
+    });
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let mut followers = Vec::new();
+    for _ in 0..50 {
+        let c = client.clone();
+        followers.push(tokio::spawn(async move { c.get::<Option<String>>("hot").await }));
+    }
+    assert!(gave_up.await.unwrap().is_err(), "the leader timed out");
+    for f in followers {
+        assert_eq!(f.await.unwrap().unwrap().as_deref(), Some("v"));
+    }
+    assert_eq!(calls(&server, "get") - before, 1, "one GET for 51 callers");
+    let stats = client.cache_stats().unwrap();
+    assert_eq!((stats.misses, stats.coalesced), (1, 50), "{stats:?}");
+    assert_eq!(stats.entries, 1, "the abandoned leader's reply was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_empties_the_cache_before_the_next_connection_serves() {
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    let client = cached_client(&proxy.url(), CacheConfig::new()).await;
+    writer.set("k", "v1").await.unwrap();
+    let _: Option<String> = client.get("k").await.unwrap();
+    // The invalidation of this write goes to a connection that is gone.
+    proxy.refuse_new(true);
+    proxy.reset_all();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    writer.set("k", "v2").await.unwrap();
+    proxy.refuse_new(false);
+    client.wait_connected().await.unwrap();
+    let v: Option<String> = client.get("k").await.unwrap();
+    assert_eq!(v.as_deref(), Some("v2"), "a value outlived the connection that tracked it");
+    assert!(client.cache_stats().unwrap().flushes >= 1);
+}
+
+/// The frames of a scripted server for one key, whose value the script
+/// changes: `GET` answers the current value and, with `push_first`, sends an
+/// invalidation of the key right before that reply.
+fn scripted(value: Arc<AtomicUsize>, push_first: Arc<AtomicBool>) -> FakeServer {
+    let invalidate = "$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n";
+    FakeServer::resp3(move |req: &Request| {
+        let v = format!("$2\r\nv{}\r\n", value.load(Ordering::SeqCst));
+        let push = format!(">2\r\n{invalidate}");
+        match req.name.as_str() {
+            "GET" if push_first.load(Ordering::SeqCst) => {
+                vec![Action::send(push), Action::send(v)]
+            }
+            "GET" => vec![Action::send(v)],
+            // Like Redis 7 on a write of its own: the reply, then (here
+            // much later) the invalidation it causes.
+            "SET" => {
+                value.fetch_add(1, Ordering::SeqCst);
+                vec![
+                    Action::ok(),
+                    Action::Sleep(Duration::from_millis(200)),
+                    Action::send(push),
+                ]
+            }
+            "INVALIDATE-AFTER" => vec![Action::ok(), Action::send(push)],
+            _ => vec![Action::ok()],
+        }
+    })
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidation_before_a_reply_leaves_it_fresh_and_one_after_removes_it() {
+    let value = Arc::new(AtomicUsize::new(1));
+    let push_first = Arc::new(AtomicBool::new(true));
+    let fake = scripted(value.clone(), push_first.clone());
+    let client = cached_client(&fake.url(), CacheConfig::new()).await;
+    // The push comes first: the reply behind it was read after the change,
+    // so it is kept.
+    let v: String = client.get("k").await.unwrap();
+    assert_eq!(v, "v1");
+    let v: String = client.get("k").await.unwrap();
+    assert_eq!(v, "v1");
+    let stats = client.cache_stats().unwrap();
+    assert_eq!((stats.hits, stats.misses, stats.entries), (1, 1, 1), "{stats:?}");
+    // Now one behind a reply (the key changed after it was read): gone
+    // before the next reply is handed out.
+    push_first.store(false, Ordering::SeqCst);
+    value.store(2, Ordering::SeqCst);
+    client.send(&redwire::cmd("INVALIDATE-AFTER")).await.unwrap();
+    barrier(&client).await;
+    let v: String = client.get("k").await.unwrap();
+    assert_eq!(v, "v2");
+    let gets = fake.received().iter().filter(|r| r.is("GET")).count();
+    assert_eq!(gets, 2, "one read from memory, two from the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reads_its_own_write_even_before_the_invalidation_arrives() {
+    let value = Arc::new(AtomicUsize::new(1));
+    let fake = scripted(value, Arc::new(AtomicBool::new(false)));
+    let client = cached_client(&fake.url(), CacheConfig::new()).await;
+    let v: String = client.get("k").await.unwrap();
+    assert_eq!(v, "v1");
+    // The server answers OK and sends the invalidation 200 ms later.
+    client.set("k", "v2").await.unwrap();
+    let v: String = client.get("k").await.unwrap();
+    assert_eq!(v, "v2", "the client's own write was hidden by its cache");
+}
+
+/// The one promise that matters, under load and resets: once a write is
+/// acknowledged and the reading client has had any later reply, a cached
+/// read of the key returns the written value or a newer one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_stale_read_after_a_barrier_with_writers_readers_and_resets() {
+    const KEYS: usize = 10_000;
+    const WRITERS: usize = 16;
+    const READERS: usize = 16;
+    let server = RedisServer::start().unwrap();
+    let proxy = FaultProxy::start(server.addr()).unwrap();
+    let writer = Client::connect(config(&server.url())).await.unwrap();
+    let client = cached_client(&proxy.url(), CacheConfig::new()).await;
+    let acked: Arc<Vec<AtomicU64>> = Arc::new((0..KEYS).map(|_| AtomicU64::new(0)).collect());
+    let stop = Arc::new(AtomicBool::new(false));
+    let stale = Arc::new(AtomicU64::new(0));
+    let checked = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let (writer, acked, stop) = (writer.clone(), acked.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            // Each writer owns the keys k ≡ w (mod WRITERS) and counts up.
+            let mut seq = 0u64;
+            let mut rng = fastrand::Rng::with_seed(w as u64);
+            while !stop.load(Ordering::Relaxed) {
+                // A few hot keys, so that reads hit what writes change.
+                let k = (rng.usize(0..KEYS / WRITERS / 20) * WRITERS + w) % KEYS;
+                seq += 1;
+                writer.set(format!("k{k}"), seq).await.unwrap();
+                acked[k].fetch_max(seq, Ordering::SeqCst);
+            }
+        }));
+    }
+    for r in 0..READERS {
+        let (client, acked, stop) = (client.clone(), acked.clone(), stop.clone());
+        let (stale, checked) = (stale.clone(), checked.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(1000 + r as u64);
+            while !stop.load(Ordering::Relaxed) {
+                let k = if rng.bool() {
+                    rng.usize(0..KEYS / 20)
+                } else {
+                    rng.usize(0..KEYS)
+                };
+                let floor = acked[k].load(Ordering::SeqCst);
+                if client.send(&redwire::cmd("PING")).await.is_err() {
+                    continue;
+                }
+                let Ok(v) = client.get::<Option<u64>>(format!("k{k}")).await else {
+                    continue;
+                };
+                checked.fetch_add(1, Ordering::Relaxed);
+                if v.unwrap_or(0) < floor {
+                    stale.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("stale: k{k} read {v:?} after {floor} was acknowledged");
+                }
+            }
+        }));
+    }
+    let resets = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                proxy.reset_all();
+                n += 1;
+            }
+            n
+        }
+    });
+    let began = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let resets = resets.await.unwrap();
+    let stats = client.cache_stats().unwrap();
+    eprintln!(
+        "{:?}: {} reads checked, {resets} resets, {stats:?}",
+        began.elapsed(),
+        checked.load(Ordering::Relaxed)
+    );
+    assert_eq!(stale.load(Ordering::Relaxed), 0, "stale reads");
+    assert!(checked.load(Ordering::Relaxed) > 1000);
+    assert!(stats.hits > 100, "the cache served reads: {stats:?}");
+    assert!(stats.invalidations > 100, "writes invalidated reads: {stats:?}");
+    assert!(stats.flushes >= resets / 2, "every reset emptied it: {stats:?}");
+}
