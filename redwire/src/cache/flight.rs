@@ -106,6 +106,9 @@ mod tests {
         assert!(flight.poll_landed(&mut cx).is_pending());
         assert!(flight.poll_landed(&mut cx).is_pending());
         flight.land(Some(Frame::Integer(7)));
-        assert_eq!(flight.poll_landed(&mut cx), Poll::Ready(Some(Frame::Integer(7))));
+        assert_eq!(
+            flight.poll_landed(&mut cx),
+            Poll::Ready(Some(Frame::Integer(7)))
+        );
     }
 }

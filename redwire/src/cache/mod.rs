@@ -194,7 +194,12 @@ impl Cache {
             CacheMode::Broadcast { prefixes } if prefixes.is_empty() => (false, None),
             CacheMode::Broadcast { prefixes } => (
                 false,
-                Some(prefixes.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()),
+                Some(
+                    prefixes
+                        .iter()
+                        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                        .collect(),
+                ),
             ),
         };
         Cache {
@@ -354,7 +359,10 @@ impl Cache {
         if is_error(frame) {
             return reply;
         }
-        let expires = self.config.max_ttl.map(|ttl| tokio::time::Instant::now() + ttl);
+        let expires = self
+            .config
+            .max_ttl
+            .map(|ttl| tokio::time::Instant::now() + ttl);
         match (fill.split, frame) {
             (false, _) => {
                 let (key, command) = fill.targets.pop().expect("one target");

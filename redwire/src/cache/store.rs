@@ -117,7 +117,13 @@ impl Store {
     }
 
     /// Keeps `reply`, which `command` read of `key`.
-    pub(crate) fn insert(&self, key: Bytes, command: Bytes, reply: Frame, expires: Option<Instant>) {
+    pub(crate) fn insert(
+        &self,
+        key: Bytes,
+        command: Bytes,
+        reply: Frame,
+        expires: Option<Instant>,
+    ) {
         let mut replies: Vec<Kept> = Vec::new();
         if let Some(old) = self.map.peek(&key[..]) {
             let others = old.replies.iter().filter(|k| k.command != command);
@@ -182,7 +188,11 @@ pub(crate) fn weigh(frame: &Frame) -> u64 {
         }
         Frame::Map(pairs) => pairs.iter().map(|(k, v)| weigh(k) + weigh(v)).sum(),
         Frame::Attribute { attributes, frame } => {
-            attributes.iter().map(|(k, v)| weigh(k) + weigh(v)).sum::<u64>() + weigh(frame)
+            attributes
+                .iter()
+                .map(|(k, v)| weigh(k) + weigh(v))
+                .sum::<u64>()
+                + weigh(frame)
         }
         _ => 0,
     }
@@ -201,12 +211,21 @@ mod tests {
         let store = Store::new(1 << 20);
         let key = Bytes::from_static(b"k");
         store.insert(key.clone(), Bytes::from_static(b"GET k"), bulk("v"), None);
-        store.insert(key.clone(), Bytes::from_static(b"STRLEN k"), Frame::Integer(1), None);
+        store.insert(
+            key.clone(),
+            Bytes::from_static(b"STRLEN k"),
+            Frame::Integer(1),
+            None,
+        );
         assert_eq!(store.get(b"k", b"GET k"), Some(bulk("v")));
         assert_eq!(store.get(b"k", b"STRLEN k"), Some(Frame::Integer(1)));
         assert_eq!(store.get(b"k", b"GETRANGE k 0 1"), None);
         store.insert(key, Bytes::from_static(b"GET k"), bulk("w"), None);
-        assert_eq!(store.get(b"k", b"GET k"), Some(bulk("w")), "replaced, not added");
+        assert_eq!(
+            store.get(b"k", b"GET k"),
+            Some(bulk("w")),
+            "replaced, not added"
+        );
         assert_eq!(store.len(), 1);
         assert!(store.remove(b"k"));
         assert_eq!(store.get(b"k", b"STRLEN k"), None);
@@ -222,7 +241,10 @@ mod tests {
         }
         let entry = store.map.peek(&b"h"[..]).unwrap();
         assert_eq!(entry.replies.len(), REPLIES_PER_KEY);
-        assert!(store.get(b"h", b"HGET h f99").is_some(), "the newest is kept");
+        assert!(
+            store.get(b"h", b"HGET h f99").is_some(),
+            "the newest is kept"
+        );
     }
 
     #[test]
@@ -230,25 +252,41 @@ mod tests {
         let store = Store::new(64 * 1024);
         for i in 0..1000 {
             let value = "x".repeat(1000);
-            store.insert(Bytes::from(format!("key:{i}")), Bytes::from(format!("GET key:{i}")), bulk(&value), None);
+            store.insert(
+                Bytes::from(format!("key:{i}")),
+                Bytes::from(format!("GET key:{i}")),
+                bulk(&value),
+                None,
+            );
             assert!(store.weight() <= 64 * 1024);
         }
         assert!(store.evictions() > 900);
-        assert!(store.weight() > 32 * 1024, "the bound is used, not left empty");
+        assert!(
+            store.weight() > 32 * 1024,
+            "the bound is used, not left empty"
+        );
     }
 
     #[test]
     fn an_expired_reply_is_not_served() {
         let store = Store::new(1 << 20);
         let past = Instant::now() - std::time::Duration::from_millis(1);
-        store.insert(Bytes::from_static(b"k"), Bytes::from_static(b"GET k"), bulk("v"), Some(past));
+        store.insert(
+            Bytes::from_static(b"k"),
+            Bytes::from_static(b"GET k"),
+            bulk("v"),
+            Some(past),
+        );
         assert_eq!(store.get(b"k", b"GET k"), None);
     }
 
     #[test]
     fn replies_are_weighed_by_their_bytes() {
         assert_eq!(weigh(&bulk("abcd")), 20);
-        let nested = Frame::Array(vec![bulk("ab"), Frame::Map(vec![(bulk("k"), Frame::Integer(1))])]);
+        let nested = Frame::Array(vec![
+            bulk("ab"),
+            Frame::Map(vec![(bulk("k"), Frame::Integer(1))]),
+        ]);
         assert_eq!(weigh(&nested), 16 + 18 + 16 + 17 + 16);
     }
 }

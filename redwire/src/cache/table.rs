@@ -62,9 +62,7 @@ pub(crate) fn cacheable(name: &[u8], argc: usize) -> Cacheable {
         | b"SISMEMBER" | b"SMISMEMBER" | b"SCARD" | b"ZRANGE" | b"ZRANGEBYSCORE"
         | b"ZRANGEBYLEX" | b"ZREVRANGE" | b"ZREVRANGEBYSCORE" | b"ZREVRANGEBYLEX" | b"ZSCORE"
         | b"ZMSCORE" | b"ZCARD" | b"ZCOUNT" | b"ZLEXCOUNT" | b"ZRANK" | b"ZREVRANK" | b"XRANGE"
-        | b"XREVRANGE" | b"XLEN" | b"GEOPOS" | b"GEODIST" | b"GEOHASH" | b"TYPE" => {
-            Cacheable::One
-        }
+        | b"XREVRANGE" | b"XLEN" | b"GEOPOS" | b"GEODIST" | b"GEOHASH" | b"TYPE" => Cacheable::One,
         b"EXISTS" if argc == 2 => Cacheable::One,
         b"MGET" => Cacheable::Keys,
         _ => Cacheable::No,
@@ -89,13 +87,47 @@ pub(crate) fn writes_nothing(head: &[u8]) -> bool {
     upper.make_ascii_uppercase();
     matches!(
         &*upper,
-        b"PING" | b"ECHO" | b"TIME" | b"INFO" | b"DBSIZE" | b"LASTSAVE" | b"TTL" | b"PTTL"
-            | b"EXPIRETIME" | b"PEXPIRETIME" | b"EXISTS" | b"SCAN" | b"HSCAN" | b"SSCAN"
-            | b"ZSCAN" | b"RANDOMKEY" | b"SRANDMEMBER" | b"HRANDFIELD" | b"ZRANDMEMBER"
-            | b"OBJECT" | b"LCS" | b"SINTER" | b"SUNION" | b"SDIFF" | b"SINTERCARD" | b"ZINTER"
-            | b"ZUNION" | b"ZDIFF" | b"ZINTERCARD" | b"GEOSEARCH" | b"GEORADIUS_RO"
-            | b"GEORADIUSBYMEMBER_RO" | b"XREAD" | b"XINFO" | b"XPENDING" | b"PUBLISH"
-            | b"SPUBLISH" | b"EVAL_RO" | b"EVALSHA_RO" | b"FCALL_RO" | b"SORT_RO"
+        b"PING"
+            | b"ECHO"
+            | b"TIME"
+            | b"INFO"
+            | b"DBSIZE"
+            | b"LASTSAVE"
+            | b"TTL"
+            | b"PTTL"
+            | b"EXPIRETIME"
+            | b"PEXPIRETIME"
+            | b"EXISTS"
+            | b"SCAN"
+            | b"HSCAN"
+            | b"SSCAN"
+            | b"ZSCAN"
+            | b"RANDOMKEY"
+            | b"SRANDMEMBER"
+            | b"HRANDFIELD"
+            | b"ZRANDMEMBER"
+            | b"OBJECT"
+            | b"LCS"
+            | b"SINTER"
+            | b"SUNION"
+            | b"SDIFF"
+            | b"SINTERCARD"
+            | b"ZINTER"
+            | b"ZUNION"
+            | b"ZDIFF"
+            | b"ZINTERCARD"
+            | b"GEOSEARCH"
+            | b"GEORADIUS_RO"
+            | b"GEORADIUSBYMEMBER_RO"
+            | b"XREAD"
+            | b"XINFO"
+            | b"XPENDING"
+            | b"PUBLISH"
+            | b"SPUBLISH"
+            | b"EVAL_RO"
+            | b"EVALSHA_RO"
+            | b"FCALL_RO"
+            | b"SORT_RO"
     )
 }
 
@@ -122,8 +154,22 @@ mod tests {
         assert_eq!(cacheable(b"MGET", 4), Cacheable::Keys);
         assert_eq!(cacheable(b"GET", 1), Cacheable::No, "no key");
         for name in [
-            "SET", "GETEX", "GETDEL", "HGETEX", "PFCOUNT", "TTL", "PTTL", "SRANDMEMBER",
-            "RANDOMKEY", "SCAN", "HSCAN", "SINTER", "LCS", "SORT_RO", "BLPOP", "OBJECT",
+            "SET",
+            "GETEX",
+            "GETDEL",
+            "HGETEX",
+            "PFCOUNT",
+            "TTL",
+            "PTTL",
+            "SRANDMEMBER",
+            "RANDOMKEY",
+            "SCAN",
+            "HSCAN",
+            "SINTER",
+            "LCS",
+            "SORT_RO",
+            "BLPOP",
+            "OBJECT",
             "A-NAME-LONGER-THAN-SIXTEEN",
         ] {
             assert_eq!(cacheable(name.as_bytes(), 3), Cacheable::No, "{name}");

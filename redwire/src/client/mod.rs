@@ -11,9 +11,9 @@ pub(crate) mod sending;
 
 use link::Link;
 
-pub use link::Pushes;
 #[cfg(feature = "client-cache")]
 pub use cached::Cached;
+pub use link::Pushes;
 pub use sending::Sending;
 
 use crate::cmd::Cmd;
@@ -263,7 +263,8 @@ impl Client {
         #[cfg(feature = "client-cache")]
         if let (Some(cache), Ok(_)) = (&self.inner.shared.cache, &bytes) {
             let plan = cache.plan(cmd, marked);
-            return Sending::new(&self.inner, bytes, timeout, fallback, observed).planned(plan, cmd);
+            return Sending::new(&self.inner, bytes, timeout, fallback, observed)
+                .planned(plan, cmd);
         }
         Sending::new(&self.inner, bytes, timeout, fallback, observed)
     }
