@@ -258,14 +258,24 @@ impl Client {
         fallback: Option<ScriptCall>,
         marked: bool,
     ) -> Sending<'_, T> {
+        #[cfg(feature = "client-cache")]
+        if let Some(cache) = &self.inner.shared.cache {
+            if cmd.check_shared(false).is_ok() {
+                let observed = Observed::command(&self.inner, cmd);
+                // A hit needs no bytes, no deadline, no actor.
+                let plan = match cache.plan(cmd, marked) {
+                    crate::cache::Plan::Hit(frame) => {
+                        return Sending::hit(&self.inner, frame, observed)
+                    }
+                    plan => plan,
+                };
+                let bytes = Ok(cmd.to_wire());
+                return Sending::new(&self.inner, bytes, timeout, fallback, observed)
+                    .planned(plan, cmd);
+            }
+        }
         let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         let observed = Observed::command(&self.inner, cmd);
-        #[cfg(feature = "client-cache")]
-        if let (Some(cache), Ok(_)) = (&self.inner.shared.cache, &bytes) {
-            let plan = cache.plan(cmd, marked);
-            return Sending::new(&self.inner, bytes, timeout, fallback, observed)
-                .planned(plan, cmd);
-        }
         Sending::new(&self.inner, bytes, timeout, fallback, observed)
     }
 

@@ -96,6 +96,20 @@ impl<'a> Exchange<'a> {
         }
     }
 
+    /// A request answered already, from the client-side cache.
+    #[cfg(feature = "client-cache")]
+    #[inline]
+    pub(crate) fn hit(link: &'a Link, frame: redwire_resp::Frame) -> Self {
+        Exchange {
+            link,
+            state: ManuallyDrop::new(State::Hit(frame)),
+            limit: None,
+            deadline: None,
+            patience: Duration::ZERO,
+            fill: None,
+        }
+    }
+
     /// Marks a blocking request: the server may keep silent for `patience`
     /// (`Duration::MAX`: for ever), and giving up closes the connection.
     pub(crate) fn blocking(mut self, patience: Duration) -> Self {
@@ -304,6 +318,29 @@ impl<'a, T> Sending<'a, T> {
         };
         Sending {
             exchange: Exchange::new(link, request.map(|b| (b, 1)), limit),
+            extra,
+            #[cfg(feature = "metrics")]
+            timer,
+            _reply: PhantomData,
+        }
+    }
+}
+
+impl<'a, T> Sending<'a, T> {
+    /// The future of a read served from the client-side cache.
+    #[cfg(feature = "client-cache")]
+    #[inline]
+    pub(crate) fn hit(link: &'a Link, frame: redwire_resp::Frame, observed: Observed) -> Self {
+        #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+        let (span, timer) = observed.into_parts();
+        let extra = (!span.is_none()).then(|| {
+            Box::new(Extra {
+                fallback: None,
+                span,
+            })
+        });
+        Sending {
+            exchange: Exchange::hit(link, frame),
             extra,
             #[cfg(feature = "metrics")]
             timer,
