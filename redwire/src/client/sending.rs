@@ -55,7 +55,7 @@ enum State {
     /// The same read is on its way: waiting for its reply, with this
     /// request's own bytes in case it comes back empty.
     #[cfg(feature = "client-cache")]
-    Following(std::sync::Arc<crate::cache::flight::Flight>, Wire),
+    Following(std::sync::Arc<crate::cache::flight::Flight>, Box<Wire>),
     Done,
 }
 
@@ -73,8 +73,6 @@ pub(crate) struct Exchange<'a> {
     /// connection at once (a dedicated one), so that the server does not pop
     /// an element for nobody.
     patience: Duration,
-    /// A cache miss's fill, which goes with the request.
-    fill: crate::connection::CacheFill,
 }
 
 impl<'a> Exchange<'a> {
@@ -92,7 +90,6 @@ impl<'a> Exchange<'a> {
             limit,
             deadline: None,
             patience: Duration::ZERO,
-            fill: None,
         }
     }
 
@@ -106,7 +103,6 @@ impl<'a> Exchange<'a> {
             limit: None,
             deadline: None,
             patience: Duration::ZERO,
-            fill: None,
         }
     }
 
@@ -147,8 +143,22 @@ impl<'a> Exchange<'a> {
 impl Future for Exchange<'_> {
     type Output = Result<Reply>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
-        let this = self.get_mut();
+        self.get_mut().poll_with(cx, &mut None)
+    }
+}
+
+impl Exchange<'_> {
+    /// The round trip; `fill` (a cache miss's, kept by the caller's future
+    /// so that this one stays small) goes with the request.
+    #[inline]
+    fn poll_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        fill: &mut crate::connection::CacheFill,
+    ) -> Poll<Result<Reply>> {
+        let this = self;
         if let Some(limit) = this.limit {
             if this.deadline.is_none() {
                 this.deadline = Some(Box::pin(tokio::time::sleep(limit)));
@@ -187,7 +197,7 @@ impl Future for Exchange<'_> {
                         patience: this.patience,
                         confirms: None,
                         announce: None,
-                        fill: this.fill.take(),
+                        fill: fill.take(),
                     });
                     // The common case, a channel with room, needs no future at all.
                     match this.link.tx.try_send(msg) {
@@ -240,7 +250,7 @@ impl Future for Exchange<'_> {
                         else {
                             unreachable!("matched above")
                         };
-                        *this.state = State::Ready(Ok((wire, 1)));
+                        *this.state = State::Ready(Ok((*wire, 1)));
                     }
                     Poll::Pending => break,
                 },
@@ -294,10 +304,13 @@ pub struct Sending<'a, T> {
     _reply: PhantomData<fn() -> T>,
 }
 
-/// What few requests carry: a script's fallback, a span.
+/// What few requests carry: a script's fallback, a span, a cache miss's
+/// fill.
 struct Extra {
     fallback: Option<ScriptCall>,
     span: OpSpan,
+    #[cfg(feature = "client-cache")]
+    fill: crate::connection::CacheFill,
 }
 
 impl<'a, T> Sending<'a, T> {
@@ -314,7 +327,12 @@ impl<'a, T> Sending<'a, T> {
         let extra = if fallback.is_none() && span.is_none() {
             None
         } else {
-            Some(Box::new(Extra { fallback, span }))
+            Some(Box::new(Extra {
+                fallback,
+                span,
+                #[cfg(feature = "client-cache")]
+                fill: None,
+            }))
         };
         Sending {
             exchange: Exchange::new(link, request.map(|b| (b, 1)), limit),
@@ -337,6 +355,7 @@ impl<'a, T> Sending<'a, T> {
             Box::new(Extra {
                 fallback: None,
                 span,
+                fill: None,
             })
         });
         Sending {
@@ -363,11 +382,18 @@ impl<T> Sending<'_, T> {
                     let wire = crate::cache::Cache::opt_in_wire(cmd).into();
                     *exchange.state = State::Ready(Ok((wire, 2)));
                 }
-                exchange.fill = Some(fill);
+                let extra = self.extra.get_or_insert_with(|| {
+                    Box::new(Extra {
+                        fallback: None,
+                        span: OpSpan::none(),
+                        fill: None,
+                    })
+                });
+                extra.fill = Some(fill);
             }
             Plan::Follow(flight) => {
                 *exchange.state = match std::mem::replace(&mut *exchange.state, State::Done) {
-                    State::Ready(Ok((wire, _))) => State::Following(flight, wire),
+                    State::Ready(Ok((wire, _))) => State::Following(flight, Box::new(wire)),
                     other => other,
                 };
             }
@@ -388,7 +414,18 @@ impl<T: FromValue> Future for Sending<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
         let result = loop {
-            let frame = match ready!(Pin::new(&mut this.exchange).poll(cx)) {
+            #[cfg(feature = "client-cache")]
+            let answer = {
+                let mut none = None;
+                let fill = match this.extra.as_deref_mut() {
+                    Some(extra) => &mut extra.fill,
+                    None => &mut none,
+                };
+                this.exchange.poll_with(cx, fill)
+            };
+            #[cfg(not(feature = "client-cache"))]
+            let answer = Pin::new(&mut this.exchange).poll(cx);
+            let frame = match ready!(answer) {
                 Ok(Reply::One(frame)) => frame,
                 Ok(Reply::Many(_)) => break Err(Error::protocol("one reply expected")),
                 Err(e) => break Err(e),

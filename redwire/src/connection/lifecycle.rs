@@ -193,8 +193,9 @@ impl Actor {
         let stop = self.serve(transport).await;
         // Tracking went with the socket: nothing cached may outlive it.
         #[cfg(feature = "client-cache")]
-        if let (Some(cache), Stop::Lost(_)) = (&self.cache, &stop) {
+        if let (Some((cache, meter)), Stop::Lost(_)) = (&mut self.cache, &stop) {
             cache.flush();
+            meter.report(cache.stats());
         }
         if let Stop::Lost(reason) = &stop {
             let error_type = crate::telemetry::error_type(reason);

@@ -289,9 +289,10 @@ pub(crate) struct Actor {
     switched: Option<tokio::sync::watch::Receiver<u64>>,
     /// The connection's metrics (nothing without the `metrics` feature).
     meter: crate::telemetry::meter::ConnMeter,
-    /// The client-side cache this actor alone writes (see `cache`).
+    /// The client-side cache this actor alone writes (see `cache`), and
+    /// its meter.
     #[cfg(feature = "client-cache")]
-    cache: Option<Arc<crate::cache::Cache>>,
+    cache: Option<(Arc<crate::cache::Cache>, crate::telemetry::meter::CacheMeter)>,
 }
 
 impl Actor {
@@ -311,7 +312,10 @@ impl Actor {
         };
         let watchdog = Watchdog::new(&config);
         #[cfg(feature = "client-cache")]
-        let cache = shared.cache.clone();
+        let cache = shared
+            .cache
+            .clone()
+            .map(|c| (c, crate::telemetry::meter::CacheMeter::new(&config)));
         Actor {
             pending_limit: config.channel_capacity.max(64),
             connector: io::Connector::new(config.clone()),

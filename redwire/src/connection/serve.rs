@@ -313,7 +313,7 @@ impl Actor {
                     .is_some_and(|awaited| awaited.answered_by(&frame)) => {}
             #[cfg(feature = "client-cache")]
             Some(push::Kind::Other)
-                if self.cache.as_ref().is_some_and(|c| c.invalidated(&frame)) =>
+                if self.cache.as_ref().is_some_and(|(c, _)| c.invalidated(&frame)) =>
             {
                 // Applied before any later reply is handed out (see `cache`).
                 return Ok(());
@@ -376,7 +376,7 @@ impl Actor {
             // Stored, and the settling mark set, before the caller hears.
             #[cfg(feature = "client-cache")]
             let reply = match &self.cache {
-                Some(cache) => {
+                Some((cache, _)) => {
                     let waited = waiter.request.tx.is_some();
                     let head = waiter.request.bytes.head();
                     cache.on_reply(waiter.request.fill, waited, head, reply)
@@ -404,6 +404,10 @@ impl Actor {
 
     /// The timer: close's grace, dead-server detection and idle health checks.
     fn on_tick(&mut self) -> Option<Stop> {
+        #[cfg(feature = "client-cache")]
+        if let Some((cache, meter)) = &mut self.cache {
+            meter.report(cache.stats());
+        }
         let deadline = self.closing.as_ref().and_then(|c| c.deadline);
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(Stop::Done);

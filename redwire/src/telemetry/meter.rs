@@ -468,3 +468,74 @@ impl ClusterMeter {
         self.holes.increment(1);
     }
 }
+
+/// A client-side cache's figures, reported as the changes since the last
+/// report (connections to one server share the series).
+#[cfg(feature = "client-cache")]
+pub(crate) struct CacheMeter {
+    hits: Counter,
+    misses: Counter,
+    coalesced: Counter,
+    evictions: Counter,
+    invalidations: Counter,
+    flushes: Counter,
+    size: Gauge,
+    entries: Gauge,
+    last: crate::CacheStats,
+}
+
+#[cfg(feature = "client-cache")]
+impl CacheMeter {
+    pub(crate) fn new(config: &Config) -> Self {
+        use metrics::{describe_counter as c, describe_gauge as g};
+        c!(super::CACHE_REQUESTS, "Cacheable reads, by result.");
+        c!(super::CACHE_EVICTIONS, "Keys evicted from the client-side cache.");
+        c!(super::CACHE_INVALIDATIONS, "Cached keys the server invalidated.");
+        c!(super::CACHE_FLUSHES, "Times the client-side cache was emptied.");
+        g!(super::CACHE_SIZE, Unit::Bytes, "Bytes the client-side cache holds.");
+        g!(super::CACHE_ENTRIES, "Keys the client-side cache holds.");
+        let (address, port) = endpoint(config);
+        let labels = server_labels(&address, port);
+        let requests = |result: &'static str| {
+            metrics::counter!(
+                super::CACHE_REQUESTS,
+                with(&labels, "redwire.cache.result", result)
+            )
+        };
+        CacheMeter {
+            hits: requests("hit"),
+            misses: requests("miss"),
+            coalesced: requests("coalesced"),
+            evictions: metrics::counter!(super::CACHE_EVICTIONS, labels.clone()),
+            invalidations: metrics::counter!(super::CACHE_INVALIDATIONS, labels.clone()),
+            flushes: metrics::counter!(super::CACHE_FLUSHES, labels.clone()),
+            size: metrics::gauge!(super::CACHE_SIZE, labels.clone()),
+            entries: metrics::gauge!(super::CACHE_ENTRIES, labels),
+            last: crate::CacheStats::default(),
+        }
+    }
+
+    /// Reports what changed since the last report.
+    pub(crate) fn report(&mut self, now: crate::CacheStats) {
+        let last = self.last;
+        self.hits.increment(now.hits.saturating_sub(last.hits));
+        self.misses.increment(now.misses.saturating_sub(last.misses));
+        self.coalesced.increment(now.coalesced.saturating_sub(last.coalesced));
+        self.evictions.increment(now.evictions.saturating_sub(last.evictions));
+        let invalidated = now.invalidations.saturating_sub(last.invalidations);
+        self.invalidations.increment(invalidated);
+        self.flushes.increment(now.flushes.saturating_sub(last.flushes));
+        self.size.increment(now.bytes as f64 - last.bytes as f64);
+        self.entries.increment(now.entries as f64 - last.entries as f64);
+        self.last = now;
+    }
+}
+
+#[cfg(feature = "client-cache")]
+impl Drop for CacheMeter {
+    fn drop(&mut self) {
+        // This cache's share of the gauges goes with it.
+        self.size.decrement(self.last.bytes as f64);
+        self.entries.decrement(self.last.entries as f64);
+    }
+}

@@ -84,3 +84,18 @@ impl ClusterMeter {
     #[inline(always)]
     pub(crate) fn hole(&self) {}
 }
+
+/// A client-side cache's figures (nothing without the feature).
+#[cfg(feature = "client-cache")]
+pub(crate) struct CacheMeter;
+
+#[cfg(feature = "client-cache")]
+impl CacheMeter {
+    #[inline(always)]
+    pub(crate) fn new(_config: &Config) -> Self {
+        CacheMeter
+    }
+
+    #[inline(always)]
+    pub(crate) fn report(&mut self, _now: crate::CacheStats) {}
+}

@@ -36,6 +36,17 @@
 //! | `redwire.cluster.redirects` | counter | {redirect} | cluster attributes, `redwire.redirect.kind` (`moved`, `ask`) | redirections followed by the cluster router |
 //! | `redwire.cluster.topology.refreshes` | counter | {refresh} | cluster attributes, `error.type` (on failure) | slot-map reads |
 //! | `redwire.cluster.slot_holes` | counter | {wait} | cluster attributes | waits for a slot that no node served (a failover under way) |
+//! | `redwire.cache.requests` | counter | {request} | connection attributes, `redwire.cache.result` (`hit`, `miss`, `coalesced`) | cacheable reads of a client with a client-side cache (feature `client-cache`) |
+//! | `redwire.cache.evictions` | counter | {key} | connection attributes | keys dropped to stay within the cache's bound |
+//! | `redwire.cache.invalidations` | counter | {key} | connection attributes | cached keys the server invalidated |
+//! | `redwire.cache.flushes` | counter | {flush} | connection attributes | times the whole cache was emptied (a disconnect, `FLUSHALL`) |
+//! | `redwire.cache.size` | gauge | By | connection attributes | bytes the cache holds, as weighed |
+//! | `redwire.cache.entries` | gauge | {key} | connection attributes | keys the cache holds |
+//!
+//! The cache's figures are read from its counts (which a hit updates
+//! anyway) and reported by the connection once per tick of its timer (at
+//! most a second apart) and after each flush: a hit costs the recorder
+//! nothing.
 //!
 //! Connection attributes: `db.system.name` (`redis`), `server.address`,
 //! `server.port`, `db.client.connection.pool.name` (`<kind> <address>:<port>`,
@@ -154,6 +165,18 @@ pub const REDIRECTS: &str = "redwire.cluster.redirects";
 pub const REFRESHES: &str = "redwire.cluster.topology.refreshes";
 /// The counter of waits for a slot no node served.
 pub const SLOT_HOLES: &str = "redwire.cluster.slot_holes";
+/// Cacheable reads, by result (`hit`, `miss`, `coalesced`).
+pub const CACHE_REQUESTS: &str = "redwire.cache.requests";
+/// Keys evicted from the client-side cache.
+pub const CACHE_EVICTIONS: &str = "redwire.cache.evictions";
+/// Cached keys the server invalidated.
+pub const CACHE_INVALIDATIONS: &str = "redwire.cache.invalidations";
+/// Times the client-side cache was emptied.
+pub const CACHE_FLUSHES: &str = "redwire.cache.flushes";
+/// Bytes the client-side cache holds.
+pub const CACHE_SIZE: &str = "redwire.cache.size";
+/// Keys the client-side cache holds.
+pub const CACHE_ENTRIES: &str = "redwire.cache.entries";
 
 /// The operation label of a command outside the bounded table.
 pub const OTHER: &str = "other";

@@ -48,6 +48,13 @@ impl OpSpan {
         OpSpan(None)
     }
 
+    /// No span.
+    #[cfg(feature = "client-cache")]
+    #[inline]
+    pub(crate) fn none() -> OpSpan {
+        OpSpan(None)
+    }
+
     /// No span: nobody listens.
     #[inline]
     pub(crate) fn is_none(&self) -> bool {
