@@ -453,3 +453,144 @@ async fn no_stale_read_after_a_barrier_with_writers_readers_and_resets() {
         "every reset emptied it: {stats:?}"
     );
 }
+
+/// Reads through `read` until it gives `want`, for at most `within`; the
+/// last value read.
+async fn until_read<F, Fut>(within: Duration, want: &str, mut read: F) -> Option<String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = redwire::Result<Option<String>>>,
+{
+    let deadline = Instant::now() + within;
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(v) = read().await {
+            if v.as_deref() == Some(want) {
+                return v;
+            }
+            last = v;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_client_caches_per_node_and_reads_a_moved_slot_fresh() {
+    use redwire::cluster::{key_slot, ClusterClient, ClusterConfig};
+    let cluster = redwire_testkit::RedisCluster::start().unwrap();
+    let urls = cluster.seed_urls();
+    let seeds = |cache: bool| {
+        let configs = urls.iter().map(|u| {
+            let b = config(u).into_builder();
+            if cache {
+                b.client_cache(CacheConfig::new()).build()
+            } else {
+                b.build()
+            }
+        });
+        ClusterConfig::from_seeds(configs.collect()).unwrap()
+    };
+    let writer = ClusterClient::connect(seeds(false)).await.unwrap();
+    let client = ClusterClient::connect(seeds(true)).await.unwrap();
+    for key in ["{m}k", "{n}k"] {
+        writer.set(key, "v1").await.unwrap();
+        for _ in 0..3 {
+            let v: Option<String> = client.get(key).await.unwrap();
+            assert_eq!(v.as_deref(), Some("v1"));
+        }
+    }
+    let stats = client.cache_stats().unwrap();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.entries),
+        (4, 2, 2),
+        "{stats:?}"
+    );
+
+    // The slot moves (its keys are deleted where they were: that node
+    // invalidates them), then the key changes on its new node.
+    let slot = key_slot(b"m");
+    cluster
+        .migrate_slot(slot, support::other_primary(&cluster, slot))
+        .unwrap();
+    writer.set("{m}k", "v2").await.unwrap();
+    let read = until_read(Duration::from_secs(5), "v2", || client.get("{m}k")).await;
+    assert_eq!(read.as_deref(), Some("v2"), "a moved key was served stale");
+    // A failover: the promoted replica's node has its own cache.
+    let slot = key_slot(b"n");
+    let replica = cluster.replicas_of(cluster.slot_owner(slot).id())[0];
+    cluster.failover(replica).unwrap();
+    let write = until_read(Duration::from_secs(5), "OK", || async {
+        let set = redwire::cmd("SET").arg("{n}k").arg("v2");
+        writer.send(&set).await.map(|_| Some("OK".into()))
+    });
+    assert_eq!(write.await.as_deref(), Some("OK"));
+    let read = until_read(Duration::from_secs(5), "v2", || client.get("{n}k")).await;
+    assert_eq!(
+        read.as_deref(),
+        Some("v2"),
+        "a failed-over key was served stale"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_failover_empties_the_cache() {
+    use redwire::{Addr, Backoff, Config};
+    let set = redwire_testkit::RedisSentinel::start().unwrap();
+    let sentinel_config = |cache: bool| {
+        let sentinels = set.sentinel_addrs().into_iter().map(|a| Addr::Tcp {
+            host: a.ip().to_string(),
+            port: a.port(),
+        });
+        let b = Config::builder()
+            .sentinel(set.master_name(), sentinels)
+            .connect_timeout(Duration::from_secs(2))
+            .backoff(Backoff {
+                initial: Duration::from_millis(20),
+                max: Duration::from_millis(200),
+                jitter: 0.5,
+                max_attempts: None,
+            });
+        if cache {
+            b.client_cache(CacheConfig::new()).build()
+        } else {
+            b.build()
+        }
+    };
+    let writer = Client::connect(sentinel_config(false)).await.unwrap();
+    let client = Client::connect(sentinel_config(true)).await.unwrap();
+    writer.set("k", "v1").await.unwrap();
+    for _ in 0..3 {
+        let v: Option<String> = client.get("k").await.unwrap();
+        assert_eq!(v.as_deref(), Some("v1"));
+    }
+    assert_eq!(client.cache_stats().unwrap().hits, 2);
+    let new_primary = set.failover().unwrap();
+    // The cached client follows the failover (a reader hears of it from
+    // the Sentinels, as no write of its own is refused).
+    let port = format!("tcp_port:{}", new_primary.port());
+    let moved = until_read(Duration::from_secs(10), "moved", || async {
+        let info: String = client.query(&redwire::cmd("INFO").arg("server")).await?;
+        let here = if info.contains(&port) {
+            "moved"
+        } else {
+            "not yet"
+        };
+        Ok(Some(here.to_string()))
+    });
+    assert_eq!(moved.await.as_deref(), Some("moved"));
+    // Written on the new primary, where the cached client has not read the
+    // key: only emptying the cache makes the read fresh.
+    let write = until_read(Duration::from_secs(10), "OK", || async {
+        let set = redwire::cmd("SET").arg("k").arg("v2");
+        writer.send(&set).await.map(|_| Some("OK".into()))
+    });
+    assert_eq!(write.await.as_deref(), Some("OK"));
+    let read = until_read(Duration::from_secs(10), "v2", || client.get("k")).await;
+    assert_eq!(
+        read.as_deref(),
+        Some("v2"),
+        "the cache outlived the failover"
+    );
+    assert!(client.cache_stats().unwrap().flushes >= 1);
+}

@@ -374,3 +374,37 @@ fn a_sentinel_client_counts_the_failover_it_follows() {
         assert_eq!(m.histogram(t::OPERATION_DURATION, &set_op).len(), 1);
     });
 }
+
+/// The client-side cache's figures reach the recorder within a tick of the
+/// connection's timer, as changes (so two clients of one server add up).
+#[cfg(feature = "client-cache")]
+#[test]
+fn a_client_side_cache_reports_hits_misses_invalidations_and_its_size() {
+    recorded(|snapshotter| async move {
+        let server = RedisServer::start().unwrap();
+        let writer = Client::connect(config(&server.url())).await.unwrap();
+        let cached = config(&server.url())
+            .into_builder()
+            .client_cache(redwire::CacheConfig::new())
+            .response_timeout(Some(Duration::from_millis(400)))
+            .build();
+        let client = Client::connect(cached).await.unwrap();
+        writer.set("k", "v").await.unwrap();
+        for _ in 0..4 {
+            assert_eq!(client.get::<String>("k").await.unwrap(), "v");
+        }
+        writer.set("k", "w").await.unwrap();
+        client.send(&redwire::cmd("PING")).await.unwrap();
+        let _ = client.get::<String>("k").await.unwrap();
+        // The timer ticks at a quarter of the response timeout.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let seen = Recorded::take(&snapshotter);
+        let result = |r| seen.counter(t::CACHE_REQUESTS, &[("redwire.cache.result", r)]);
+        assert_eq!((result("hit"), result("miss")), (3, 2));
+        assert_eq!(seen.counter(t::CACHE_INVALIDATIONS, &[]), 1);
+        assert_eq!(seen.gauge(t::CACHE_ENTRIES, &[]), 1.0);
+        let size = seen.gauge(t::CACHE_SIZE, &[]);
+        assert_eq!(size, client.cache_stats().unwrap().bytes as f64);
+        assert!(size > 0.0);
+    });
+}

@@ -292,7 +292,10 @@ pub(crate) struct Actor {
     /// The client-side cache this actor alone writes (see `cache`), and
     /// its meter.
     #[cfg(feature = "client-cache")]
-    cache: Option<(Arc<crate::cache::Cache>, crate::telemetry::meter::CacheMeter)>,
+    cache: Option<(
+        Arc<crate::cache::Cache>,
+        crate::telemetry::meter::CacheMeter,
+    )>,
 }
 
 impl Actor {

@@ -313,7 +313,10 @@ impl Actor {
                     .is_some_and(|awaited| awaited.answered_by(&frame)) => {}
             #[cfg(feature = "client-cache")]
             Some(push::Kind::Other)
-                if self.cache.as_ref().is_some_and(|(c, _)| c.invalidated(&frame)) =>
+                if self
+                    .cache
+                    .as_ref()
+                    .is_some_and(|(c, _)| c.invalidated(&frame)) =>
             {
                 // Applied before any later reply is handed out (see `cache`).
                 return Ok(());

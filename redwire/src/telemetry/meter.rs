@@ -489,10 +489,23 @@ impl CacheMeter {
     pub(crate) fn new(config: &Config) -> Self {
         use metrics::{describe_counter as c, describe_gauge as g};
         c!(super::CACHE_REQUESTS, "Cacheable reads, by result.");
-        c!(super::CACHE_EVICTIONS, "Keys evicted from the client-side cache.");
-        c!(super::CACHE_INVALIDATIONS, "Cached keys the server invalidated.");
-        c!(super::CACHE_FLUSHES, "Times the client-side cache was emptied.");
-        g!(super::CACHE_SIZE, Unit::Bytes, "Bytes the client-side cache holds.");
+        c!(
+            super::CACHE_EVICTIONS,
+            "Keys evicted from the client-side cache."
+        );
+        c!(
+            super::CACHE_INVALIDATIONS,
+            "Cached keys the server invalidated."
+        );
+        c!(
+            super::CACHE_FLUSHES,
+            "Times the client-side cache was emptied."
+        );
+        g!(
+            super::CACHE_SIZE,
+            Unit::Bytes,
+            "Bytes the client-side cache holds."
+        );
         g!(super::CACHE_ENTRIES, "Keys the client-side cache holds.");
         let (address, port) = endpoint(config);
         let labels = server_labels(&address, port);
@@ -519,14 +532,19 @@ impl CacheMeter {
     pub(crate) fn report(&mut self, now: crate::CacheStats) {
         let last = self.last;
         self.hits.increment(now.hits.saturating_sub(last.hits));
-        self.misses.increment(now.misses.saturating_sub(last.misses));
-        self.coalesced.increment(now.coalesced.saturating_sub(last.coalesced));
-        self.evictions.increment(now.evictions.saturating_sub(last.evictions));
+        self.misses
+            .increment(now.misses.saturating_sub(last.misses));
+        self.coalesced
+            .increment(now.coalesced.saturating_sub(last.coalesced));
+        self.evictions
+            .increment(now.evictions.saturating_sub(last.evictions));
         let invalidated = now.invalidations.saturating_sub(last.invalidations);
         self.invalidations.increment(invalidated);
-        self.flushes.increment(now.flushes.saturating_sub(last.flushes));
+        self.flushes
+            .increment(now.flushes.saturating_sub(last.flushes));
         self.size.increment(now.bytes as f64 - last.bytes as f64);
-        self.entries.increment(now.entries as f64 - last.entries as f64);
+        self.entries
+            .increment(now.entries as f64 - last.entries as f64);
         self.last = now;
     }
 }
