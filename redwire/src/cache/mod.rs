@@ -219,19 +219,19 @@ impl Cache {
         if (self.opt_in && !marked) || cmd.has_large() {
             return Plan::Pass;
         }
-        let mut args = cmd.args_iter();
-        let Some(name) = args.next() else {
+        // No large argument: the body holds every byte, so the name and
+        // the key are read from it directly.
+        let body = cmd.body();
+        let Some((name, rest)) = table::next_arg(body) else {
             return Plan::Pass;
         };
         match table::cacheable(name, cmd.arg_count()) {
             Cacheable::No => Plan::Pass,
-            Cacheable::One => {
-                let Some(key) = args.next() else {
-                    return Plan::Pass;
-                };
-                self.plan_one(key, cmd.body())
-            }
-            Cacheable::Keys => self.plan_keys(args),
+            Cacheable::One => match table::next_arg(rest) {
+                Some((key, _)) => self.plan_one(key, body),
+                None => Plan::Pass,
+            },
+            Cacheable::Keys => self.plan_keys(cmd.args_iter().skip(1)),
         }
     }
 

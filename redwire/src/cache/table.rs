@@ -51,6 +51,10 @@ pub(crate) fn cacheable(name: &[u8], argc: usize) -> Cacheable {
     if argc < 2 || name.len() > 16 {
         return Cacheable::No;
     }
+    // The common read, without the table's copy.
+    if name.eq_ignore_ascii_case(b"GET") {
+        return Cacheable::One;
+    }
     let mut upper = [0u8; 16];
     let upper = &mut upper[..name.len()];
     upper.copy_from_slice(name);
@@ -135,10 +139,29 @@ pub(crate) fn writes_nothing(head: &[u8]) -> bool {
 fn first_name(head: &[u8]) -> Option<&[u8]> {
     let rest = head.strip_prefix(b"*")?;
     let rest = &rest[rest.iter().position(|&b| b == b'\n')? + 1..];
-    let rest = rest.strip_prefix(b"$")?;
-    let eol = rest.iter().position(|&b| b == b'\r')?;
-    let len: usize = std::str::from_utf8(&rest[..eol]).ok()?.parse().ok()?;
-    rest.get(eol + 2..eol + 2 + len)
+    next_arg(rest).map(|(name, _)| name)
+}
+
+/// The first of encoded arguments (`$len\r\nBYTES\r\n…`) and what
+/// follows it.
+#[inline]
+pub(crate) fn next_arg(args: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = args.strip_prefix(b"$")?;
+    let mut len = 0usize;
+    let mut digits = 0;
+    for &b in rest {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        len = len.checked_mul(10)?.checked_add(usize::from(b - b'0'))?;
+        digits += 1;
+    }
+    let start = digits + 2;
+    if digits == 0 || rest.get(digits..start)? != b"\r\n" {
+        return None;
+    }
+    let arg = rest.get(start..start.checked_add(len)?)?;
+    Some((arg, rest.get(start + len + 2..).unwrap_or_default()))
 }
 
 #[cfg(test)]
@@ -187,5 +210,18 @@ mod tests {
         assert!(!writes_nothing(&encoded(&["FLUSHALL"])));
         assert!(!writes_nothing(b"*1\r\n$4\r\nPI"), "cut short");
         assert!(!writes_nothing(b"garbage"));
+    }
+
+    #[test]
+    fn encoded_arguments_are_read_one_by_one() {
+        let c = crate::cmd::Cmd::new().arg(["GET", "key", ""]);
+        let (name, rest) = next_arg(c.body()).unwrap();
+        let (key, rest) = next_arg(rest).unwrap();
+        let (empty, rest) = next_arg(rest).unwrap();
+        assert_eq!((name, key, empty, rest), (&b"GET"[..], &b"key"[..], &b""[..], &b""[..]));
+        assert_eq!(next_arg(b"$3\r\nGE"), None, "cut short");
+        assert_eq!(next_arg(b"$\r\n"), None);
+        assert_eq!(next_arg(b"$99999999999999999999999\r\n"), None);
+        assert_eq!(next_arg(b"*1\r\n"), None);
     }
 }
