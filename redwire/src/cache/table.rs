@@ -218,7 +218,10 @@ mod tests {
         let (name, rest) = next_arg(c.body()).unwrap();
         let (key, rest) = next_arg(rest).unwrap();
         let (empty, rest) = next_arg(rest).unwrap();
-        assert_eq!((name, key, empty, rest), (&b"GET"[..], &b"key"[..], &b""[..], &b""[..]));
+        assert_eq!(
+            (name, key, empty, rest),
+            (&b"GET"[..], &b"key"[..], &b""[..], &b""[..])
+        );
         assert_eq!(next_arg(b"$3\r\nGE"), None, "cut short");
         assert_eq!(next_arg(b"$\r\n"), None);
         assert_eq!(next_arg(b"$99999999999999999999999\r\n"), None);

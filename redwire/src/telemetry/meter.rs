@@ -508,7 +508,13 @@ impl CacheMeter {
         );
         g!(super::CACHE_ENTRIES, "Keys the client-side cache holds.");
         let (address, port) = endpoint(config);
-        let labels = server_labels(&address, port);
+        let mut labels = server_labels(&address, port);
+        let addr = crate::Addr::Tcp {
+            host: address,
+            port,
+        };
+        let pool_name = format!("{} {addr}", HandleKind::Client.name());
+        labels.push(Label::new("db.client.connection.pool.name", pool_name));
         let requests = |result: &'static str| {
             metrics::counter!(
                 super::CACHE_REQUESTS,
