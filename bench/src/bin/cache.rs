@@ -14,8 +14,8 @@
 //! does): every read a hit of a warm key.
 //!
 //! ```text
-//! cargo run --release -p redwire-bench --bin cache -- --repeat 5
-//! cargo run --release -p redwire-bench --bin cache -- --count
+//! cargo run --release -p redwire-bench --features cache --bin cache -- --repeat 5
+//! cargo run --release -p redwire-bench --features cache --bin cache -- --count
 //! ```
 
 use clap::Parser;

@@ -66,6 +66,8 @@ impl PoolMeter {
     #[inline(always)]
     pub(crate) fn created(&self, _took: Duration) {}
     #[inline(always)]
+    // Called from `metered!` only: unused without the feature.
+    #[allow(dead_code)]
     pub(crate) fn levels(&self, _idle: u32, _used: u32) {}
 }
 
