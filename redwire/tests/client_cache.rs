@@ -594,3 +594,18 @@ async fn a_sentinel_failover_empties_the_cache() {
     );
     assert!(client.cache_stats().unwrap().flushes >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_client_serves_nothing_from_memory() {
+    let server = RedisServer::start().unwrap();
+    let client = cached_client(&server.url(), CacheConfig::new()).await;
+    client.set("k", "v").await.unwrap();
+    for _ in 0..2 {
+        let _: Option<String> = client.get("k").await.unwrap();
+    }
+    assert_eq!(client.cache_stats().unwrap().hits, 1);
+    client.close().await;
+    let err = client.get::<Option<String>>("k").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Closed, "{err}");
+    assert_eq!(client.cache_stats().unwrap().entries, 0);
+}

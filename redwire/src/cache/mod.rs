@@ -72,8 +72,13 @@
 //! prefixes whoever read it; keys outside them are never cached.
 //!
 //! **Bounded.** The store weighs each entry by its key, the commands and
-//! the bytes of the replies, and evicts to stay within `max_bytes`; values
-//! are the reply's `Bytes`, shared, not copied.
+//! the bytes of the replies, and evicts to stay within `max_bytes`. A hit
+//! hands out the stored `Bytes`, shared, not copied. What is stored is a
+//! copy for strings under 8 KiB: a reply's strings are slices of the 16 KiB
+//! block they were read into (see `connection::read_buffer`), and a kept
+//! 16-byte value would keep that whole block alive, a thousand times its
+//! weight. Larger strings are kept as read (their block is theirs alone, or
+//! about twice their size).
 
 mod config;
 pub(crate) mod flight;
@@ -113,6 +118,8 @@ pub(crate) struct Cache {
     /// A reply of something other than a cached read was handed out and
     /// no reply since: lookups go to the server (see "One's own writes").
     settling: AtomicBool,
+    /// The client is closed: nothing is served from memory any more.
+    closed: AtomicBool,
     opt_in: bool,
     prefixes: Option<Vec<Bytes>>,
     config: CacheConfig,
@@ -206,6 +213,7 @@ impl Cache {
             store: Store::new(config.max_bytes),
             flights: Mutex::new(HashMap::new()),
             settling: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             opt_in,
             prefixes,
             config: config.clone(),
@@ -237,6 +245,9 @@ impl Cache {
 
     fn plan_one(self: &Arc<Self>, key: &[u8], command: &[u8]) -> Plan {
         if !self.covers(key) {
+            return Plan::Pass;
+        }
+        if self.closed.load(Ordering::Acquire) {
             return Plan::Pass;
         }
         if !self.settling.load(Ordering::Acquire) {
@@ -301,7 +312,7 @@ impl Cache {
     }
 
     fn lookup(&self, key: &[u8], command: &[u8]) -> Option<Frame> {
-        if self.settling.load(Ordering::Acquire) {
+        if self.settling.load(Ordering::Acquire) || self.closed.load(Ordering::Acquire) {
             return None;
         }
         self.store.get(key, command)
@@ -366,11 +377,13 @@ impl Cache {
         match (fill.split, frame) {
             (false, _) => {
                 let (key, command) = fill.targets.pop().expect("one target");
-                self.store.insert(key, command, frame.clone(), expires);
+                self.store
+                    .insert(key, command, store::detach(frame), expires);
             }
             (true, Frame::Array(items)) if items.len() == fill.targets.len() => {
                 for ((key, command), item) in fill.targets.drain(..).zip(items) {
-                    self.store.insert(key, command, item.clone(), expires);
+                    self.store
+                        .insert(key, command, store::detach(item), expires);
                 }
             }
             (true, _) => {}
@@ -411,6 +424,12 @@ impl Cache {
         self.store.clear();
         self.settling.store(false, Ordering::Release);
         self.counts.flushes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The client is closed: empty, and nothing served from memory again.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.flush();
     }
 
     /// Takes a landed flight off the table (a newer one of the same

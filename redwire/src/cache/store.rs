@@ -173,6 +173,47 @@ impl Store {
     }
 }
 
+/// Strings shorter than this are copied when stored (see the module doc of
+/// `cache`, "Bounded").
+const DETACH_BELOW: usize = 8 * 1024;
+
+/// `frame` for keeping: its short strings copied out of the read block
+/// they are slices of, the long ones shared.
+pub(crate) fn detach(frame: &Frame) -> Frame {
+    let own = |b: &Bytes| {
+        if b.len() < DETACH_BELOW {
+            Bytes::copy_from_slice(b)
+        } else {
+            b.clone()
+        }
+    };
+    match frame {
+        Frame::Simple(b) => Frame::Simple(own(b)),
+        Frame::Error(b) => Frame::Error(own(b)),
+        Frame::Bulk(b) => Frame::Bulk(own(b)),
+        Frame::BigNumber(b) => Frame::BigNumber(own(b)),
+        Frame::BulkError(b) => Frame::BulkError(own(b)),
+        Frame::Verbatim { format, data } => Frame::Verbatim {
+            format: *format,
+            data: own(data),
+        },
+        Frame::Array(items) => Frame::Array(items.iter().map(detach).collect()),
+        Frame::Set(items) => Frame::Set(items.iter().map(detach).collect()),
+        Frame::Push(items) => Frame::Push(items.iter().map(detach).collect()),
+        Frame::Map(pairs) => {
+            Frame::Map(pairs.iter().map(|(k, v)| (detach(k), detach(v))).collect())
+        }
+        Frame::Attribute { attributes, frame } => Frame::Attribute {
+            attributes: attributes
+                .iter()
+                .map(|(k, v)| (detach(k), detach(v)))
+                .collect(),
+            frame: Box::new(detach(frame)),
+        },
+        other => other.clone(),
+    }
+}
+
 /// The bytes a reply keeps alive, with a little for each part.
 pub(crate) fn weigh(frame: &Frame) -> u64 {
     const PART: u64 = 16;
@@ -278,6 +319,31 @@ mod tests {
             Some(past),
         );
         assert_eq!(store.get(b"k", b"GET k"), None);
+    }
+
+    #[test]
+    fn short_strings_are_copied_out_of_their_read_block_and_long_ones_shared() {
+        let block = Bytes::from(vec![b'x'; 64 * 1024]);
+        let short = Frame::Array(vec![Frame::Bulk(block.slice(0..16)), Frame::Integer(1)]);
+        let Frame::Array(items) = detach(&short) else {
+            panic!()
+        };
+        let Frame::Bulk(kept) = &items[0] else {
+            panic!()
+        };
+        assert_eq!(&kept[..], &block[..16]);
+        assert!(
+            !std::ptr::eq(kept.as_ptr(), block.as_ptr()),
+            "a 16-byte value pins 64 KiB"
+        );
+        let long = Frame::Bulk(block.slice(0..DETACH_BELOW));
+        let Frame::Bulk(kept) = detach(&long) else {
+            panic!()
+        };
+        assert!(
+            std::ptr::eq(kept.as_ptr(), block.as_ptr()),
+            "a long value is shared"
+        );
     }
 
     #[test]

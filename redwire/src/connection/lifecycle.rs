@@ -360,6 +360,11 @@ impl Actor {
     /// Ends the actor: everything it still holds fails with a closed error.
     fn close_with(mut self, reason: String) {
         tracing::debug!(target: "redwire::connection", %reason, "closed");
+        // A closed client answers nothing from memory either.
+        #[cfg(feature = "client-cache")]
+        if let Some((cache, _)) = &self.cache {
+            cache.close();
+        }
         let err = Error::closed(&reason);
         let written = self.out.written();
         for waiter in self.in_flight.drain(..) {
