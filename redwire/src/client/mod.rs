@@ -250,6 +250,7 @@ impl Client {
     }
 
     /// Like `sending`; `marked`: a read made through [`cached`](Self::cached).
+    #[inline]
     #[cfg_attr(not(feature = "client-cache"), allow(unused_variables))]
     fn sending_marked<T>(
         &self,
@@ -260,23 +261,42 @@ impl Client {
     ) -> Sending<'_, T> {
         #[cfg(feature = "client-cache")]
         if let Some(cache) = &self.inner.shared.cache {
-            if cmd.check_shared(false).is_ok() {
-                let observed = Observed::command(&self.inner, cmd);
-                // A hit needs no bytes, no deadline, no actor.
-                let plan = match cache.plan(cmd, marked) {
-                    crate::cache::Plan::Hit(frame) => {
-                        return Sending::hit(&self.inner, frame, observed)
-                    }
-                    plan => plan,
-                };
-                let bytes = Ok(cmd.to_wire());
-                return Sending::new(&self.inner, bytes, timeout, fallback, observed)
-                    .planned(plan, cmd);
-            }
+            return self.sending_cached(cache, cmd, timeout, fallback, marked);
         }
         let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         let observed = Observed::command(&self.inner, cmd);
         Sending::new(&self.inner, bytes, timeout, fallback, observed)
+    }
+
+    /// `sending` on a client with a cache (out of line: a client without
+    /// one pays a branch for it, not the code).
+    #[cfg(feature = "client-cache")]
+    #[inline(never)]
+    fn sending_cached<T>(
+        &self,
+        cache: &Arc<crate::cache::Cache>,
+        cmd: &Cmd,
+        timeout: Option<Duration>,
+        fallback: Option<ScriptCall>,
+        marked: bool,
+    ) -> Sending<'_, T> {
+        let observed = Observed::command(&self.inner, cmd);
+        if let Err(refused) = cmd.check_shared(false) {
+            return Sending::new(
+                &self.inner,
+                Err::<crate::wire::Wire, _>(refused),
+                timeout,
+                fallback,
+                observed,
+            );
+        }
+        // A hit needs no bytes, no deadline, no actor.
+        let plan = match cache.plan(cmd, marked) {
+            crate::cache::Plan::Hit(frame) => return Sending::hit(&self.inner, frame, observed),
+            plan => plan,
+        };
+        let bytes = Ok(cmd.to_wire());
+        Sending::new(&self.inner, bytes, timeout, fallback, observed).planned(plan, cmd)
     }
 
     /// Sends a command and converts its reply.

@@ -363,6 +363,14 @@ impl Actor {
             self.in_flight.swap(0, 1);
         }
         if let Some(waiter) = self.in_flight.pop_front() {
+            // Stored, and the settling mark set, before the caller hears.
+            #[cfg(feature = "client-cache")]
+            let mut waiter = waiter;
+            #[cfg(feature = "client-cache")]
+            let reply = match self.cache.is_some() {
+                true => self.through_cache(&mut waiter, reply),
+                false => reply,
+            };
             self.in_flight_replies -= waiter.request.replies;
             self.answered += 1;
             if confirms {
@@ -376,16 +384,6 @@ impl Actor {
             }
             #[cfg(feature = "metrics")]
             let waited = waiter.request.tx.is_some();
-            // Stored, and the settling mark set, before the caller hears.
-            #[cfg(feature = "client-cache")]
-            let reply = match &self.cache {
-                Some((cache, _)) => {
-                    let waited = waiter.request.tx.is_some();
-                    let head = waiter.request.bytes.head();
-                    cache.on_reply(waiter.request.fill, waited, head, reply)
-                }
-                None => reply,
-            };
             // A caller that gave up dropped its receiver: the reply is discarded.
             if let Err(unread) = waiter.request.tx.send(Ok(reply)) {
                 #[cfg(feature = "metrics")]
@@ -403,6 +401,21 @@ impl Actor {
             ));
         }
         Ok(())
+    }
+
+    /// A reply on its way to its waiter, through the client-side cache when
+    /// there is one (see `cache`).
+    /// Out of line, so that a client without a cache keeps its dispatch
+    /// loop as small as it was.
+    #[cfg(feature = "client-cache")]
+    #[inline(never)]
+    fn through_cache(&self, waiter: &mut Waiter, reply: Reply) -> Reply {
+        let Some((cache, _)) = &self.cache else {
+            return reply;
+        };
+        let waited = waiter.request.tx.is_some();
+        let fill = waiter.request.fill.take();
+        cache.on_reply(fill, waited, waiter.request.bytes.head(), reply)
     }
 
     /// The timer: close's grace, dead-server detection and idle health checks.
