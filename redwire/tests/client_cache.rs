@@ -609,3 +609,35 @@ async fn a_closed_client_serves_nothing_from_memory() {
     assert_eq!(err.kind(), ErrorKind::Closed, "{err}");
     assert_eq!(client.cache_stats().unwrap().entries, 0);
 }
+
+/// A hit is ready at once, yet a loop of hits must not keep the runtime to
+/// itself: on one thread, another task (here a counter) still runs while
+/// the loop reads from memory.
+#[tokio::test(flavor = "current_thread")]
+async fn a_loop_of_hits_lets_the_other_tasks_of_its_thread_run() {
+    let server = RedisServer::start().unwrap();
+    let client = cached_client(&server.url(), CacheConfig::new()).await;
+    client.set("k", "v").await.unwrap();
+    let _: Option<String> = client.get("k").await.unwrap();
+    let turns = Arc::new(AtomicU64::new(0));
+    let counter = tokio::spawn({
+        let turns = turns.clone();
+        async move {
+            loop {
+                turns.fetch_add(1, Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    tokio::task::yield_now().await;
+    let start = turns.load(Ordering::Relaxed);
+    for _ in 0..10_000 {
+        let v: Option<String> = client.get("k").await.unwrap();
+        assert_eq!(v.as_deref(), Some("v"));
+    }
+    let during = turns.load(Ordering::Relaxed) - start;
+    counter.abort();
+    assert_eq!(client.cache_stats().unwrap().hits, 10_000);
+    // tokio's budget is 128 operations per turn: about 78 turns here.
+    assert!(during >= 10, "the counter ran {during} times during 10,000 hits");
+}

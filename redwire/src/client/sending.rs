@@ -232,6 +232,12 @@ impl Exchange<'_> {
                 },
                 #[cfg(feature = "client-cache")]
                 State::Hit(_) => {
+                    // A hit is ready at once; it spends the task's tokio
+                    // budget like any other ready resource, so a loop of
+                    // hits yields to the runtime now and then instead of
+                    // starving every other task (the actor among them).
+                    let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+                    coop.made_progress();
                     let State::Hit(frame) = std::mem::replace(&mut *this.state, State::Done) else {
                         unreachable!("matched above")
                     };
