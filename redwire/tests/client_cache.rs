@@ -127,7 +127,11 @@ async fn resp2_and_a_server_that_refuses_tracking_are_config_errors() {
         .build();
     let err = Client::connect(resp2).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
-    assert!(err.to_string().contains("RESP3"), "{err}");
+    // Refused from the configuration, before the server is asked.
+    assert!(
+        err.to_string().contains("leave the protocol on auto or RESP3"),
+        "{err}"
+    );
 
     // A server from before HELLO: RESP2 only.
     let old = FakeServer::resp2(|_: &Request| vec![Action::ok()]).unwrap();
@@ -137,7 +141,7 @@ async fn resp2_and_a_server_that_refuses_tracking_are_config_errors() {
         .build();
     let err = Client::connect(config_old).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
-    assert!(err.to_string().contains("RESP3"), "{err}");
+    assert!(err.to_string().contains("HELLO 3 was refused"), "{err}");
 
     // A server (a proxy, a restricted user) that refuses CLIENT TRACKING.
     let inner = resp3_handshake(|_: &Request| vec![Action::ok()]);
@@ -247,12 +251,36 @@ async fn concurrent_misses_are_one_request_and_a_leader_that_gives_up_poisons_no
     }
     assert!(gave_up.await.unwrap().is_err(), "the leader timed out");
     for f in followers {
-        assert_eq!(f.await.unwrap().unwrap().as_deref(), Some("v"));
+        let answered = tokio::time::timeout(Duration::from_secs(5), f)
+            .await
+            .expect("a follower is answered, not left waiting on the abandoned flight");
+        assert_eq!(answered.unwrap().unwrap().as_deref(), Some("v"));
     }
     assert_eq!(calls(&server, "get") - before, 1, "one GET for 51 callers");
     let stats = client.cache_stats().unwrap();
     assert_eq!((stats.misses, stats.coalesced), (1, 50), "{stats:?}");
     assert_eq!(stats.entries, 1, "the abandoned leader's reply was stored");
+
+    // A leader dropped before it was ever polled (its request never went
+    // out): its followers are told, and send their own.
+    proxy.set_latency(Duration::ZERO);
+    writer.set("cold", "w").await.unwrap();
+    let unpolled = client.get::<Option<String>>("cold");
+    let mut followers = Vec::new();
+    for _ in 0..5 {
+        let c = client.clone();
+        followers.push(tokio::spawn(async move {
+            c.get::<Option<String>>("cold").await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(unpolled);
+    for f in followers {
+        let answered = tokio::time::timeout(Duration::from_secs(5), f)
+            .await
+            .expect("a follower of a dropped leader is answered");
+        assert_eq!(answered.unwrap().unwrap().as_deref(), Some("w"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
