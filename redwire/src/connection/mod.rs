@@ -182,6 +182,7 @@ pub(crate) struct Request {
     /// An event to emit once it is answered (a resubscription).
     pub(crate) announce: Option<Box<state::Event>>,
     /// A cache miss: where its reply is stored (see `cache`).
+    #[cfg_attr(not(feature = "client-cache"), allow(dead_code))]
     pub(crate) fill: CacheFill,
 }
 
