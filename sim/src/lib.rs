@@ -32,6 +32,8 @@ pub mod pubsub;
 pub mod pubsub_oracle;
 pub mod setting;
 pub mod trace;
+pub mod transaction;
+pub mod transaction_oracle;
 pub mod workload;
 pub mod world;
 
@@ -47,14 +49,18 @@ pub enum Workload {
     PubSub,
     /// Callers each on a dedicated `Connection`.
     Connection,
+    /// `MULTI`/`EXEC` transactions on a shared `Client` and on dedicated
+    /// `Connection`s.
+    Transaction,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 3] = [
+    pub const ALL: [Workload; 4] = [
         Workload::SharedClient,
         Workload::PubSub,
         Workload::Connection,
+        Workload::Transaction,
     ];
 
     /// Its name on the command line.
@@ -63,6 +69,7 @@ impl Workload {
             Workload::SharedClient => "client",
             Workload::PubSub => "pubsub",
             Workload::Connection => "connection",
+            Workload::Transaction => "transaction",
         }
     }
 
@@ -139,6 +146,11 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
             Workload::Connection => {
                 let run = dedicated::dedicated(seed).await;
                 let violations = oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::Transaction => {
+                let run = transaction::transaction(seed).await;
+                let violations = transaction_oracle::check(&run);
                 (run.world.trace(), violations)
             }
             Workload::PubSub => {

@@ -328,6 +328,9 @@ impl Actor {
             } else if waiter.end <= written && !super::bugs::on(super::bugs::Bug::ReplayWritten) {
                 let written = !super::bugs::on(super::bugs::Bug::SentNotExecuted);
                 waiter.request.fail(Error::connection_lost(reason, written));
+            } else if ran_in_part(&waiter, written) {
+                // Written again, its first commands would run twice.
+                waiter.request.fail(Error::connection_lost(reason, true));
             } else if super::bugs::on(super::bugs::Bug::DropRequeued) {
                 drop(waiter);
             } else if !waiter.request.abandoned() {
@@ -369,7 +372,7 @@ impl Actor {
         let written = self.out.written();
         for waiter in self.in_flight.drain(..) {
             // Cut off by close's grace: it may have run.
-            let written = waiter.end <= written;
+            let written = waiter.end <= written || ran_in_part(&waiter, written);
             waiter.request.fail(Error::connection_lost(&err, written));
         }
         self.pending.drain(..).for_each(|r| r.fail(err.clone()));
@@ -385,6 +388,42 @@ impl Actor {
         self.shared.set(ConnectionState::Closed);
         self.shared.emit(Event::Closed { reason });
     }
+}
+
+/// Whether a request cut off after `written` bytes of the stream (its end
+/// not written) may have run in part: a pipeline whose written part holds a
+/// complete command outside `MULTI`, or an `EXEC`. A single command cut off,
+/// or a transaction cut before its `EXEC`, cannot have run; written again
+/// whole on a new connection, it runs once.
+fn ran_in_part(waiter: &super::Waiter, written: u64) -> bool {
+    let len = waiter.request.bytes.len() as u64;
+    let start = waiter.end.saturating_sub(len);
+    if waiter.request.replies < 2 || written <= start || written >= waiter.end {
+        return false;
+    }
+    // Only one request straddles the written end, once per drop: reading
+    // its commands back costs nothing on the requests' path.
+    let all = waiter.request.bytes.contiguous();
+    let mut prefix = BytesMut::from(&all[..(written - start) as usize]);
+    let mut decoder = redwire_resp::Decoder::new();
+    let mut in_multi = false;
+    while let Ok(Some(frame)) = decoder.decode(&mut prefix) {
+        let redwire_resp::Frame::Array(args) = frame else {
+            return true;
+        };
+        let name = match args.first() {
+            Some(redwire_resp::Frame::Bulk(name)) => name.to_ascii_uppercase(),
+            _ => return true,
+        };
+        match &name[..] {
+            b"MULTI" => in_multi = true,
+            b"DISCARD" => in_multi = false,
+            b"EXEC" => return true,
+            _ if !in_multi => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Opens a stream and runs the handshake on it; returns the stream, the RESP
