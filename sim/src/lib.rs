@@ -24,6 +24,8 @@
 //! (`while_disconnected`) is `biased;`, and the world's server loop is too.
 //! The replay test holds two runs of a seed to the same trace hash.
 
+pub mod blocking;
+pub mod blocking_oracle;
 pub mod dedicated;
 pub mod model;
 pub mod oracle;
@@ -52,15 +54,19 @@ pub enum Workload {
     /// `MULTI`/`EXEC` transactions on a shared `Client` and on dedicated
     /// `Connection`s.
     Transaction,
+    /// A producer pushing and consumers popping with `BLPOP` on dedicated
+    /// `Connection`s.
+    Blocking,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 5] = [
         Workload::SharedClient,
         Workload::PubSub,
         Workload::Connection,
         Workload::Transaction,
+        Workload::Blocking,
     ];
 
     /// Its name on the command line.
@@ -70,6 +76,7 @@ impl Workload {
             Workload::PubSub => "pubsub",
             Workload::Connection => "connection",
             Workload::Transaction => "transaction",
+            Workload::Blocking => "blocking",
         }
     }
 
@@ -151,6 +158,11 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
             Workload::Transaction => {
                 let run = transaction::transaction(seed).await;
                 let violations = transaction_oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::Blocking => {
+                let run = blocking::blocking(seed).await;
+                let violations = blocking_oracle::check(&run);
                 (run.world.trace(), violations)
             }
             Workload::PubSub => {

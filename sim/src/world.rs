@@ -431,20 +431,22 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                     let reply = match (popped, &wake) {
                         (Some(reply), _) => Some(reply),
                         (None, Wake::Timeout) => {
+                            // Not listed any more: a restart ended it.
                             let at = w.blocked.iter().position(|b| b.conn == id);
-                            let args = at.map(|i| w.blocked.remove(i).args).unwrap_or_default();
-                            w.trace.note(&format!(
-                                "conn{id}: {} -> nil (timed out)",
-                                show_args(&args)
-                            ));
-                            w.log.push(Exec {
-                                conn: id,
-                                epoch,
-                                args,
-                                reply: Frame::Null,
-                                tx: None,
-                                at: Instant::now(),
-                            });
+                            if let Some(args) = at.map(|i| w.blocked.remove(i).args) {
+                                w.trace.note(&format!(
+                                    "conn{id}: {} -> nil (timed out)",
+                                    show_args(&args)
+                                ));
+                                w.log.push(Exec {
+                                    conn: id,
+                                    epoch,
+                                    args,
+                                    reply: Frame::Null,
+                                    tx: None,
+                                    at: Instant::now(),
+                                });
+                            }
                             Some(Frame::Null)
                         }
                         (None, _) => None,
