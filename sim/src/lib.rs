@@ -30,6 +30,8 @@ pub mod dedicated;
 pub mod model;
 pub mod oracle;
 pub mod pipe;
+pub mod pool;
+pub mod pool_oracle;
 pub mod pubsub;
 pub mod pubsub_oracle;
 pub mod setting;
@@ -57,16 +59,19 @@ pub enum Workload {
     /// A producer pushing and consumers popping with `BLPOP` on dedicated
     /// `Connection`s.
     Blocking,
+    /// Callers on connections checked out of a `Pool`.
+    Pool,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::SharedClient,
         Workload::PubSub,
         Workload::Connection,
         Workload::Transaction,
         Workload::Blocking,
+        Workload::Pool,
     ];
 
     /// Its name on the command line.
@@ -77,6 +82,7 @@ impl Workload {
             Workload::Connection => "connection",
             Workload::Transaction => "transaction",
             Workload::Blocking => "blocking",
+            Workload::Pool => "pool",
         }
     }
 
@@ -159,6 +165,11 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
                 let run = transaction::transaction(seed).await;
                 let violations = transaction_oracle::check(&run);
                 (run.world.trace(), violations)
+            }
+            Workload::Pool => {
+                let run = pool::pool(seed).await;
+                let violations = pool_oracle::check(&run);
+                (run.run.world.trace(), violations)
             }
             Workload::Blocking => {
                 let run = blocking::blocking(seed).await;
