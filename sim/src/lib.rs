@@ -26,6 +26,7 @@
 
 pub mod blocking;
 pub mod blocking_oracle;
+pub mod closing;
 pub mod dedicated;
 pub mod model;
 pub mod oracle;

@@ -179,6 +179,7 @@ pub async fn pool(seed: u64) -> PoolRun {
             fail_fast: setting.fail_fast,
             max_in_flight: setting.max_in_flight,
             dedicated: true,
+            closed: None,
         },
         checkouts,
         checkout_timeout,

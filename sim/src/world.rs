@@ -200,6 +200,12 @@ impl World {
         self.lock().store.list(key)
     }
 
+    /// The label of the client that dialed connection `conn`.
+    pub fn owner(&self, conn: u64) -> &'static str {
+        let w = self.lock();
+        w.conns.get(conn as usize - 1).map_or("", |c| c.owner)
+    }
+
     /// Connections dialed so far.
     pub fn dials(&self) -> usize {
         self.lock().conns.len()
