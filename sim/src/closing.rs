@@ -3,7 +3,8 @@
 //! as they were), and the oracle of what `Client::close` promises.
 //!
 //! The closer calls `close()` (whose grace is the response timeout) or
-//! `close_within(grace)` at a random time while the callers are busy, and
+//! `close_within(grace)` with no grace or a few milliseconds, which cut off
+//! what is in flight, at a random time while the callers are busy, and
 //! notes when it began and when it returned. redwire promises: no request
 //! is taken any more, and those after it fail with `ErrorKind::Closed`; the
 //! requests already taken are written and answered within the grace, the
@@ -68,7 +69,12 @@ pub fn start(
         return None;
     }
     let at = ms(&mut rng, 0, 300);
-    let own = rng.bool().then(|| ms(&mut rng, 0, 200));
+    // No grace, or a few milliseconds, cuts off what is in flight.
+    let own = match rng.u8(..3) {
+        0 => None,
+        1 => Some(Duration::ZERO),
+        _ => Some(ms(&mut rng, 1, 10)),
+    };
     let grace = own.unwrap_or(setting.response_timeout);
     // A black hole is noticed a response timeout after the last read, on a
     // tick (a few per response timeout).

@@ -17,7 +17,9 @@
 //! body, then the writes), some also watching and incrementing a key all of
 //! them share (`hot`), so that watched keys change under each other and
 //! transactions abort and retry; or as an atomic pipeline of its own. One
-//! call in ten is dropped at a random point.
+//! call in ten is dropped at a random point, and in one seed in eight the
+//! shared client is closed mid-run ([`closing`](crate::closing)), its
+//! pipelines in flight.
 
 use crate::oracle::Outcome;
 use crate::setting::{ms, Setting};
@@ -70,6 +72,8 @@ pub struct TxOp {
     pub deadline: Duration,
     /// How long it took.
     pub took: Duration,
+    /// When it ended.
+    pub finished: Instant,
     /// What the body's `GET k:<caller>` read, attempt by attempt (`Watched`).
     pub reads: Vec<Outcome>,
     /// How it ended (`Failed(Cancelled)`: dropped by the caller).
@@ -90,6 +94,8 @@ pub struct TxRun {
     pub fail_fast: bool,
     /// The client's in-flight limit.
     pub max_in_flight: usize,
+    /// How the shared client was closed mid-run, if it was.
+    pub closed: Option<crate::closing::Closed>,
 }
 
 /// The size of a pad.
@@ -175,6 +181,7 @@ pub async fn transaction(seed: u64) -> TxRun {
     let world = setting.world.clone();
     let chaos = tokio::spawn(world.clone().chaos(setting.faults.clone()));
     let client = Client::new(setting.config("client"));
+    let closer = crate::closing::start(seed, &setting, &client, &world);
     let ops = Arc::new(Mutex::new(Vec::new()));
     let shared = rng.usize(1..=8);
     let dedicated = rng.usize(0..=3);
@@ -282,6 +289,7 @@ pub async fn transaction(seed: u64) -> TxRun {
                     pad,
                     deadline,
                     took,
+                    finished: Instant::now(),
                     reads: reads.into_inner().unwrap(),
                     ended,
                 });
@@ -291,6 +299,10 @@ pub async fn transaction(seed: u64) -> TxRun {
     for task in tasks {
         let _ = task.await;
     }
+    let closed = match closer {
+        Some(closer) => closer.await.ok(),
+        None => None,
+    };
     chaos.abort();
     world.heal();
 
@@ -300,7 +312,7 @@ pub async fn transaction(seed: u64) -> TxRun {
     let mut recovered = false;
     let mut probe = Pipeline::new();
     probe.atomic().add(cmd("GET").arg("probe"));
-    while healed.elapsed() <= bound {
+    while closed.is_none() && healed.elapsed() <= bound {
         match client.pipeline(&probe).await {
             Ok(results) if matches!(results[..], [Ok(Value::Nil)]) => {
                 recovered = true;
@@ -324,5 +336,6 @@ pub async fn transaction(seed: u64) -> TxRun {
         bound,
         fail_fast: setting.fail_fast,
         max_in_flight: setting.max_in_flight,
+        closed,
     }
 }

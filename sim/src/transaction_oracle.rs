@@ -14,10 +14,12 @@
 //!    attempts' round trips and pauses), none hung;
 //! 5. the in-flight limit holds (a request larger than it goes alone);
 //! 7. a transaction fails only by its deadline, its connection's loss, a
-//!    dedicated connection's end, failing fast or (watched) running out of
-//!    attempts; once the faults stopped, the client served again;
+//!    dedicated connection's end, the shared client's close, failing fast or
+//!    (watched) running out of attempts; once the faults stopped, the client
+//!    served again (unless it was closed);
 //! 8. a transaction runs all or nothing: its `SET` ran inside an `EXEC`
-//!    together with its `INCR`s, never on its own.
+//!    together with its `INCR`s, never on its own;
+//! 10. what `close` promises (see [`closing`](crate::closing)).
 
 use crate::model::COUNTER_BASE;
 use crate::oracle::{show_value, Outcome};
@@ -93,7 +95,9 @@ pub fn check(run: &TxRun) -> Vec<String> {
             let expected = match kind {
                 ErrorKind::Timeout | ErrorKind::ConnectionLost | ErrorKind::Protocol => true,
                 ErrorKind::NotConnected => run.fail_fast,
-                ErrorKind::Closed => dedicated,
+                ErrorKind::Closed => {
+                    dedicated || run.closed.as_ref().is_some_and(|c| op.finished >= c.began)
+                }
                 ErrorKind::Aborted => op.via == Via::Watched,
                 _ => false,
             };
@@ -273,7 +277,10 @@ pub fn check(run: &TxRun) -> Vec<String> {
             "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
         ));
     }
-    if !run.recovered {
+    if let Some(closed) = &run.closed {
+        bad.extend(crate::closing::check(closed, &run.world, "client"));
+    }
+    if !run.recovered && run.closed.is_none() {
         bad.push(format!(
             "(7) the client did not serve a transaction again within {:?} after the faults stopped",
             run.bound
