@@ -439,3 +439,52 @@ async fn open(
         handshake::handshake(&mut transport, connector.config(), &mut rbuf, &mut decoder).await?;
     Ok((transport, negotiated.resp, rbuf))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Request, Waiter};
+    use super::ran_in_part;
+    use bytes::BytesMut;
+
+    /// A waiter for `commands` written back to back, as the stream's first
+    /// bytes, expecting one reply each.
+    fn waiter(commands: &[&[&str]]) -> Waiter {
+        let mut bytes = BytesMut::new();
+        for c in commands {
+            redwire_resp::encode_command(&mut bytes, c.iter().copied());
+        }
+        let mut request = Request::internal(bytes.freeze());
+        request.replies = commands.len();
+        let end = request.bytes.len() as u64;
+        Waiter { request, end }
+    }
+
+    fn len(command: &[&str]) -> u64 {
+        let mut bytes = BytesMut::new();
+        redwire_resp::encode_command(&mut bytes, command.iter().copied());
+        bytes.len() as u64
+    }
+
+    #[test]
+    fn a_pipeline_cut_after_a_whole_command_may_have_run_in_part() {
+        let (set, get) = (["SET", "k", "v"], ["GET", "k"]);
+        let w = waiter(&[&set, &get]);
+        assert!(!ran_in_part(&w, 0), "nothing written");
+        assert!(!ran_in_part(&w, len(&set) - 1), "SET cut off");
+        assert!(ran_in_part(&w, len(&set)), "SET whole");
+        assert!(!ran_in_part(&w, w.end), "written whole: not cut off");
+    }
+
+    #[test]
+    fn a_single_command_or_a_transaction_cut_before_exec_did_not_run() {
+        let set = ["SET", "k", "v"];
+        assert!(!ran_in_part(&waiter(&[&set]), len(&set) - 1));
+        let tx = waiter(&[&["MULTI"], &set, &["EXEC"]]);
+        let before_exec = len(&["MULTI"]) + len(&set);
+        assert!(!ran_in_part(&tx, before_exec));
+        assert!(!ran_in_part(&tx, tx.end - 1));
+        // A hand-made one with a command after its EXEC did run.
+        let after = waiter(&[&["MULTI"], &set, &["EXEC"], &["GET", "k"]]);
+        assert!(ran_in_part(&after, before_exec + len(&["EXEC"])));
+    }
+}
