@@ -12,12 +12,15 @@
 //! client gives up on a blocked command and must close its connection, so
 //! the server pops nothing for nobody. One pop in eight is dropped at a
 //! random point; one in sixteen goes to the shared `Client`, which must
-//! refuse it before writing anything.
+//! refuse it before writing anything. One consumer in three checks a
+//! connection out of a `Pool` for each pop instead (the pool must not hand
+//! out again a connection whose blocked pop was given up on: its reply
+//! would reach the next user).
 
 use crate::oracle::Outcome;
 use crate::setting::{ms, Setting};
 use crate::world::World;
-use redwire::{cmd, Client, Connection, Value};
+use redwire::{cmd, Client, Connection, Pool, PooledConnection, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -30,6 +33,8 @@ pub const ITEMS: &str = "items";
 pub enum Via {
     /// On the consumer's dedicated connection.
     Dedicated,
+    /// On a connection checked out of the pool for it.
+    Pooled,
     /// On the shared client, which must refuse it.
     Shared,
 }
@@ -97,18 +102,40 @@ pub async fn blocking(seed: u64) -> BlockingRun {
     let chaos = tokio::spawn(world.clone().chaos(setting.faults.clone()));
     let client = Client::new(setting.config("client"));
     let pops = Arc::new(Mutex::new(Vec::new()));
+    // The pool's knobs and who uses it, from a generator of their own.
+    let mut pool_rng = fastrand::Rng::with_seed(seed ^ 0x0b10_c4ed_9001);
+    let checkout_timeout = ms(&mut pool_rng, 100, 1000);
+    let pool = Pool::builder(setting.config("pool"))
+        .max_size(pool_rng.u32(1..=3))
+        .checkout_timeout(checkout_timeout)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .check_idle_after(if pool_rng.bool() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(3600)
+        })
+        .build()
+        .await
+        .expect("a pool without idle connections makes none at first");
     let mut tasks = Vec::new();
     for consumer in 0..rng.usize(1..=4) {
-        let (client, setting, world, pops) =
-            (client.clone(), setting.clone(), world.clone(), pops.clone());
+        let (client, setting, world, pops, pool) = (
+            client.clone(),
+            setting.clone(),
+            world.clone(),
+            pops.clone(),
+            pool.clone(),
+        );
         let consumer_seed = rng.u64(..);
+        let pooled = pool_rng.u8(..3) == 0;
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(consumer_seed);
             let mut conn: Option<Connection> = None;
             for seq in 0..rng.usize(3..=25) {
                 tokio::time::sleep(Duration::from_micros(rng.u64(0..=3000))).await;
                 let block = ms(&mut rng, 10, 200);
-                let mut via = Via::Dedicated;
+                let mut via = if pooled { Via::Pooled } else { Via::Dedicated };
                 if rng.u8(..16) == 0 {
                     via = Via::Shared;
                 }
@@ -129,21 +156,34 @@ pub async fn blocking(seed: u64) -> BlockingRun {
                         }
                     }
                 }
+                // A connection from the pool for this pop alone.
+                let mut checked_out: Option<PooledConnection> = None;
+                if via == Via::Pooled {
+                    let limit = checkout_timeout + crate::workload::HANG_GRACE;
+                    match tokio::time::timeout(limit, pool.get()).await {
+                        Ok(Ok(c)) => checked_out = Some(c),
+                        other => {
+                            world.note(format!(
+                                "consumer{consumer}: checkout failed: {:?}",
+                                other.map(|r| r.map(|_| ()))
+                            ));
+                            continue;
+                        }
+                    }
+                }
                 world.note(format!(
                     "consumer{consumer} pop{seq}: {via:?} block={block:?} deadline={deadline:?} cancel={cancel:?}"
                 ));
                 let start = Instant::now();
                 let call = async {
-                    match (via, own) {
-                        (Via::Shared, _) => client.send(&pop).await,
-                        (Via::Dedicated, Some(d)) => {
-                            let c = conn.as_mut().expect("connected above");
-                            c.send_timeout(&pop, Some(d)).await
-                        }
-                        (Via::Dedicated, None) => {
-                            let c = conn.as_mut().expect("connected above");
-                            c.send(&pop).await
-                        }
+                    let c: &mut Connection = match via {
+                        Via::Shared => return client.send(&pop).await,
+                        Via::Dedicated => conn.as_mut().expect("connected above"),
+                        Via::Pooled => checked_out.as_mut().expect("checked out above"),
+                    };
+                    match own {
+                        Some(d) => c.send_timeout(&pop, Some(d)).await,
+                        None => c.send(&pop).await,
                     }
                 };
                 let outcome = match cancel {
