@@ -16,7 +16,10 @@
 //! [`Connection::transaction_with`] (`WATCH k:<c>`, a `GET` of it in the
 //! body, then the writes), some also watching and incrementing a key all of
 //! them share (`hot`), so that watched keys change under each other and
-//! transactions abort and retry; or as an atomic pipeline of its own. One
+//! transactions abort and retry; or as an atomic pipeline of its own; one
+//! such caller in three runs every one through `Pool::transaction_with`
+//! instead (a checkout, then the same), so a transaction dropped there
+//! goes back to the pool still watching, for the pool to clear. One
 //! call in ten is dropped at a random point, and in one seed in eight the
 //! shared client is closed mid-run ([`closing`](crate::closing)), its
 //! pipelines in flight.
@@ -24,7 +27,9 @@
 use crate::oracle::Outcome;
 use crate::setting::{ms, Setting};
 use crate::world::World;
-use redwire::{cmd, Client, Connection, ErrorKind, Pipeline, TransactionRetry, Value};
+use redwire::{
+    cmd, Attempt, Client, Connection, ErrorKind, Pipeline, Pool, TransactionRetry, Value,
+};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,6 +49,8 @@ pub enum Via {
     Dedicated,
     /// `Connection::transaction_with`, its keys watched.
     Watched,
+    /// `Pool::transaction_with`: a checkout, then as `Watched`.
+    Pooled,
 }
 
 /// How a transaction ended.
@@ -137,6 +144,25 @@ fn ended(r: redwire::Result<Vec<redwire::Result<Value>>>) -> Ended {
     }
 }
 
+/// A watched transaction's body: reads the caller's key (kept in `reads`),
+/// then the writes.
+fn body<'c, 'data>(
+    c: &'c mut Connection,
+    key: &'data str,
+    writes: &'data Pipeline,
+    reads: &'data Mutex<Vec<Outcome>>,
+) -> Attempt<'c, 'data> {
+    Box::pin(async move {
+        let read = c.send(&cmd("GET").arg(key)).await;
+        reads.lock().unwrap().push(Outcome::from(read.clone()));
+        read?;
+        let mut w = writes.clone();
+        // The transaction makes it atomic itself.
+        w.atomic();
+        Ok(w)
+    })
+}
+
 /// Awaits `call`, dropped after `cancel` if the caller means to, or given
 /// up on as hung long past `deadline`.
 async fn finish(
@@ -183,14 +209,36 @@ pub async fn transaction(seed: u64) -> TxRun {
     let client = Client::new(setting.config("client"));
     let closer = crate::closing::start(seed, &setting, &client, &world);
     let ops = Arc::new(Mutex::new(Vec::new()));
+    // The pool's knobs and who uses it, from a generator of their own.
+    let mut pool_rng = fastrand::Rng::with_seed(seed ^ 0x7a1e_9001_0b1e);
+    let checkout_timeout = ms(&mut pool_rng, 100, 1000);
+    let pool = Pool::builder(setting.config("pool"))
+        .max_size(pool_rng.u32(1..=3))
+        .checkout_timeout(checkout_timeout)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .check_idle_after(if pool_rng.bool() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(3600)
+        })
+        .build()
+        .await
+        .expect("a pool without idle connections makes none at first");
     let shared = rng.usize(1..=8);
     let dedicated = rng.usize(0..=3);
     let mut tasks = Vec::new();
     for caller in 0..shared + dedicated {
-        let (client, setting, world, ops) =
-            (client.clone(), setting.clone(), world.clone(), ops.clone());
+        let (client, setting, world, ops, pool) = (
+            client.clone(),
+            setting.clone(),
+            world.clone(),
+            ops.clone(),
+            pool.clone(),
+        );
         let caller_seed = rng.u64(..);
         let on_client = caller < shared;
+        let pooled = !on_client && pool_rng.u8(..3) == 0;
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(caller_seed);
             let mut conn: Option<Connection> = None;
@@ -206,6 +254,7 @@ pub async fn transaction(seed: u64) -> TxRun {
                     (false, _) => Via::Watched,
                 };
                 let hot = via == Via::Watched && rng.bool();
+                let via = if pooled { Via::Pooled } else { via };
                 let pad = rng.u8(..8) == 0;
                 let attempts = rng.u32(1..=4);
                 let retry = TransactionRetry::default()
@@ -219,6 +268,7 @@ pub async fn transaction(seed: u64) -> TxRun {
                 // between two, and an UNWATCH on the way out.
                 let deadline = match via {
                     Via::Watched => (ct * 3 + retry.max) * attempts + ct,
+                    Via::Pooled => checkout_timeout + (ct * 3 + retry.max) * attempts + ct,
                     _ => ct,
                 };
                 // A transaction dropped after its WATCH leaves the keys
@@ -231,7 +281,8 @@ pub async fn transaction(seed: u64) -> TxRun {
                         Err(_) => world.note(format!("caller{caller}: reset HUNG")),
                     }
                 }
-                if !on_client && conn.as_ref().is_none_or(Connection::is_closed) {
+                let own_conn = matches!(via, Via::Dedicated | Via::Watched);
+                if own_conn && conn.as_ref().is_none_or(Connection::is_closed) {
                     match Connection::connect(setting.config("connection")).await {
                         Ok(c) => conn = Some(c),
                         Err(e) => {
@@ -253,8 +304,7 @@ pub async fn transaction(seed: u64) -> TxRun {
                         let c = conn.as_mut().expect("connected above");
                         finish(c.pipeline(&writes), cancel, deadline).await
                     }
-                    Via::Watched => {
-                        let c = conn.as_mut().expect("connected above");
+                    Via::Watched | Via::Pooled => {
                         let key = format!("k:{caller}");
                         let keys: Vec<&str> = if hot {
                             vec![&key, "hot"]
@@ -262,18 +312,15 @@ pub async fn transaction(seed: u64) -> TxRun {
                             vec![&key]
                         };
                         let (reads, key, writes) = (&reads, &key, &writes);
-                        let call = c.transaction_with(keys, retry, |c| {
-                            Box::pin(async move {
-                                let read = c.send(&cmd("GET").arg(key)).await;
-                                reads.lock().unwrap().push(Outcome::from(read.clone()));
-                                read?;
-                                let mut w = writes.clone();
-                                // The transaction makes it atomic itself.
-                                w.atomic();
-                                Ok(w)
-                            })
-                        });
-                        finish(call, cancel, deadline).await
+                        if via == Via::Pooled {
+                            let call = pool
+                                .transaction_with(keys, retry, |c| body(c, key, writes, reads));
+                            finish(call, cancel, deadline).await
+                        } else {
+                            let c = conn.as_mut().expect("connected above");
+                            let call = c.transaction_with(keys, retry, |c| body(c, key, writes, reads));
+                            finish(call, cancel, deadline).await
+                        }
                     }
                 };
                 let took = start.elapsed();

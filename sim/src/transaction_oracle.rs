@@ -11,7 +11,8 @@
 //!    aborted because a watched key changed, did not run at all;
 //! 3. nothing ran more often than it was sent;
 //! 4. every call ended by its deadline (a watched transaction's: its
-//!    attempts' round trips and pauses), none hung;
+//!    attempts' round trips and pauses, after a pool's checkout timeout),
+//!    none hung;
 //! 5. the in-flight limit holds (a request larger than it goes alone);
 //! 7. a transaction fails only by its deadline, its connection's loss, a
 //!    dedicated connection's end, the shared client's close, failing fast or
@@ -90,7 +91,7 @@ pub fn check(run: &TxRun) -> Vec<String> {
             _ => {}
         }
         // 7: the ways a transaction may fail.
-        let dedicated = matches!(op.via, Via::Dedicated | Via::Watched);
+        let dedicated = matches!(op.via, Via::Dedicated | Via::Watched | Via::Pooled);
         if let Some(Outcome::Err { kind, .. }) = failed {
             let expected = match kind {
                 ErrorKind::Timeout | ErrorKind::ConnectionLost | ErrorKind::Protocol => true,
@@ -98,7 +99,7 @@ pub fn check(run: &TxRun) -> Vec<String> {
                 ErrorKind::Closed => {
                     dedicated || run.closed.as_ref().is_some_and(|c| op.finished >= c.began)
                 }
-                ErrorKind::Aborted => op.via == Via::Watched,
+                ErrorKind::Aborted => matches!(op.via, Via::Watched | Via::Pooled),
                 _ => false,
             };
             if !expected {
