@@ -12,7 +12,11 @@
 //! drops the checkout itself while it waits. The pool's clocks are the
 //! simulation's: no idle or lifetime limit (bb8 reads those off the wall
 //! clock), and a connection back from a user is checked with a `PING` on
-//! every checkout or on none.
+//! every checkout or on none (redwire's `check_idle_after` reads the wall
+//! clock too: zero or an hour decide it either way). One wall-clock
+//! reading is left: bb8 stops retrying a failed connect once the checkout
+//! timeout has passed in real time; a run takes milliseconds, so it always
+//! retries, and the checkouts end by their timeout on the simulated clock.
 
 use crate::oracle::Outcome;
 use crate::setting::{ms, Setting};
