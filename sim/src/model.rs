@@ -9,7 +9,9 @@
 //! lists (`LPUSH`, `RPUSH`, `LPOP`, `LLEN`; `BLPOP`'s pop, whose blocking
 //! the world does: [`Store::pop_first`]) and `MULTI`/`EXEC`/`DISCARD`/
 //! `WATCH`/`UNWATCH`. What an `EXEC` ran is kept in its session
-//! ([`Session::ran`]) for the world's log.
+//! ([`Session::ran`]) for the world's log. One command is the simulator's
+//! own: `SIM.WATCHING` answers how many keys the connection watches, which
+//! a pool must have cleared before it hands a connection out again.
 //!
 //! **A counter's base.** A missing key `c:<n>` counts from `(n + 1) * 10^9`, not
 //! from 0, so an `INCR` reply names the caller whose counter it is and the
@@ -272,6 +274,7 @@ impl Store {
                 None => Frame::Simple(Bytes::from_static(b"PONG")),
             },
             b"ECHO" if arity(2) => Frame::Bulk(args[1].clone()),
+            b"SIM.WATCHING" => Frame::Integer(session.watched.len() as i64),
             b"QUIT" => {
                 session.quit = true;
                 ok()
@@ -408,6 +411,7 @@ fn known(name: &[u8]) -> bool {
             | b"CLIENT"
             | b"PING"
             | b"ECHO"
+            | b"SIM.WATCHING"
             | b"QUIT"
             | b"GET"
             | b"EXISTS"

@@ -8,8 +8,10 @@
 //! A caller keeps a connection for one to three commands; one call in ten
 //! is dropped at a random point (its reply, if it comes, must reach nobody,
 //! not the connection's next user); one checkout in ten leaves a `WATCH`
-//! behind, which the pool must clear before the next user; one in twenty
-//! drops the checkout itself while it waits. The pool's clocks are the
+//! behind, which the pool must clear before the next user (one checkout in
+//! four asks the server, `SIM.WATCHING`, whether the connection it got
+//! still watches a key); one in twenty drops the checkout itself while it
+//! waits. The pool's clocks are the
 //! simulation's: no idle or lifetime limit (bb8 reads those off the wall
 //! clock), and a connection back from a user is checked with a `PING` on
 //! every checkout or on none (redwire's `check_idle_after` reads the wall
@@ -35,6 +37,10 @@ pub struct Checkout {
     pub took: Duration,
     /// How it ended (`Ok(Nil)`: a connection).
     pub outcome: Outcome,
+    /// Whether the connection it got said its session was clean.
+    pub clean: bool,
+    /// How many keys the server said the connection watched, if asked.
+    pub watching: Option<i64>,
 }
 
 /// What one run hands the oracles.
@@ -96,17 +102,28 @@ pub async fn pool(seed: u64) -> PoolRun {
                 let limit = drop_checkout.unwrap_or(checkout_timeout + HANG_GRACE);
                 let got = tokio::time::timeout(limit, pool.get()).await;
                 let took = start.elapsed();
-                let (outcome, conn) = match got {
+                let (outcome, mut conn) = match got {
                     Err(_) if drop_checkout.is_some() => (Outcome::Cancelled, None),
                     Err(_) => (Outcome::Hung, None),
                     Ok(Ok(conn)) => (Outcome::Ok(Value::Nil), Some(conn)),
                     Ok(Err(e)) => (Outcome::from(Err::<Value, _>(e)), None),
                 };
                 world.note(format!("caller{caller}: checkout {outcome} after {took:?}"));
+                let clean = conn.as_ref().is_none_or(|c| c.is_clean());
+                let mut watching = None;
+                if let Some(c) = conn.as_mut().filter(|_| rng.u8(..4) == 0) {
+                    let ask = cmd("SIM.WATCHING");
+                    match c.send_timeout(&ask, Some(setting.command_timeout)).await {
+                        Ok(Value::Int(n)) => watching = Some(n),
+                        other => world.note(format!("caller{caller}: SIM.WATCHING {other:?}")),
+                    }
+                }
                 checkouts.lock().unwrap().push(Checkout {
                     caller,
                     took,
                     outcome,
+                    clean,
+                    watching,
                 });
                 let Some(mut conn) = conn else {
                     seq += 1;

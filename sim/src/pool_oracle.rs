@@ -5,7 +5,9 @@
 //!
 //! 4. every checkout ends by the checkout timeout, none hangs;
 //! 7. a checkout fails only by timing out or with the connect error that
-//!    stopped it.
+//!    stopped it;
+//! 11. a connection comes out of the pool clean: its session says so, and
+//!     the server says it watches no key (what the last user left behind).
 
 use crate::oracle::Outcome;
 use crate::pool::PoolRun;
@@ -32,6 +34,16 @@ pub fn check(run: &PoolRun) -> Vec<String> {
                 checkout.took, run.checkout_timeout
             )),
             _ => {}
+        }
+        if !checkout.clean {
+            bad.push(format!(
+                "(11) {who}: the connection came with a session left"
+            ));
+        }
+        if let Some(n) = checkout.watching.filter(|&n| n != 0) {
+            bad.push(format!(
+                "(11) {who}: the connection still watched {n} keys on the server"
+            ));
         }
         if let Outcome::Err { kind, .. } = &checkout.outcome {
             let expected = matches!(
