@@ -396,6 +396,7 @@ impl Cmd {
 
     /// Some argument is kept out of line (4 KiB or more): the body does
     /// not hold every byte of the command.
+    #[cfg(feature = "client-cache")]
     #[inline]
     pub(crate) fn has_large(&self) -> bool {
         !self.large.is_empty()

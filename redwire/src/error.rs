@@ -139,8 +139,12 @@ pub enum ClusterReason {
 /// | a cluster: no node serves the slot (fail-fast, or retries ran out without a deadline), or too many redirections | `Cluster`, with [`cluster_reason`](Error::cluster_reason) | false |
 /// | a cluster: the deadline passed while waiting for a node to serve the slot | `Timeout`, with [`cluster_reason`](Error::cluster_reason) | false, true if it was in a node's hands |
 ///
+/// "Sent" counts a pipeline cut off after some of its commands reached the
+/// socket whole (outside `MULTI`): those may have run.
+///
 /// A request not yet written when the connection drops is not an error: it is
-/// sent after the reconnect.
+/// sent after the reconnect; so is one cut off before any of it could run
+/// (a single command, a transaction before its `EXEC`).
 ///
 /// ```
 /// use redwire::{Error, ErrorKind};

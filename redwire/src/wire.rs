@@ -94,8 +94,8 @@ impl Wire {
     }
 
     /// The bytes, in one slice: borrowed, except for a split request, whose
-    /// parts are copied together (for tests).
-    #[cfg(test)]
+    /// parts are copied together (for tests, and for a request cut off by a
+    /// drop, see `connection::lifecycle`).
     pub(crate) fn contiguous(&self) -> std::borrow::Cow<'_, [u8]> {
         use std::borrow::Cow;
         match self {

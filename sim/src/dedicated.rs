@@ -85,5 +85,6 @@ pub async fn dedicated(seed: u64) -> Run {
         fail_fast: setting.fail_fast,
         max_in_flight: setting.max_in_flight,
         dedicated: true,
+        closed: None,
     }
 }

@@ -24,14 +24,21 @@
 //! (`while_disconnected`) is `biased;`, and the world's server loop is too.
 //! The replay test holds two runs of a seed to the same trace hash.
 
+pub mod blocking;
+pub mod blocking_oracle;
+pub mod closing;
 pub mod dedicated;
 pub mod model;
 pub mod oracle;
 pub mod pipe;
+pub mod pool;
+pub mod pool_oracle;
 pub mod pubsub;
 pub mod pubsub_oracle;
 pub mod setting;
 pub mod trace;
+pub mod transaction;
+pub mod transaction_oracle;
 pub mod workload;
 pub mod world;
 
@@ -47,14 +54,25 @@ pub enum Workload {
     PubSub,
     /// Callers each on a dedicated `Connection`.
     Connection,
+    /// `MULTI`/`EXEC` transactions on a shared `Client` and on dedicated
+    /// `Connection`s.
+    Transaction,
+    /// A producer pushing and consumers popping with `BLPOP` on dedicated
+    /// `Connection`s.
+    Blocking,
+    /// Callers on connections checked out of a `Pool`.
+    Pool,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 3] = [
+    pub const ALL: [Workload; 6] = [
         Workload::SharedClient,
         Workload::PubSub,
         Workload::Connection,
+        Workload::Transaction,
+        Workload::Blocking,
+        Workload::Pool,
     ];
 
     /// Its name on the command line.
@@ -63,6 +81,9 @@ impl Workload {
             Workload::SharedClient => "client",
             Workload::PubSub => "pubsub",
             Workload::Connection => "connection",
+            Workload::Transaction => "transaction",
+            Workload::Blocking => "blocking",
+            Workload::Pool => "pool",
         }
     }
 
@@ -139,6 +160,21 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
             Workload::Connection => {
                 let run = dedicated::dedicated(seed).await;
                 let violations = oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::Transaction => {
+                let run = transaction::transaction(seed).await;
+                let violations = transaction_oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::Pool => {
+                let run = pool::pool(seed).await;
+                let violations = pool_oracle::check(&run);
+                (run.run.world.trace(), violations)
+            }
+            Workload::Blocking => {
+                let run = blocking::blocking(seed).await;
+                let violations = blocking_oracle::check(&run);
                 (run.world.trace(), violations)
             }
             Workload::PubSub => {

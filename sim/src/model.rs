@@ -6,8 +6,12 @@
 //! (RESP2 and RESP3, or refused as an old server would), `AUTH`, `CLIENT
 //! SETNAME/SETINFO/ID`, `SELECT`, `PING`, `ECHO`, `QUIT`; strings (`GET`,
 //! `SET` with `GET`/`NX`/`XX`, `DEL`, `EXISTS`), counters (`INCR`, `INCRBY`),
-//! lists (`LPUSH`, `RPUSH`, `LPOP`, `LLEN`) and `MULTI`/`EXEC`/`DISCARD`/
-//! `WATCH`/`UNWATCH`.
+//! lists (`LPUSH`, `RPUSH`, `LPOP`, `LLEN`; `BLPOP`'s pop, whose blocking
+//! the world does: [`Store::pop_first`]) and `MULTI`/`EXEC`/`DISCARD`/
+//! `WATCH`/`UNWATCH`. What an `EXEC` ran is kept in its session
+//! ([`Session::ran`]) for the world's log. One command is the simulator's
+//! own: `SIM.WATCHING` answers how many keys the connection watches, which
+//! a pool must have cleared before it hands a connection out again.
 //!
 //! **A counter's base.** A missing key `c:<n>` counts from `(n + 1) * 10^9`, not
 //! from 0, so an `INCR` reply names the caller whose counter it is and the
@@ -48,6 +52,9 @@ pub struct Session {
     watched: Vec<(Bytes, u64)>,
     /// The server closes the connection after this reply (`QUIT`).
     pub quit: bool,
+    /// The commands the last `EXEC` ran and their replies, in order, until
+    /// the world takes them for its log.
+    pub ran: Vec<(Vec<Bytes>, Frame)>,
     id: i64,
 }
 
@@ -85,8 +92,14 @@ impl Session {
             multi_failed: false,
             watched: Vec::new(),
             quit: false,
+            ran: Vec::new(),
             id,
         }
+    }
+
+    /// Inside `MULTI`: commands are queued, not run.
+    pub fn in_multi(&self) -> bool {
+        self.multi.is_some()
     }
 }
 
@@ -106,6 +119,35 @@ impl Store {
 
     fn version(&self, key: &[u8]) -> u64 {
         self.versions.get(key).copied().unwrap_or(0)
+    }
+
+    /// `BLPOP`'s pop: the first of `keys` holding a non-empty list loses its
+    /// head, answered `[key, value]`; `None` when all are empty (the caller
+    /// blocks), or a `WRONGTYPE` error.
+    pub fn pop_first(&mut self, keys: &[Bytes]) -> Option<Frame> {
+        for key in keys {
+            match self.data.get_mut(key) {
+                None => continue,
+                Some(Entry::Str(_)) => return Some(wrongtype()),
+                Some(Entry::List(list)) => {
+                    let v = list.pop_front()?;
+                    if list.is_empty() {
+                        self.data.remove(key);
+                    }
+                    self.touch(key);
+                    return Some(Frame::Array(vec![Frame::Bulk(key.clone()), Frame::Bulk(v)]));
+                }
+            }
+        }
+        None
+    }
+
+    /// The list at `key` now (empty if none), for the oracle's final look.
+    pub fn list(&self, key: &[u8]) -> Vec<Bytes> {
+        match self.data.get(key) {
+            Some(Entry::List(l)) => l.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// The string at `key`, for the oracle's final look.
@@ -166,7 +208,11 @@ impl Store {
                 Frame::Array(
                     queued
                         .iter()
-                        .map(|cmd| self.execute(session, dialect, cmd))
+                        .map(|cmd| {
+                            let reply = self.execute(session, dialect, cmd);
+                            session.ran.push((cmd.clone(), reply.clone()));
+                            reply
+                        })
                         .collect(),
                 )
             }
@@ -228,6 +274,7 @@ impl Store {
                 None => Frame::Simple(Bytes::from_static(b"PONG")),
             },
             b"ECHO" if arity(2) => Frame::Bulk(args[1].clone()),
+            b"SIM.WATCHING" => Frame::Integer(session.watched.len() as i64),
             b"QUIT" => {
                 session.quit = true;
                 ok()
@@ -340,6 +387,10 @@ impl Store {
                 self.touch(&args[1]);
                 v.map_or(Frame::Null, Frame::Bulk)
             }
+            // Outside `MULTI` the world blocks it; inside, it does not block.
+            b"BLPOP" if arity(3) => self
+                .pop_first(&args[1..args.len() - 1])
+                .unwrap_or(Frame::Null),
             b"LLEN" if arity(2) => match self.data.get(&args[1]) {
                 None => Frame::Integer(0),
                 Some(Entry::List(l)) => Frame::Integer(l.len() as i64),
@@ -360,6 +411,7 @@ fn known(name: &[u8]) -> bool {
             | b"CLIENT"
             | b"PING"
             | b"ECHO"
+            | b"SIM.WATCHING"
             | b"QUIT"
             | b"GET"
             | b"EXISTS"
@@ -370,6 +422,7 @@ fn known(name: &[u8]) -> bool {
             | b"LPUSH"
             | b"RPUSH"
             | b"LPOP"
+            | b"BLPOP"
             | b"LLEN"
             | b"MULTI"
             | b"EXEC"

@@ -13,8 +13,10 @@
 //! 5. the client never has more replies outstanding on its connection than
 //!    its in-flight limit (as the server sees them, a lower bound);
 //! 7. a request is kept across a reconnect (it fails only by its deadline,
-//!    its connection's loss, or failing fast), and once the faults stopped
-//!    the client served again within its bounds.
+//!    its connection's loss, failing fast, or the client's close), and once
+//!    the faults stopped the client served again within its bounds (unless
+//!    it was closed);
+//! 10. what `close` promises (see [`closing`](crate::closing)).
 
 use crate::model::COUNTER_BASE;
 use crate::workload::Run;
@@ -102,6 +104,8 @@ pub struct Op {
     pub deadline: Duration,
     /// How long it took.
     pub took: Duration,
+    /// When it ended.
+    pub ended: tokio::time::Instant,
     /// Whether the caller meant to drop it early.
     pub cancelled: bool,
     /// How it ended.
@@ -171,7 +175,9 @@ pub fn check(run: &Run) -> Vec<String> {
             let expected = match kind {
                 ErrorKind::Timeout | ErrorKind::ConnectionLost | ErrorKind::Protocol => true,
                 ErrorKind::NotConnected => run.fail_fast,
-                ErrorKind::Closed => run.dedicated,
+                ErrorKind::Closed => {
+                    run.dedicated || run.closed.as_ref().is_some_and(|c| op.ended >= c.began)
+                }
                 _ => false,
             };
             if !expected {
@@ -294,8 +300,12 @@ pub fn check(run: &Run) -> Vec<String> {
             "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
         ));
     }
+    // 10: what close promises; a closed client serves nothing again.
+    if let Some(closed) = &run.closed {
+        bad.extend(crate::closing::check(closed, &run.world, "client"));
+    }
     // 7: serving again once the faults stopped.
-    if run.recovered_after.is_none() {
+    if run.recovered_after.is_none() && run.closed.is_none() {
         bad.push(format!(
             "(7) the client did not serve again within {:?} after the faults stopped",
             run.reconnect_bound

@@ -33,6 +33,8 @@ pub struct Setting {
     channel_capacity: usize,
     /// When which fault strikes, from the workload's start.
     pub faults: Vec<(Duration, Fault)>,
+    /// The longest a piece of a write takes to arrive.
+    max_delay: Duration,
 }
 
 impl Setting {
@@ -74,6 +76,7 @@ impl Setting {
             max_in_flight: rng.usize(2..=64),
             channel_capacity: rng.usize(2..=256),
             faults: Vec::new(),
+            max_delay: shape.max_delay,
         };
         let mut faults = Vec::new();
         for _ in 0..rng.usize(0..=8) {
@@ -104,6 +107,12 @@ impl Setting {
             setting.health_check,
         ));
         Setting { faults, ..setting }
+    }
+
+    /// The longest a piece of a write takes to arrive (so the longest a
+    /// closed connection takes to look closed to the server).
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
     }
 
     /// The configuration of a client whose connections carry `owner`.

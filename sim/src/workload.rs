@@ -39,6 +39,8 @@ pub struct Run {
     /// Dedicated connections, which end with their first drop (so a request
     /// may fail as closed).
     pub dedicated: bool,
+    /// How the client was closed mid-run, if it was.
+    pub closed: Option<crate::closing::Closed>,
 }
 
 /// One operation drawn for a caller: what it sends, its deadline, and when
@@ -122,6 +124,7 @@ impl Planned {
             kind: self.kind,
             deadline: self.deadline,
             took,
+            ended: Instant::now(),
             cancelled: self.cancel.is_some(),
             outcome,
         }
@@ -139,6 +142,7 @@ pub async fn shared_client(seed: u64) -> Run {
     let chaos = tokio::spawn(world.clone().chaos(faults));
 
     let client = Client::new(config);
+    let closer = crate::closing::start(seed, &setting, &client, &world);
     let ops = Arc::new(Mutex::new(Vec::new()));
     let callers = rng.usize(2..=12);
     let mut tasks = Vec::new();
@@ -164,14 +168,19 @@ pub async fn shared_client(seed: u64) -> Run {
     for task in tasks {
         let _ = task.await;
     }
+    let closed = match closer {
+        Some(closer) => closer.await.ok(),
+        None => None,
+    };
     chaos.abort();
     world.heal();
 
-    // After the faults: the client must serve again within its own bounds.
+    // After the faults: the client must serve again within its own bounds
+    // (unless it was closed).
     let reconnect_bound = setting.reconnect_bound();
     let healed = Instant::now();
     let mut recovered_after = None;
-    while healed.elapsed() <= reconnect_bound {
+    while closed.is_none() && healed.elapsed() <= reconnect_bound {
         let probe = client.send_timeout(&cmd("GET").arg("probe"), Some(reconnect_bound));
         match probe.await {
             Ok(Value::Nil) => {
@@ -195,5 +204,6 @@ pub async fn shared_client(seed: u64) -> Run {
         fail_fast,
         max_in_flight: setting.max_in_flight,
         dedicated: false,
+        closed,
     }
 }

@@ -3,7 +3,16 @@
 //! decodes commands with `redwire-resp` and answers through the model, and
 //! the seeded faults: refused or hanging connects, resets, black holes,
 //! half-closed streams, a restart that loses the data, unsolicited and
-//! malformed frames. It records the trace and the log of executed writes.
+//! malformed frames. It records the trace and the log of executed writes
+//! (a transaction's commands each with its `EXEC`, every `BLPOP` that
+//! ended on the server).
+//!
+//! **Blocking.** A `BLPOP` that finds its lists empty blocks its connection:
+//! the commands behind it wait, unread by the model, until a push serves it
+//! (the longest-blocked first, as Redis does), its timeout answers nil, or
+//! the client closes the connection (then it pops nothing). A push served to
+//! a connection the client has already given up on is popped all the same,
+//! its reply lost: the window a real server has too.
 
 use crate::model::{self, Dialect, Session, Store};
 use crate::pipe::{End, Pipe, Shape};
@@ -30,6 +39,17 @@ pub struct Exec {
     pub args: Vec<Bytes>,
     /// The reply the model gave.
     pub reply: Frame,
+    /// The transaction it ran in (one number per `EXEC`), if any.
+    pub tx: Option<u64>,
+    /// When it ran.
+    pub at: Instant,
+}
+
+/// A connection blocked in `BLPOP`.
+struct Blocked {
+    conn: u64,
+    /// The command (its keys and timeout).
+    args: Vec<Bytes>,
 }
 
 /// A message the server routed to a subscribed connection.
@@ -78,6 +98,8 @@ struct Conn {
     outbox: VecDeque<Bytes>,
     resp: u8,
     live: bool,
+    /// What a push popped for it while it was blocked, to send.
+    popped: Option<Frame>,
 }
 
 struct Inner {
@@ -86,6 +108,10 @@ struct Inner {
     dialect: Dialect,
     conns: Vec<Conn>,
     log: Vec<Exec>,
+    /// Transactions run so far.
+    transactions: u64,
+    /// The connections blocked in `BLPOP`, longest-blocked first.
+    blocked: Vec<Blocked>,
     /// Channel -> the connections subscribed to it.
     subs: BTreeMap<Bytes, BTreeSet<u64>>,
     /// Every message the server routed, in order.
@@ -126,6 +152,8 @@ impl World {
             dialect: setup.dialect,
             conns: Vec::new(),
             log: Vec::new(),
+            transactions: 0,
+            blocked: Vec::new(),
             subs: BTreeMap::new(),
             routed: Vec::new(),
             trace: Trace::new(),
@@ -165,6 +193,17 @@ impl World {
     /// The string at `key` now.
     pub fn get(&self, key: &[u8]) -> Option<Bytes> {
         self.lock().store.get(key)
+    }
+
+    /// The list at `key` now.
+    pub fn list(&self, key: &[u8]) -> Vec<Bytes> {
+        self.lock().store.list(key)
+    }
+
+    /// The label of the client that dialed connection `conn`.
+    pub fn owner(&self, conn: u64) -> &'static str {
+        let w = self.lock();
+        w.conns.get(conn as usize - 1).map_or("", |c| c.owner)
     }
 
     /// Connections dialed so far.
@@ -235,6 +274,7 @@ impl World {
                     outbox: VecDeque::new(),
                     resp: 2,
                     live: true,
+                    popped: None,
                 });
                 w.trace.note(&format!("dial: conn{id} open for {owner}"));
                 Outcome::Open(client, server, id, w.epoch, poke)
@@ -294,6 +334,7 @@ impl World {
                     c.down.reset();
                 }
                 w.store = Store::default();
+                w.blocked.clear();
                 w.epoch += 1;
                 w.refuse_until = Some(Instant::now() + down);
                 w.trace.note(&format!(
@@ -339,14 +380,26 @@ impl World {
 async fn serve(world: World, id: u64, epoch: u64, end: End, poke: Arc<Notify>) {
     serve_until_closed(world.clone(), id, epoch, end, poke).await;
     let mut w = world.lock();
+    w.blocked.retain(|b| b.conn != id);
     for subscribers in w.subs.values_mut() {
         subscribers.remove(&id);
     }
     w.subs.retain(|_, s| !s.is_empty());
 }
 
+/// Why a connection's server task woke.
+enum Wake {
+    /// The outbox, or a push served its `BLPOP`.
+    Poke,
+    /// Its `BLPOP` timed out.
+    Timeout,
+    /// Bytes from the client (or its end).
+    Read(io::Result<usize>),
+}
+
 /// Decode, execute, answer; what waits in the outbox goes out between two
-/// replies.
+/// replies. While a `BLPOP` blocks, what the client sends is read but not
+/// run.
 async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify>) {
     let mut session = Session::new(id as i64);
     let mut input = BytesMut::with_capacity(4096);
@@ -354,22 +407,69 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
     // Bytes sent so far, and where each reply not yet read by the client ends.
     let mut sent = 0u64;
     let mut ends = VecDeque::new();
+    // Blocked in `BLPOP` until then (`Some(None)`: for ever).
+    let mut blocked: Option<Option<Instant>> = None;
     loop {
-        let read = tokio::select! {
-            biased;
-            () = poke.notified() => None,
-            r = end.read_buf(&mut input) => Some(r),
+        let wake = match blocked {
+            Some(until) => tokio::select! {
+                biased;
+                () = poke.notified() => Wake::Poke,
+                () = sleep_until(until) => Wake::Timeout,
+                r = end.read_buf(&mut input) => Wake::Read(r),
+            },
+            None => tokio::select! {
+                biased;
+                () = poke.notified() => Wake::Poke,
+                r = end.read_buf(&mut input) => Wake::Read(r),
+            },
         };
         let mut out = BytesMut::new();
-        match read {
-            None => {
+        let mut decode = false;
+        match wake {
+            Wake::Poke | Wake::Timeout => {
                 let mut w = world.lock();
+                let w = &mut *w;
                 for bytes in w.conns[id as usize - 1].outbox.drain(..) {
                     out.extend_from_slice(&bytes);
                 }
+                if blocked.is_some() {
+                    let popped = w.conns[id as usize - 1].popped.take();
+                    let reply = match (popped, &wake) {
+                        (Some(reply), _) => Some(reply),
+                        (None, Wake::Timeout) => {
+                            // Not listed any more: a restart ended it.
+                            let at = w.blocked.iter().position(|b| b.conn == id);
+                            if let Some(args) = at.map(|i| w.blocked.remove(i).args) {
+                                w.trace.note(&format!(
+                                    "conn{id}: {} -> nil (timed out)",
+                                    show_args(&args)
+                                ));
+                                w.log.push(Exec {
+                                    conn: id,
+                                    epoch,
+                                    args,
+                                    reply: Frame::Null,
+                                    tx: None,
+                                    at: Instant::now(),
+                                });
+                            }
+                            Some(Frame::Null)
+                        }
+                        (None, _) => None,
+                    };
+                    if let Some(reply) = reply {
+                        model::encode(&reply, session.resp, &mut out);
+                        ends.push_back(sent + out.len() as u64);
+                        blocked = None;
+                        decode = true;
+                    }
+                }
             }
-            Some(Ok(0)) | Some(Err(_)) => return,
-            Some(Ok(_)) => loop {
+            Wake::Read(Ok(0)) | Wake::Read(Err(_)) => return,
+            Wake::Read(Ok(_)) => decode = blocked.is_none(),
+        }
+        if decode {
+            loop {
                 let frame = match decoder.decode(&mut input) {
                     Ok(Some(frame)) => frame,
                     Ok(None) => break,
@@ -386,6 +486,21 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                     ends.push_back(sent + out.len() as u64);
                     continue;
                 }
+                let name = args[0].to_ascii_uppercase();
+                if &name[..] == b"BLPOP" && args.len() >= 3 && !session.in_multi() {
+                    match block(w, id, epoch, &args) {
+                        Ok(reply) => {
+                            model::encode(&reply, session.resp, &mut out);
+                            ends.push_back(sent + out.len() as u64);
+                        }
+                        Err(until) => {
+                            blocked = Some(until);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                let queueing = session.in_multi();
                 let reply = w.store.execute(&mut session, dialect, &args);
                 w.conns[id as usize - 1].resp = session.resp;
                 w.trace.note(&format!(
@@ -393,17 +508,38 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                     show_args(&args),
                     show(&reply)
                 ));
-                if model::is_write(&args[0].to_ascii_uppercase()) {
+                // A command queued in `MULTI` has not run: its `EXEC` runs it.
+                if model::is_write(&name) && !(queueing && session.in_multi()) {
                     w.log.push(Exec {
                         conn: id,
                         epoch,
                         args,
                         reply: reply.clone(),
+                        tx: None,
+                        at: Instant::now(),
                     });
+                }
+                if !session.ran.is_empty() {
+                    w.transactions += 1;
+                    for (args, reply) in session.ran.drain(..) {
+                        if model::is_write(&args[0].to_ascii_uppercase()) {
+                            w.log.push(Exec {
+                                conn: id,
+                                epoch,
+                                args,
+                                reply,
+                                tx: Some(w.transactions),
+                                at: Instant::now(),
+                            });
+                        }
+                    }
+                }
+                if model::is_write(&name) {
+                    serve_blocked(w, epoch);
                 }
                 model::encode(&reply, session.resp, &mut out);
                 ends.push_back(sent + out.len() as u64);
-            },
+            }
         }
         {
             let mut w = world.lock();
@@ -422,6 +558,86 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
         if session.quit {
             return;
         }
+    }
+}
+
+/// Sleeps until `until`, or for ever.
+async fn sleep_until(until: Option<Instant>) {
+    match until {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A `BLPOP` on connection `id`: its reply now (an element, or an error),
+/// or the connection blocks until the returned time (`None`: for ever).
+fn block(w: &mut Inner, id: u64, epoch: u64, args: &[Bytes]) -> Result<Frame, Option<Instant>> {
+    let timeout = std::str::from_utf8(&args[args.len() - 1])
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .filter(|t| t.is_finite() && *t >= 0.0);
+    let Some(timeout) = timeout else {
+        return Ok(Frame::Error(Bytes::from_static(
+            b"ERR timeout is not a float or out of range",
+        )));
+    };
+    match w.store.pop_first(&args[1..args.len() - 1]) {
+        Some(reply) => {
+            w.trace.note(&format!(
+                "conn{id}: {} -> {}",
+                show_args(args),
+                show(&reply)
+            ));
+            w.log.push(Exec {
+                conn: id,
+                epoch,
+                args: args.to_vec(),
+                reply: reply.clone(),
+                tx: None,
+                at: Instant::now(),
+            });
+            Ok(reply)
+        }
+        None => {
+            w.trace
+                .note(&format!("conn{id}: {} blocks", show_args(args)));
+            w.blocked.push(Blocked {
+                conn: id,
+                args: args.to_vec(),
+            });
+            Err((timeout > 0.0).then(|| Instant::now() + Duration::from_secs_f64(timeout)))
+        }
+    }
+}
+
+/// After a write: the blocked connections whose lists it filled get their
+/// elements, longest-blocked first; each is sent its reply by its own task.
+fn serve_blocked(w: &mut Inner, epoch: u64) {
+    let mut i = 0;
+    while i < w.blocked.len() {
+        let keys = &w.blocked[i].args[1..w.blocked[i].args.len() - 1];
+        let Some(reply) = w.store.pop_first(keys) else {
+            i += 1;
+            continue;
+        };
+        let b = w.blocked.remove(i);
+        w.trace.note(&format!(
+            "conn{}: {} -> {} (served by a push)",
+            b.conn,
+            show_args(&b.args),
+            show(&reply)
+        ));
+        w.log.push(Exec {
+            conn: b.conn,
+            epoch,
+            args: b.args,
+            reply: reply.clone(),
+            tx: None,
+            at: Instant::now(),
+        });
+        let conn = &mut w.conns[b.conn as usize - 1];
+        conn.popped = Some(reply);
+        conn.poke.notify_one();
     }
 }
 
@@ -523,10 +739,13 @@ fn command(frame: Frame) -> Option<Vec<Bytes>> {
         .filter(|a| !a.is_empty())
 }
 
-/// A command for the trace.
+/// A command for the trace (an argument over 64 bytes by its size).
 pub fn show_args(args: &[Bytes]) -> String {
     args.iter()
-        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .map(|a| match a.len() {
+            0..=64 => String::from_utf8_lossy(a).into_owned(),
+            n => format!("<{n} bytes>"),
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -83,3 +83,29 @@ fn an_idle_subscriber_on_a_black_hole_recovers_through_the_health_check() {
         .any(|l| l.contains("black hole")));
     assert!(report.violations.is_empty(), "{:?}", report.violations);
 }
+
+/// Found by the transaction workload: a plain pipeline of 70 KB, more than
+/// the connection took at once, was cut off by a drop after its first
+/// command (`SET k:2 2:14 GET`) had reached the server whole and run. The
+/// client counted it unwritten and wrote it all again on the next
+/// connection, so the `SET` ran twice and the caller got the second run's
+/// replies (seed 13); failing fast, it said the pipeline had not run
+/// (seed 483). Now such a pipeline fails as may have executed.
+#[test]
+fn a_pipeline_cut_off_after_its_first_command_ran_is_not_written_again() {
+    for (seed, who) in [(13, "caller2 tx14: err"), (483, "caller1 tx13: err")] {
+        let report = run(seed, Workload::Transaction);
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        let ended = report
+            .trace
+            .lines()
+            .iter()
+            .find(|l| l.contains(who))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            ended.contains("may_have_executed=true"),
+            "seed {seed}: {ended}"
+        );
+    }
+}

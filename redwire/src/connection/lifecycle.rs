@@ -328,6 +328,9 @@ impl Actor {
             } else if waiter.end <= written && !super::bugs::on(super::bugs::Bug::ReplayWritten) {
                 let written = !super::bugs::on(super::bugs::Bug::SentNotExecuted);
                 waiter.request.fail(Error::connection_lost(reason, written));
+            } else if ran_in_part(&waiter, written) {
+                // Written again, its first commands would run twice.
+                waiter.request.fail(Error::connection_lost(reason, true));
             } else if super::bugs::on(super::bugs::Bug::DropRequeued) {
                 drop(waiter);
             } else if !waiter.request.abandoned() {
@@ -369,7 +372,7 @@ impl Actor {
         let written = self.out.written();
         for waiter in self.in_flight.drain(..) {
             // Cut off by close's grace: it may have run.
-            let written = waiter.end <= written;
+            let written = waiter.end <= written || ran_in_part(&waiter, written);
             waiter.request.fail(Error::connection_lost(&err, written));
         }
         self.pending.drain(..).for_each(|r| r.fail(err.clone()));
@@ -387,6 +390,42 @@ impl Actor {
     }
 }
 
+/// Whether a request cut off after `written` bytes of the stream (its end
+/// not written) may have run in part: a pipeline whose written part holds a
+/// complete command outside `MULTI`, or an `EXEC`. A single command cut off,
+/// or a transaction cut before its `EXEC`, cannot have run; written again
+/// whole on a new connection, it runs once.
+fn ran_in_part(waiter: &super::Waiter, written: u64) -> bool {
+    let len = waiter.request.bytes.len() as u64;
+    let start = waiter.end.saturating_sub(len);
+    if waiter.request.replies < 2 || written <= start || written >= waiter.end {
+        return false;
+    }
+    // Only one request straddles the written end, once per drop: reading
+    // its commands back costs nothing on the requests' path.
+    let all = waiter.request.bytes.contiguous();
+    let mut prefix = BytesMut::from(&all[..(written - start) as usize]);
+    let mut decoder = redwire_resp::Decoder::new();
+    let mut in_multi = false;
+    while let Ok(Some(frame)) = decoder.decode(&mut prefix) {
+        let redwire_resp::Frame::Array(args) = frame else {
+            return true;
+        };
+        let name = match args.first() {
+            Some(redwire_resp::Frame::Bulk(name)) => name.to_ascii_uppercase(),
+            _ => return true,
+        };
+        match &name[..] {
+            b"MULTI" => in_multi = true,
+            b"DISCARD" => in_multi = false,
+            b"EXEC" => return true,
+            _ if !in_multi => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Opens a stream and runs the handshake on it; returns the stream, the RESP
 /// version and the read buffer (which may already hold the start of a reply).
 async fn open(
@@ -399,4 +438,53 @@ async fn open(
     let negotiated =
         handshake::handshake(&mut transport, connector.config(), &mut rbuf, &mut decoder).await?;
     Ok((transport, negotiated.resp, rbuf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Request, Waiter};
+    use super::ran_in_part;
+    use bytes::BytesMut;
+
+    /// A waiter for `commands` written back to back, as the stream's first
+    /// bytes, expecting one reply each.
+    fn waiter(commands: &[&[&str]]) -> Waiter {
+        let mut bytes = BytesMut::new();
+        for c in commands {
+            redwire_resp::encode_command(&mut bytes, c.iter().copied());
+        }
+        let mut request = Request::internal(bytes.freeze());
+        request.replies = commands.len();
+        let end = request.bytes.len() as u64;
+        Waiter { request, end }
+    }
+
+    fn len(command: &[&str]) -> u64 {
+        let mut bytes = BytesMut::new();
+        redwire_resp::encode_command(&mut bytes, command.iter().copied());
+        bytes.len() as u64
+    }
+
+    #[test]
+    fn a_pipeline_cut_after_a_whole_command_may_have_run_in_part() {
+        let (set, get) = (["SET", "k", "v"], ["GET", "k"]);
+        let w = waiter(&[&set, &get]);
+        assert!(!ran_in_part(&w, 0), "nothing written");
+        assert!(!ran_in_part(&w, len(&set) - 1), "SET cut off");
+        assert!(ran_in_part(&w, len(&set)), "SET whole");
+        assert!(!ran_in_part(&w, w.end), "written whole: not cut off");
+    }
+
+    #[test]
+    fn a_single_command_or_a_transaction_cut_before_exec_did_not_run() {
+        let set = ["SET", "k", "v"];
+        assert!(!ran_in_part(&waiter(&[&set]), len(&set) - 1));
+        let tx = waiter(&[&["MULTI"], &set, &["EXEC"]]);
+        let before_exec = len(&["MULTI"]) + len(&set);
+        assert!(!ran_in_part(&tx, before_exec));
+        assert!(!ran_in_part(&tx, tx.end - 1));
+        // A hand-made one with a command after its EXEC did run.
+        let after = waiter(&[&["MULTI"], &set, &["EXEC"], &["GET", "k"]]);
+        assert!(ran_in_part(&after, before_exec + len(&["EXEC"])));
+    }
 }

@@ -74,7 +74,9 @@
 //! connection dropped, the server stopped answering, a malformed reply…).
 //! Requests not (completely) written, fire-and-forget ones included, go back to
 //! the front of the queue and are sent after the reconnect, unless the client
-//! fails fast. A connection that completed its handshake and answered requests
+//! fails fast; but a pipeline cut off after some of its commands reached the
+//! socket whole (outside `MULTI`) fails like a written request, since those
+//! may have run and would run twice. A connection that completed its handshake and answered requests
 //! was a success: the first attempt after its drop is immediate.
 //!
 //! **Bounded memory.** The channel, the queue and the in-flight FIFO are bounded
@@ -182,6 +184,7 @@ pub(crate) struct Request {
     /// An event to emit once it is answered (a resubscription).
     pub(crate) announce: Option<Box<state::Event>>,
     /// A cache miss: where its reply is stored (see `cache`).
+    #[cfg_attr(not(feature = "client-cache"), allow(dead_code))]
     pub(crate) fill: CacheFill,
 }
 

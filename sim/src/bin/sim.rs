@@ -7,11 +7,13 @@ use redwire_sim::{catch, run, Bug, Workload};
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: sim [--seeds N] [--first F] [--seed S] [--random N] [--workload client] [--trace] [--self-test]
-  --seeds N     run seeds F..F+N (default 30000: about a minute; F from --first, default 0)
+    "usage: sim [--seeds N] [--first F] [--seed S] [--random N] [--workload W] [--trace] [--self-test]
+  --seeds N     run seeds F..F+N of each workload (default 15000: about a minute;
+                F from --first, default 0)
   --seed S      run the one seed S (and print its trace with --trace)
   --random N    also run N seeds drawn at random (printed, to replay)
-  --workload W  only this workload (default: every one)
+  --workload W  only this workload (default: every one): client, pubsub,
+                connection, transaction, blocking, pool
   --trace       print every run's trace, not only a failure's
   --self-test   with each known bug switched on in the client, find a seed
                 of the range that catches it";
@@ -19,7 +21,7 @@ const USAGE: &str =
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut seeds, mut first, mut one, mut random, mut trace) =
-        (30_000u64, 0u64, None, 0u64, false);
+        (15_000u64, 0u64, None, 0u64, false);
     let mut self_test = false;
     let mut workloads = Workload::ALL.to_vec();
     while let Some(arg) = args.next() {
