@@ -129,7 +129,8 @@ async fn resp2_and_a_server_that_refuses_tracking_are_config_errors() {
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     // Refused from the configuration, before the server is asked.
     assert!(
-        err.to_string().contains("leave the protocol on auto or RESP3"),
+        err.to_string()
+            .contains("leave the protocol on auto or RESP3"),
         "{err}"
     );
 
@@ -667,5 +668,8 @@ async fn a_loop_of_hits_lets_the_other_tasks_of_its_thread_run() {
     counter.abort();
     assert_eq!(client.cache_stats().unwrap().hits, 10_000);
     // tokio's budget is 128 operations per turn: about 78 turns here.
-    assert!(during >= 10, "the counter ran {during} times during 10,000 hits");
+    assert!(
+        during >= 10,
+        "the counter ran {during} times during 10,000 hits"
+    );
 }
