@@ -26,11 +26,19 @@ impl<T: ToArg + ?Sized> ToArg for &T {
     fn write_args(&self, cmd: &mut Cmd) {
         (**self).write_args(cmd)
     }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        (**self).as_one_arg()
+    }
 }
 
 impl<T: ToArg + ?Sized> ToArg for Box<T> {
     fn write_args(&self, cmd: &mut Cmd) {
         (**self).write_args(cmd)
+    }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        (**self).as_one_arg()
     }
 }
 
@@ -38,17 +46,29 @@ impl ToArg for str {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self.as_bytes())
     }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
+    }
 }
 
 impl ToArg for String {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self.as_bytes())
     }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
+    }
 }
 
 impl ToArg for Cow<'_, str> {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self.as_bytes())
+    }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
     }
 }
 
@@ -62,11 +82,19 @@ impl ToArg for [u8] {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self)
     }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self)
+    }
 }
 
 impl<const N: usize> ToArg for [u8; N] {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self)
+    }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 
@@ -74,11 +102,19 @@ impl ToArg for Vec<u8> {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self)
     }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self)
+    }
 }
 
 impl ToArg for Cow<'_, [u8]> {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_arg(self)
+    }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 
@@ -87,6 +123,10 @@ impl ToArg for Cow<'_, [u8]> {
 impl ToArg for Bytes {
     fn write_args(&self, cmd: &mut Cmd) {
         cmd.write_bytes(self)
+    }
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 

@@ -622,6 +622,16 @@ impl std::fmt::Debug for Cmd {
 pub trait ToArg {
     /// Writes this value as zero or more arguments.
     fn write_args(&self, cmd: &mut Cmd);
+
+    /// This value's bytes when it is exactly one argument already in
+    /// memory (a string or bytes), so that a client-side cache can look a
+    /// key up without building the command. `None`, the default, is always
+    /// correct: the command is built and looked up as usual.
+    #[doc(hidden)]
+    #[inline]
+    fn as_one_arg(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 #[cfg(test)]

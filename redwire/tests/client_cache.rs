@@ -60,6 +60,14 @@ async fn a_repeated_read_is_served_from_memory_until_another_client_writes() {
     assert_eq!(v.as_deref(), Some("v2"), "the invalidation removed v1");
     assert_eq!(client.cache_stats().unwrap().invalidations, 1);
 
+    // Two reads of one key are kept apart.
+    for _ in 0..2 {
+        let n: u64 = client.strlen("k").await.unwrap();
+        assert_eq!(n, 2);
+        let v: Option<String> = client.get("k").await.unwrap();
+        assert_eq!(v.as_deref(), Some("v2"));
+    }
+
     // Other cacheable reads of the key, and MGET key by key.
     writer.hset("h", ("f", "1")).await.unwrap();
     for _ in 0..2 {
@@ -196,6 +204,17 @@ async fn opt_in_caches_only_the_reads_marked_for_it() {
     writer.set("plain", 2).await.unwrap();
     barrier(&client).await;
     assert_eq!(client.cache_stats().unwrap().invalidations, 1);
+    // A marked read's value is not handed to an unmarked read of its key.
+    let hits = client.cache_stats().unwrap().hits;
+    let gets = calls(&server, "get");
+    let v: Option<i64> = client.get("marked").await.unwrap();
+    assert_eq!(v, Some(2));
+    assert_eq!(
+        calls(&server, "get"),
+        gets + 1,
+        "an unmarked read asks the server"
+    );
+    assert_eq!(client.cache_stats().unwrap().hits, hits);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,10 @@
 //! background thread or epoch to drain (a hit must cost a few hundred
 //! instructions), and its eviction (CLOCK-Pro) resists a scan of cold keys
 //! washing out hot ones. `moka` would also bound by weight, but each read
-//! costs several times more and it keeps a housekeeping thread pool.
+//! costs several times more and it keeps a housekeeping thread pool. The
+//! map hashes keys with `foldhash` (its fast variant, seeded per process),
+//! cheaper on short keys than quick_cache's default `ahash`, and without
+//! its dependencies.
 
 use bytes::Bytes;
 use redwire_resp::Frame;
@@ -49,8 +52,8 @@ struct Kept {
 }
 
 impl Entry {
-    fn find(&self, command: &[u8]) -> Option<&Kept> {
-        self.replies.iter().find(|k| k.command == command)
+    fn find(&self, matches: impl Fn(&[u8]) -> bool) -> Option<&Kept> {
+        self.replies.iter().find(|k| matches(&k.command))
     }
 }
 
@@ -78,13 +81,8 @@ impl quick_cache::Lifecycle<Bytes, Arc<Entry>> for Evictions {
     }
 }
 
-type Map = quick_cache::sync::Cache<
-    Bytes,
-    Arc<Entry>,
-    Weigher,
-    quick_cache::DefaultHashBuilder,
-    Evictions,
->;
+type Map =
+    quick_cache::sync::Cache<Bytes, Arc<Entry>, Weigher, foldhash::fast::RandomState, Evictions>;
 
 /// The cached replies of one connection.
 pub(crate) struct Store {
@@ -108,8 +106,14 @@ impl Store {
     /// The reply `command` got when it read `key`, if it is still kept.
     #[inline]
     pub(crate) fn get(&self, key: &[u8], command: &[u8]) -> Option<Frame> {
+        self.get_by(key, |kept| kept == command)
+    }
+
+    /// The reply of the command read of `key` that `matches`, if kept.
+    #[inline]
+    pub(crate) fn get_by(&self, key: &[u8], matches: impl Fn(&[u8]) -> bool) -> Option<Frame> {
         let entry = self.map.get(key)?;
-        let kept = entry.find(command)?;
+        let kept = entry.find(matches)?;
         if kept.expires.is_some_and(|at| Instant::now() >= at) {
             return None;
         }

@@ -164,9 +164,44 @@ pub(crate) fn next_arg(args: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((arg, rest.get(start + len + 2..).unwrap_or_default()))
 }
 
+/// Whether `body` (a command's, as `Cmd::body` encodes it) is `name key`
+/// and nothing else: how a hit of a read of one key is found without
+/// building its command.
+#[inline]
+pub(crate) fn is_read(body: &[u8], name: &[u8], key: &[u8]) -> bool {
+    match next_arg(body) {
+        Some((first, rest)) if first == name => {
+            matches!(next_arg(rest), Some((second, tail)) if second == key && tail.is_empty())
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A read of one key is recognised in the body the typed API builds,
+    /// for keys of every length, and nothing else is.
+    #[test]
+    fn a_read_of_one_key_is_recognised_in_its_body() {
+        for len in [0, 1, 9, 10, 99, 100, 1000] {
+            let key = vec![b'k'; len];
+            for name in ["GET", "HGETALL", "BITCOUNT"] {
+                let body = crate::cmd::cmd(name).arg(&key[..]);
+                assert!(is_read(body.body(), name.as_bytes(), &key), "{name} {len}");
+                assert!(!is_read(body.body(), b"STRLEN", &key));
+                assert!(!is_read(body.body(), name.as_bytes(), b"other"));
+                let more = crate::cmd::cmd(name).arg(&key[..]).arg("x");
+                assert!(
+                    !is_read(more.body(), name.as_bytes(), &key),
+                    "an argument more"
+                );
+                let lower = crate::cmd::cmd(&name.to_lowercase()).arg(&key[..]);
+                assert!(!is_read(lower.body(), name.as_bytes(), &key), "as sent");
+            }
+        }
+    }
 
     #[test]
     fn reads_of_one_key_are_kept_and_nothing_else() {

@@ -2,7 +2,7 @@
 //! keeps in opt-in mode (see `cache`).
 
 use super::{Client, Sending};
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::value::FromValue;
 
@@ -36,5 +36,12 @@ impl<'a> Commands for Cached<'a> {
 
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
         Commands::script(self.client, call)
+    }
+
+    fn read_key<T: FromValue>(self, name: &'static str, key: impl ToArg) -> Sending<'a, T> {
+        match &self.client.inner.shared.cache {
+            Some(cache) => self.client.read_cached(cache, name, &key, true),
+            None => self.command(crate::cmd::cmd(name).arg(key)),
+        }
     }
 }

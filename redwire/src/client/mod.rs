@@ -16,7 +16,7 @@ pub use cached::Cached;
 pub use link::Pushes;
 pub use sending::Sending;
 
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, ToArg};
 use crate::commands::{Commands, ScriptCall};
 use crate::config::Config;
 use crate::connection::state::{ConnectionState, Event};
@@ -261,7 +261,7 @@ impl Client {
     ) -> Sending<'_, T> {
         #[cfg(feature = "client-cache")]
         if let Some(cache) = &self.inner.shared.cache {
-            return self.sending_cached(cache, cmd, timeout, fallback, marked);
+            return self.sending_cached(cache, cmd, timeout, fallback, marked, false);
         }
         let bytes = cmd.check_shared(false).map(|()| cmd.to_wire());
         let observed = Observed::command(&self.inner, cmd);
@@ -279,6 +279,7 @@ impl Client {
         timeout: Option<Duration>,
         fallback: Option<ScriptCall>,
         marked: bool,
+        looked: bool,
     ) -> Sending<'_, T> {
         let observed = Observed::command(&self.inner, cmd);
         if let Err(refused) = cmd.check_shared(false) {
@@ -291,12 +292,36 @@ impl Client {
             );
         }
         // A hit needs no bytes, no deadline, no actor.
-        let plan = match cache.plan(cmd, marked) {
+        let plan = match cache.plan(cmd, marked, looked) {
             crate::cache::Plan::Hit(frame) => return Sending::hit(&self.inner, frame, observed),
             plan => plan,
         };
         let bytes = Ok(cmd.to_wire());
         Sending::new(&self.inner, bytes, timeout, fallback, observed).planned(plan, cmd)
+    }
+
+    /// A read of one key and nothing else on a client with a cache: looked
+    /// up before the command is built, when nobody observes the request
+    /// (a span or a recorder describes the command, so it is built then).
+    #[cfg(feature = "client-cache")]
+    #[inline(never)]
+    pub(crate) fn read_cached<T>(
+        &self,
+        cache: &Arc<crate::cache::Cache>,
+        name: &'static str,
+        key: &impl ToArg,
+        marked: bool,
+    ) -> Sending<'_, T> {
+        let mut looked = false;
+        if let (Some(bytes), Some(observed)) = (key.as_one_arg(), Observed::quiet(&self.inner)) {
+            if let Some(frame) = cache.hit(name, bytes, marked) {
+                return Sending::hit(&self.inner, frame, observed);
+            }
+            looked = true;
+        }
+        let cmd = crate::cmd::cmd(name).arg(key);
+        let limit = self.inner.config.command_timeout;
+        self.sending_cached(cache, &cmd, limit, None, marked, looked)
     }
 
     /// Sends a command and converts its reply.
@@ -462,5 +487,14 @@ impl<'a> Commands for &'a Client {
     fn script<T: FromValue>(self, call: ScriptCall) -> Sending<'a, T> {
         let limit = self.inner.config.command_timeout;
         self.sending(&call.evalsha(), limit, Some(call))
+    }
+
+    #[inline]
+    fn read_key<T: FromValue>(self, name: &'static str, key: impl ToArg) -> Sending<'a, T> {
+        #[cfg(feature = "client-cache")]
+        if let Some(cache) = &self.inner.shared.cache {
+            return self.read_cached(cache, name, &key, false);
+        }
+        self.command(crate::cmd::cmd(name).arg(key))
     }
 }

@@ -296,7 +296,7 @@ pub trait BitmapCommands: Commands {
 
     /// `BITCOUNT`: the number of set bits.
     fn bitcount(self, key: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("BITCOUNT").arg(key))
+        self.read_key("BITCOUNT", key)
     }
 
     /// `BITCOUNT start end [BIT]`: the number of set bits within a range.

@@ -3,7 +3,7 @@
 //! reasons are in the `commands` module's docs.
 
 use super::script::ScriptCall;
-use crate::cmd::Cmd;
+use crate::cmd::{cmd, Cmd, ToArg};
 use crate::error::{Error, Result};
 use crate::value::{FromValue, Value};
 
@@ -67,6 +67,17 @@ pub trait Commands: Sized {
     /// does not have the script (`NOSCRIPT`), the script loaded and run once
     /// more, transparently.
     fn script<T: FromValue>(self, call: ScriptCall) -> Self::Reply<T>;
+
+    /// A read of one key and nothing else (`GET k`, `HLEN k`…), which a
+    /// handle with a client-side cache answers from memory before it builds
+    /// the command; `name` is in the cache's table (`cache::table`). By
+    /// default, the command is built and sent as [`command`](Self::command)
+    /// sends it.
+    #[doc(hidden)]
+    #[inline]
+    fn read_key<T: FromValue>(self, name: &'static str, key: impl ToArg) -> Self::Reply<T> {
+        self.command(cmd(name).arg(key))
+    }
 }
 
 /// A pipeline entry queued by a typed method: its index, and the type its

@@ -157,7 +157,7 @@ pub trait HashCommands: Commands {
     /// # Ok(()) }
     /// ```
     fn hgetall<T: FromValue>(self, key: impl ToArg) -> Self::Reply<T> {
-        self.command(cmd("HGETALL").arg(key))
+        self.read_key("HGETALL", key)
     }
 
     /// `HDEL`: deletes fields; returns how many existed.
@@ -172,17 +172,17 @@ pub trait HashCommands: Commands {
 
     /// `HLEN`: the number of fields (0 for a missing key).
     fn hlen(self, key: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("HLEN").arg(key))
+        self.read_key("HLEN", key)
     }
 
     /// `HKEYS`: the field names.
     fn hkeys<T: FromValue>(self, key: impl ToArg) -> Self::Reply<Vec<T>> {
-        self.command(cmd("HKEYS").arg(key))
+        self.read_key("HKEYS", key)
     }
 
     /// `HVALS`: the values.
     fn hvals<T: FromValue>(self, key: impl ToArg) -> Self::Reply<Vec<T>> {
-        self.command(cmd("HVALS").arg(key))
+        self.read_key("HVALS", key)
     }
 
     /// `HINCRBY`: adds `by` (which may be negative) to an integer field;

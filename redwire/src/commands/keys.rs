@@ -444,7 +444,7 @@ pub trait KeyCommands: Commands {
     /// # Ok(()) }
     /// ```
     fn key_type(self, key: impl ToArg) -> Self::Reply<KeyType> {
-        self.command(cmd("TYPE").arg(key))
+        self.read_key("TYPE", key)
     }
 
     /// `RENAME`: renames the key, replacing any key of the new name; an error

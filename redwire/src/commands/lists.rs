@@ -165,7 +165,7 @@ pub trait ListCommands: Commands {
 
     /// `LLEN`: the length (0 for a missing key).
     fn llen(self, key: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("LLEN").arg(key))
+        self.read_key("LLEN", key)
     }
 
     /// `LINDEX`: the element at `index` (negative counts from the tail);

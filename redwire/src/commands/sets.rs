@@ -40,7 +40,7 @@ pub trait SetCommands: Commands {
     /// # Ok(()) }
     /// ```
     fn smembers<T: FromValue>(self, key: impl ToArg) -> Self::Reply<T> {
-        self.command(cmd("SMEMBERS").arg(key))
+        self.read_key("SMEMBERS", key)
     }
 
     /// `SISMEMBER`: whether `member` is in the set.
@@ -55,7 +55,7 @@ pub trait SetCommands: Commands {
 
     /// `SCARD`: the number of members (0 for a missing key).
     fn scard(self, key: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("SCARD").arg(key))
+        self.read_key("SCARD", key)
     }
 
     /// `SPOP`: removes and returns a random member; `None` if the set is

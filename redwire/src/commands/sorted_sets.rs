@@ -513,7 +513,7 @@ pub trait SortedSetCommands: Commands {
 
     /// `ZCARD`: the number of members (0 for a missing key).
     fn zcard(self, key: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("ZCARD").arg(key))
+        self.read_key("ZCARD", key)
     }
 
     /// `ZCOUNT`: the number of members with scores between `min` and `max`.

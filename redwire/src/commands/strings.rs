@@ -145,7 +145,7 @@ pub trait StringCommands: Commands {
     /// # Ok(()) }
     /// ```
     fn get<T: FromValue>(self, key: impl ToArg) -> Self::Reply<T> {
-        self.command(cmd("GET").arg(key))
+        self.read_key("GET", key)
     }
 
     /// `SET`: stores a value, replacing any value and expiry.
@@ -271,7 +271,7 @@ pub trait StringCommands: Commands {
 
     /// `STRLEN`: the value's length in bytes (0 for a missing key).
     fn strlen(self, key: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("STRLEN").arg(key))
+        self.read_key("STRLEN", key)
     }
 
     /// `LCS`: the longest common subsequence of two string values (a missing

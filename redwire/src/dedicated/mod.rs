@@ -355,7 +355,7 @@ impl Connection {
 
     /// Whether the session holds nothing a new connection could not rebuild
     /// by commands: for the pool's return check.
-    #[cfg(any(feature = "pool", test))]
+    #[cfg(feature = "pool")]
     pub(crate) fn is_reusable(&self) -> bool {
         !self.is_closed() && !self.session.is_tainted()
     }

@@ -155,6 +155,13 @@ impl OpMeter {
         }
     }
 
+    /// A timer that records nothing, when no recorder is installed.
+    #[cfg(feature = "client-cache")]
+    #[inline]
+    pub(crate) fn idle(&self) -> Option<OpTimer> {
+        (!self.active).then_some(OpTimer { start: None, op: 0 })
+    }
+
     #[inline]
     pub(crate) fn start_pipeline(&self, atomic: bool) -> OpTimer {
         OpTimer {

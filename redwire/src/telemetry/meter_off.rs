@@ -25,6 +25,11 @@ impl OpMeter {
     pub(crate) fn start(&self, _cmd: &Cmd) -> OpTimer {
         OpTimer
     }
+    #[cfg(feature = "client-cache")]
+    #[inline(always)]
+    pub(crate) fn idle(&self) -> Option<OpTimer> {
+        Some(OpTimer)
+    }
     #[inline(always)]
     pub(crate) fn start_pipeline(&self, _atomic: bool) -> OpTimer {
         OpTimer

@@ -178,6 +178,21 @@ impl Observed {
         }
     }
 
+    /// The observation of an operation when nobody observes (no span
+    /// enabled, no recorder), else `None`: a cache hit then skips building
+    /// the command a span or a timer would describe.
+    #[cfg(feature = "client-cache")]
+    #[inline]
+    pub(crate) fn quiet(link: &crate::client::link::Link) -> Option<Observed> {
+        if tracing::enabled!(target: "redwire::command", tracing::Level::DEBUG) {
+            return None;
+        }
+        Some(Observed {
+            span: OpSpan::none(),
+            timer: link.meter.idle()?,
+        })
+    }
+
     /// The observation of a pipeline.
     #[inline]
     pub(crate) fn pipeline(
