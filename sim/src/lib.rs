@@ -27,6 +27,8 @@
 pub mod blocking;
 pub mod blocking_oracle;
 pub mod closing;
+pub mod cluster;
+pub mod cluster_model;
 pub mod dedicated;
 pub mod model;
 pub mod oracle;
@@ -62,17 +64,20 @@ pub enum Workload {
     Blocking,
     /// Callers on connections checked out of a `Pool`.
     Pool,
+    /// Callers on one `ClusterClient` while slots move between model nodes.
+    Cluster,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::SharedClient,
         Workload::PubSub,
         Workload::Connection,
         Workload::Transaction,
         Workload::Blocking,
         Workload::Pool,
+        Workload::Cluster,
     ];
 
     /// Its name on the command line.
@@ -84,6 +89,7 @@ impl Workload {
             Workload::Transaction => "transaction",
             Workload::Blocking => "blocking",
             Workload::Pool => "pool",
+            Workload::Cluster => "cluster",
         }
     }
 
@@ -175,6 +181,11 @@ pub fn run_with(seed: u64, workload: Workload, bug: Option<Bug>) -> Report {
             Workload::Blocking => {
                 let run = blocking::blocking(seed).await;
                 let violations = blocking_oracle::check(&run);
+                (run.world.trace(), violations)
+            }
+            Workload::Cluster => {
+                let run = cluster::cluster(seed).await;
+                let violations = oracle::check(&run);
                 (run.world.trace(), violations)
             }
             Workload::PubSub => {

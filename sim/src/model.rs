@@ -150,6 +150,25 @@ impl Store {
         }
     }
 
+    /// Whether `key` holds anything (a cluster node asks before it
+    /// redirects a key of a migrating slot).
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.data.contains_key(key)
+    }
+
+    /// Every key, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &Bytes> {
+        self.data.keys()
+    }
+
+    /// Drops every key `lose` says (a cluster node's restart loses the keys
+    /// it held).
+    pub fn lose(&mut self, mut lose: impl FnMut(&Bytes) -> bool) -> usize {
+        let before = self.data.len();
+        self.data.retain(|k, _| !lose(k));
+        before - self.data.len()
+    }
+
     /// The string at `key`, for the oracle's final look.
     pub fn get(&self, key: &[u8]) -> Option<Bytes> {
         match self.data.get(key) {

@@ -13,7 +13,15 @@
 //! the client closes the connection (then it pops nothing). A push served to
 //! a connection the client has already given up on is popped all the same,
 //! its reply lost: the window a real server has too.
+//!
+//! **A cluster.** With a [`Cluster`] set ([`World::set_cluster`]) the world
+//! is that many nodes over the one store: a connection belongs to the node
+//! whose port it dialed, the cluster model decides before the store whether
+//! the node runs a command or redirects it, and [`World::cluster_fault`]
+//! moves slots, runs migrations and restarts one node (its connections
+//! reset, the keys it held lost, its connects refused for a while).
 
+use crate::cluster_model::{Cluster, Verdict};
 use crate::model::{self, Dialect, Session, Store};
 use crate::pipe::{End, Pipe, Shape};
 use crate::trace::Trace;
@@ -33,7 +41,10 @@ use tokio::time::Instant;
 pub struct Exec {
     /// The connection it came on.
     pub conn: u64,
-    /// How many restarts came before it.
+    /// The cluster node that ran it (0 without a cluster).
+    pub node: usize,
+    /// How many restarts (of the server, or of any cluster node) came
+    /// before it.
     pub epoch: u64,
     /// The command.
     pub args: Vec<Bytes>,
@@ -86,6 +97,33 @@ pub enum Fault {
     Malformed,
 }
 
+/// A fault of a cluster, applied by [`World::cluster_fault`]; a node is
+/// named by its distance `shift` (1 and up) from the slot's owner then.
+#[derive(Debug, Clone, Copy)]
+pub enum ClusterFault {
+    /// The slot moves to another node at once, its keys with it.
+    Move {
+        /// The slot.
+        slot: u16,
+        /// The new owner, counted from the old.
+        shift: usize,
+    },
+    /// A migration of the slot to another node begins (the `ASK` phase).
+    Migrate {
+        /// The slot.
+        slot: u16,
+        /// The target, counted from the owner.
+        shift: usize,
+    },
+    /// One more key of the slot's migration moves to the target.
+    MigrateKey(u16),
+    /// The slot's migration completes: the target owns it.
+    Finish(u16),
+    /// The node restarts: its connections reset, the keys it held lost,
+    /// its connects refused for a while.
+    NodeRestart(usize, Duration),
+}
+
 struct Conn {
     id: u64,
     up: Arc<Pipe>,
@@ -93,6 +131,8 @@ struct Conn {
     poke: Arc<Notify>,
     /// Which client dialed it (the dialer's label).
     owner: &'static str,
+    /// The cluster node it was dialed to (0 without a cluster).
+    node: usize,
     /// Frames for the server to send between two replies: pub/sub messages
     /// and injected faults.
     outbox: VecDeque<Bytes>,
@@ -104,7 +144,14 @@ struct Conn {
 
 struct Inner {
     store: Store,
+    /// Restarts that lost data: the server's and the cluster nodes'.
     epoch: u64,
+    /// Restarts of the whole server, which end every connection.
+    restarts: u64,
+    /// The cluster the nodes form, if the world is one.
+    cluster: Option<Cluster>,
+    /// Per cluster node: connects refused until then (a restart).
+    node_down: BTreeMap<usize, Instant>,
     dialect: Dialect,
     conns: Vec<Conn>,
     log: Vec<Exec>,
@@ -149,6 +196,9 @@ impl World {
         World(Arc::new(Mutex::new(Inner {
             store: Store::default(),
             epoch: 0,
+            restarts: 0,
+            cluster: None,
+            node_down: BTreeMap::new(),
             dialect: setup.dialect,
             conns: Vec::new(),
             log: Vec::new(),
@@ -224,6 +274,7 @@ impl World {
         let mut w = self.lock();
         w.healed = true;
         w.refuse_until = None;
+        w.node_down.clear();
         w.flaky_connects = 0.0;
         w.trace.note("world: healed, no more faults");
     }
@@ -236,13 +287,17 @@ impl World {
     /// The dialer a client connects through; its connections carry `owner`.
     pub fn dialer(&self, owner: &'static str) -> Dialer {
         let world = self.clone();
-        Dialer::new(move |_addr| {
+        Dialer::new(move |addr| {
             let world = world.clone();
-            Box::pin(async move { world.dial(owner).await })
+            let port = match addr {
+                redwire::Addr::Tcp { port, .. } => *port,
+                _ => 0,
+            };
+            Box::pin(async move { world.dial(owner, port).await })
         })
     }
 
-    async fn dial(&self, owner: &'static str) -> io::Result<Box<dyn MemoryStream>> {
+    async fn dial(&self, owner: &'static str, port: u16) -> io::Result<Box<dyn MemoryStream>> {
         enum Outcome {
             Refused,
             Hang,
@@ -251,8 +306,16 @@ impl World {
         let outcome = {
             let mut w = self.lock();
             let now = Instant::now();
+            let node = match &w.cluster {
+                Some(c) => c.node_at(port),
+                None => Some(0),
+            };
             let roll = w.rng.f64();
-            if w.refuse_until.is_some_and(|t| t > now) || roll < w.flaky_connects / 2.0 {
+            let node_down = node.is_some_and(|n| w.node_down.get(&n).is_some_and(|&t| t > now));
+            if node.is_none() || node_down {
+                w.trace.note(&format!("dial: port {port} refused"));
+                Outcome::Refused
+            } else if w.refuse_until.is_some_and(|t| t > now) || roll < w.flaky_connects / 2.0 {
                 w.trace.note("dial: refused");
                 Outcome::Refused
             } else if roll < w.flaky_connects {
@@ -271,13 +334,19 @@ impl World {
                     down,
                     poke: poke.clone(),
                     owner,
+                    node: node.unwrap_or(0),
                     outbox: VecDeque::new(),
                     resp: 2,
                     live: true,
                     popped: None,
                 });
-                w.trace.note(&format!("dial: conn{id} open for {owner}"));
-                Outcome::Open(client, server, id, w.epoch, poke)
+                let on = match w.cluster {
+                    Some(_) => format!(" on node{}", node.unwrap_or(0)),
+                    None => String::new(),
+                };
+                w.trace
+                    .note(&format!("dial: conn{id} open for {owner}{on}"));
+                Outcome::Open(client, server, id, w.restarts, poke)
             }
         };
         match outcome {
@@ -336,6 +405,10 @@ impl World {
                 w.store = Store::default();
                 w.blocked.clear();
                 w.epoch += 1;
+                w.restarts += 1;
+                if let Some(c) = &mut w.cluster {
+                    c.forget_connections();
+                }
                 w.refuse_until = Some(Instant::now() + down);
                 w.trace.note(&format!(
                     "fault: server restart (epoch {}), down for {down:?}",
@@ -366,6 +439,77 @@ impl World {
         }
     }
 
+    /// Makes the world a cluster of `cluster`'s nodes (before any dial).
+    pub fn set_cluster(&self, cluster: Cluster) {
+        self.lock().cluster = Some(cluster);
+    }
+
+    /// The cluster node holding `key` now (0 without a cluster).
+    pub fn holder(&self, key: &[u8]) -> usize {
+        self.lock().cluster.as_ref().map_or(0, |c| c.holder(key))
+    }
+
+    /// Applies one cluster fault now (nothing once healed, or without a
+    /// cluster).
+    pub fn cluster_fault(&self, fault: ClusterFault) {
+        let mut w = self.lock();
+        if w.healed {
+            return;
+        }
+        let w = &mut *w;
+        let Some(c) = w.cluster.as_mut() else { return };
+        let to = |c: &Cluster, slot: u16, shift: usize| (c.owner(slot) + shift) % c.nodes();
+        match fault {
+            ClusterFault::Move { slot, shift } => {
+                let (from, to) = (c.owner(slot), to(c, slot, shift));
+                c.move_slot(slot, to);
+                w.trace.note(&format!(
+                    "fault: slot {slot} moves from node{from} to node{to}, its keys with it"
+                ));
+            }
+            ClusterFault::Migrate { slot, shift } => {
+                let (from, to) = (c.owner(slot), to(c, slot, shift));
+                if c.start(slot, to) {
+                    w.trace.note(&format!(
+                        "fault: slot {slot} starts migrating from node{from} to node{to}"
+                    ));
+                }
+            }
+            ClusterFault::MigrateKey(slot) => {
+                if let Some(key) = c.migrate_key(slot, &w.store) {
+                    w.trace.note(&format!(
+                        "fault: key {} of migrating slot {slot} moves",
+                        String::from_utf8_lossy(&key)
+                    ));
+                }
+            }
+            ClusterFault::Finish(slot) => {
+                let to = c.migration(slot).map(|m| m.to);
+                if c.finish(slot) {
+                    w.trace.note(&format!(
+                        "fault: slot {slot}'s migration completes: node{} owns it",
+                        to.unwrap_or(0)
+                    ));
+                }
+            }
+            ClusterFault::NodeRestart(node, down) => {
+                let node = node % c.nodes();
+                for conn in w.conns.iter_mut().filter(|k| k.live && k.node == node) {
+                    conn.live = false;
+                    conn.up.reset();
+                    conn.down.reset();
+                }
+                let lost = w.store.lose(|k| c.holder(k) == node);
+                w.epoch += 1;
+                w.node_down.insert(node, Instant::now() + down);
+                w.trace.note(&format!(
+                    "fault: node{node} restarts (epoch {}), {lost} keys lost, down for {down:?}",
+                    w.epoch
+                ));
+            }
+        }
+    }
+
     /// Runs `faults` at their times (from now), unless healed first.
     pub async fn chaos(self, faults: Vec<(Duration, Fault)>) {
         let start = Instant::now();
@@ -377,8 +521,8 @@ impl World {
 }
 
 /// Serves one connection until it ends, then forgets its subscriptions.
-async fn serve(world: World, id: u64, epoch: u64, end: End, poke: Arc<Notify>) {
-    serve_until_closed(world.clone(), id, epoch, end, poke).await;
+async fn serve(world: World, id: u64, restarts: u64, end: End, poke: Arc<Notify>) {
+    serve_until_closed(world.clone(), id, restarts, end, poke).await;
     let mut w = world.lock();
     w.blocked.retain(|b| b.conn != id);
     for subscribers in w.subs.values_mut() {
@@ -400,7 +544,7 @@ enum Wake {
 /// Decode, execute, answer; what waits in the outbox goes out between two
 /// replies. While a `BLPOP` blocks, what the client sends is read but not
 /// run.
-async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, poke: Arc<Notify>) {
+async fn serve_until_closed(world: World, id: u64, restarts: u64, mut end: End, poke: Arc<Notify>) {
     let mut session = Session::new(id as i64);
     let mut input = BytesMut::with_capacity(4096);
     let mut decoder = Decoder::new();
@@ -446,7 +590,8 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                                 ));
                                 w.log.push(Exec {
                                     conn: id,
-                                    epoch,
+                                    node: w.conns[id as usize - 1].node,
+                                    epoch: w.epoch,
                                     args,
                                     reply: Frame::Null,
                                     tx: None,
@@ -477,18 +622,31 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                 };
                 let Some(args) = command(frame) else { return };
                 let mut w = world.lock();
-                if w.epoch != epoch {
+                if w.restarts != restarts {
                     return;
                 }
                 let w = &mut *w;
                 let dialect = w.dialect;
+                let node = w.conns[id as usize - 1].node;
+                if let Some(cluster) = &mut w.cluster {
+                    if let Verdict::Answer(reply) = cluster.intercept(node, id, &args, &w.store) {
+                        w.trace.note(&format!(
+                            "conn{id}: {} -> {}",
+                            show_args(&args),
+                            show(&reply)
+                        ));
+                        model::encode(&reply, session.resp, &mut out);
+                        ends.push_back(sent + out.len() as u64);
+                        continue;
+                    }
+                }
                 if pubsub(w, id, &session, &args, &mut out) {
                     ends.push_back(sent + out.len() as u64);
                     continue;
                 }
                 let name = args[0].to_ascii_uppercase();
                 if &name[..] == b"BLPOP" && args.len() >= 3 && !session.in_multi() {
-                    match block(w, id, epoch, &args) {
+                    match block(w, id, &args) {
                         Ok(reply) => {
                             model::encode(&reply, session.resp, &mut out);
                             ends.push_back(sent + out.len() as u64);
@@ -512,7 +670,8 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                 if model::is_write(&name) && !(queueing && session.in_multi()) {
                     w.log.push(Exec {
                         conn: id,
-                        epoch,
+                        node,
+                        epoch: w.epoch,
                         args,
                         reply: reply.clone(),
                         tx: None,
@@ -525,7 +684,8 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                         if model::is_write(&args[0].to_ascii_uppercase()) {
                             w.log.push(Exec {
                                 conn: id,
-                                epoch,
+                                node,
+                                epoch: w.epoch,
                                 args,
                                 reply,
                                 tx: Some(w.transactions),
@@ -535,7 +695,7 @@ async fn serve_until_closed(world: World, id: u64, epoch: u64, mut end: End, pok
                     }
                 }
                 if model::is_write(&name) {
-                    serve_blocked(w, epoch);
+                    serve_blocked(w);
                 }
                 model::encode(&reply, session.resp, &mut out);
                 ends.push_back(sent + out.len() as u64);
@@ -571,7 +731,7 @@ async fn sleep_until(until: Option<Instant>) {
 
 /// A `BLPOP` on connection `id`: its reply now (an element, or an error),
 /// or the connection blocks until the returned time (`None`: for ever).
-fn block(w: &mut Inner, id: u64, epoch: u64, args: &[Bytes]) -> Result<Frame, Option<Instant>> {
+fn block(w: &mut Inner, id: u64, args: &[Bytes]) -> Result<Frame, Option<Instant>> {
     let timeout = std::str::from_utf8(&args[args.len() - 1])
         .ok()
         .and_then(|t| t.parse::<f64>().ok())
@@ -590,7 +750,8 @@ fn block(w: &mut Inner, id: u64, epoch: u64, args: &[Bytes]) -> Result<Frame, Op
             ));
             w.log.push(Exec {
                 conn: id,
-                epoch,
+                node: w.conns[id as usize - 1].node,
+                epoch: w.epoch,
                 args: args.to_vec(),
                 reply: reply.clone(),
                 tx: None,
@@ -612,7 +773,7 @@ fn block(w: &mut Inner, id: u64, epoch: u64, args: &[Bytes]) -> Result<Frame, Op
 
 /// After a write: the blocked connections whose lists it filled get their
 /// elements, longest-blocked first; each is sent its reply by its own task.
-fn serve_blocked(w: &mut Inner, epoch: u64) {
+fn serve_blocked(w: &mut Inner) {
     let mut i = 0;
     while i < w.blocked.len() {
         let keys = &w.blocked[i].args[1..w.blocked[i].args.len() - 1];
@@ -629,7 +790,8 @@ fn serve_blocked(w: &mut Inner, epoch: u64) {
         ));
         w.log.push(Exec {
             conn: b.conn,
-            epoch,
+            node: w.conns[b.conn as usize - 1].node,
+            epoch: w.epoch,
             args: b.args,
             reply: reply.clone(),
             tx: None,

@@ -13,7 +13,7 @@ const USAGE: &str =
   --seed S      run the one seed S (and print its trace with --trace)
   --random N    also run N seeds drawn at random (printed, to replay)
   --workload W  only this workload (default: every one): client, pubsub,
-                connection, transaction, blocking, pool
+                connection, transaction, blocking, pool, cluster
   --trace       print every run's trace, not only a failure's
   --self-test   with each known bug switched on in the client, find a seed
                 of the range that catches it";

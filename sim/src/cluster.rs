@@ -1,0 +1,193 @@
+//! The cluster workload: a world of 2–4 model cluster nodes over one store
+//! (see [`cluster_model`](crate::cluster_model)), a `ClusterClient` whose
+//! node connections go through the same in-memory dialer as every other
+//! workload's, and the `client` workload's callers and commands on it
+//! (per-caller keys, `SET … GET` of values naming writer and sequence,
+//! `INCR`, `GET`, deadlines, drops at random points), while the slot map
+//! changes under them: slots of the callers' keys moved at once, migrated
+//! key by key with `ASK` (some migrations left unfinished), nodes
+//! restarted, on top of the usual connection faults. Then the faults stop
+//! and the client must serve again.
+//!
+//! The oracle is the `client` workload's: every execution is in the one
+//! log whichever node ran it, so a command a redirection made run twice, or
+//! that ran on one node after failing as not run on another, is caught
+//! there.
+
+use crate::cluster_model::{Cluster, FIRST_PORT, HOST};
+use crate::setting::{ms, Setting};
+use crate::workload::{Planned, Run};
+use crate::world::{ClusterFault, World};
+use redwire::cluster::{key_slot, ClusterClient, ClusterConfig, ClusterRetry};
+use redwire::{cmd, Addr, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The cluster's faults for a run: each on a slot of a key the callers use.
+fn draw_faults(
+    rng: &mut fastrand::Rng,
+    callers: usize,
+    nodes: usize,
+) -> Vec<(Duration, ClusterFault)> {
+    let mut faults = Vec::new();
+    for _ in 0..rng.usize(0..=6) {
+        let key = match rng.u8(..8) {
+            0 => "probe".to_string(),
+            1..=4 => format!("k:{}", rng.usize(..callers)),
+            _ => format!("c:{}", rng.usize(..callers)),
+        };
+        let slot = key_slot(key.as_bytes());
+        let shift = rng.usize(1..nodes);
+        let at = ms(rng, 0, 400);
+        match rng.u8(..8) {
+            0..=2 => faults.push((at, ClusterFault::Move { slot, shift })),
+            3..=5 => {
+                faults.push((at, ClusterFault::Migrate { slot, shift }));
+                let mut t = at;
+                for _ in 0..rng.usize(0..=3) {
+                    t += ms(rng, 1, 60);
+                    faults.push((t, ClusterFault::MigrateKey(slot)));
+                }
+                // One migration in four is still under way at the end.
+                if rng.u8(..4) != 0 {
+                    faults.push((t + ms(rng, 1, 200), ClusterFault::Finish(slot)));
+                }
+            }
+            _ => faults.push((
+                at,
+                ClusterFault::NodeRestart(rng.usize(..nodes), ms(rng, 0, 200)),
+            )),
+        }
+    }
+    faults.sort_by_key(|(at, _)| *at);
+    faults
+}
+
+/// Runs `faults` at their times (from now), unless healed first.
+async fn chaos(world: World, faults: Vec<(Duration, ClusterFault)>) {
+    let start = Instant::now();
+    for (at, fault) in faults {
+        tokio::time::sleep_until(start + at).await;
+        world.cluster_fault(fault);
+    }
+}
+
+/// Runs the cluster workload for `seed` (inside a paused runtime).
+pub async fn cluster(seed: u64) -> Run {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let setting = Setting::draw(seed, &mut rng);
+    let world = setting.world.clone();
+    let nodes = rng.usize(2..=4);
+    let shards = rng.bool();
+    world.set_cluster(Cluster::new(nodes, shards));
+    let callers = rng.usize(2..=10);
+    let cluster_faults = draw_faults(&mut rng, callers, nodes);
+    let retry = ClusterRetry {
+        initial: ms(&mut rng, 1, 20),
+        max: ms(&mut rng, 20, 200),
+        max_attempts: Some(16),
+    };
+    let refresh = rng.bool().then(|| ms(&mut rng, 20, 1000));
+    world.note(format!(
+        "cluster: {nodes} nodes, CLUSTER {}, {callers} callers, {retry:?}, refresh every {refresh:?}, \
+         faults={cluster_faults:?}",
+        if shards { "SHARDS" } else { "SLOTS only" }
+    ));
+    let config = ClusterConfig::builder()
+        .seeds((0..nodes).map(|i| Addr::Tcp {
+            host: HOST.into(),
+            port: FIRST_PORT + i as u16,
+        }))
+        .node(setting.config("client"))
+        .retry(retry)
+        .refresh_interval(refresh)
+        .fail_fast(setting.fail_fast)
+        .build();
+    let (command_timeout, fail_fast) = (setting.command_timeout, setting.fail_fast);
+    let chaos_task = tokio::spawn(world.clone().chaos(setting.faults.clone()));
+    let cluster_chaos = tokio::spawn(chaos(world.clone(), cluster_faults));
+
+    // Connecting reads the map; under faults it may take a few tries.
+    let mut client = None;
+    for attempt in 0..200 {
+        match ClusterClient::connect(config.clone()).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(e) => world.note(format!("connect {attempt}: {e}")),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let ops = Arc::new(Mutex::new(Vec::new()));
+    if let Some(client) = &client {
+        let mut tasks = Vec::new();
+        for caller in 0..callers {
+            let (client, world, ops) = (client.clone(), world.clone(), ops.clone());
+            let caller_seed = rng.u64(..);
+            tasks.push(tokio::spawn(async move {
+                let mut rng = fastrand::Rng::with_seed(caller_seed);
+                for seq in 0..rng.usize(5..=40) {
+                    tokio::time::sleep(Duration::from_micros(rng.u64(0..=5000))).await;
+                    let planned = Planned::draw(&mut rng, caller, seq, command_timeout);
+                    world.note(planned.describe());
+                    let start = Instant::now();
+                    let sending = client.send_timeout(&planned.command, Some(planned.deadline));
+                    let outcome = planned.finish(sending).await;
+                    ops.lock()
+                        .unwrap()
+                        .push(planned.record(outcome, start, &world));
+                }
+            }));
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+    chaos_task.abort();
+    cluster_chaos.abort();
+    world.heal();
+
+    // After the faults: the client (or a new one, if none connected) must
+    // serve again within its bounds: the client's own, a map read from
+    // every node in turn, and the cluster's longest pause twice.
+    let reconnect_bound =
+        setting.reconnect_bound() + setting.connect_timeout * nodes as u32 + retry.max * 2;
+    let healed = Instant::now();
+    let mut recovered_after = None;
+    while healed.elapsed() <= reconnect_bound {
+        if client.is_none() {
+            match ClusterClient::connect(config.clone()).await {
+                Ok(c) => client = Some(c),
+                Err(e) => world.note(format!("probe: connect: {e}")),
+            }
+        }
+        if let Some(c) = &client {
+            let probe = cmd("GET").arg("probe");
+            match c.send_timeout(&probe, Some(reconnect_bound)).await {
+                Ok(Value::Nil) => {
+                    recovered_after = Some(healed.elapsed());
+                    break;
+                }
+                other => world.note(format!("probe: {other:?}")),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    world.note(format!(
+        "probe: recovered after {recovered_after:?} (bound {reconnect_bound:?})"
+    ));
+    drop(client);
+    let ops = std::mem::take(&mut *ops.lock().unwrap());
+    Run {
+        ops,
+        world,
+        recovered_after,
+        reconnect_bound,
+        fail_fast,
+        max_in_flight: setting.max_in_flight,
+        dedicated: false,
+        closed: None,
+    }
+}
