@@ -6,7 +6,7 @@
 //! `INCR`, `GET`, deadlines, drops at random points), while the slot map
 //! changes under them: slots of the callers' keys moved at once, migrated
 //! key by key with `ASK` (some migrations left unfinished), nodes
-//! restarted, on top of the usual connection faults. Then the faults stop
+//! restarted (losing their keys), nodes lost and replaced by spares, on top of the usual connection faults. Then the faults stop
 //! and the client must serve again.
 //!
 //! The oracle is the `client` workload's: every execution is in the one
@@ -29,8 +29,16 @@ fn draw_faults(
     rng: &mut fastrand::Rng,
     callers: usize,
     nodes: usize,
+    spares: usize,
 ) -> Vec<(Duration, ClusterFault)> {
     let mut faults = Vec::new();
+    // A node lost for good for each spare, some of them; a spare takes its
+    // place a while later (or when the faults stop).
+    for _ in 0..rng.usize(0..=spares) {
+        let at = ms(rng, 0, 400);
+        faults.push((at, ClusterFault::NodeLoss(rng.usize(..nodes))));
+        faults.push((at + ms(rng, 0, 300), ClusterFault::Failover));
+    }
     for _ in 0..rng.usize(0..=6) {
         let key = match rng.u8(..8) {
             0 => "probe".to_string(),
@@ -79,10 +87,11 @@ pub async fn cluster(seed: u64) -> Run {
     let setting = Setting::draw(seed, &mut rng);
     let world = setting.world.clone();
     let nodes = rng.usize(2..=4);
+    let spares = rng.usize(0..=2);
     let shards = rng.bool();
-    world.set_cluster(Cluster::new(nodes, shards));
+    world.set_cluster(Cluster::new(nodes, spares, shards));
     let callers = rng.usize(2..=10);
-    let cluster_faults = draw_faults(&mut rng, callers, nodes);
+    let cluster_faults = draw_faults(&mut rng, callers, nodes, spares);
     let retry = ClusterRetry {
         initial: ms(&mut rng, 1, 20),
         max: ms(&mut rng, 20, 200),
@@ -90,12 +99,12 @@ pub async fn cluster(seed: u64) -> Run {
     };
     let refresh = rng.bool().then(|| ms(&mut rng, 20, 1000));
     world.note(format!(
-        "cluster: {nodes} nodes, CLUSTER {}, {callers} callers, {retry:?}, refresh every {refresh:?}, \
+        "cluster: {nodes} nodes and {spares} spares, CLUSTER {}, {callers} callers, {retry:?}, refresh every {refresh:?}, \
          faults={cluster_faults:?}",
         if shards { "SHARDS" } else { "SLOTS only" }
     ));
     let config = ClusterConfig::builder()
-        .seeds((0..nodes).map(|i| Addr::Tcp {
+        .seeds((0..nodes + spares).map(|i| Addr::Tcp {
             host: HOST.into(),
             port: FIRST_PORT + i as u16,
         }))
@@ -152,8 +161,9 @@ pub async fn cluster(seed: u64) -> Run {
     // After the faults: the client (or a new one, if none connected) must
     // serve again within its bounds: the client's own, a map read from
     // every node in turn, and the cluster's longest pause twice.
-    let reconnect_bound =
-        setting.reconnect_bound() + setting.connect_timeout * nodes as u32 + retry.max * 2;
+    let reconnect_bound = setting.reconnect_bound()
+        + setting.connect_timeout * (nodes + spares) as u32
+        + retry.max * 2;
     let healed = Instant::now();
     let mut recovered_after = None;
     while healed.elapsed() <= reconnect_bound {

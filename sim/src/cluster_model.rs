@@ -19,6 +19,14 @@
 //! ([`Cluster::migrate_key`]), then the slot ([`Cluster::finish`]). A node
 //! that neither owns nor imports a slot answers `-MOVED` to its owner.
 //!
+//! **Failover.** Spare nodes are replicas: listed in their primary's shard
+//! (so a client knows them and may read the map from them), serving no
+//! slot. When a primary is lost for good ([`Cluster::fail_over`]) one of its
+//! replicas takes its place, its slots and any migration it was part of,
+//! with its data (the model's replication is synchronous: a real failover
+//! may lose the last acknowledged writes, which no client can prevent), and
+//! its other replicas follow the new primary.
+//!
 //! **Versions.** A node answers `CLUSTER SHARDS` (Redis 7) or only `CLUSTER
 //! SLOTS` (older), drawn from the seed, so both of the client's readers run.
 
@@ -55,6 +63,13 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct Cluster {
     nodes: usize,
+    /// The primaries now (a replica becomes one on a failover; lost nodes
+    /// leave).
+    member: Vec<bool>,
+    /// The primary each replica follows.
+    replica_of: Vec<Option<usize>>,
+    /// The nodes lost for good.
+    lost: Vec<bool>,
     owner: Vec<usize>,
     migrating: BTreeMap<u16, Migration>,
     /// Connections whose next command follows `ASKING`.
@@ -93,11 +108,18 @@ fn keyed(name: &[u8]) -> bool {
 }
 
 impl Cluster {
-    /// `nodes` primaries with the slots split evenly, in order.
-    pub fn new(nodes: usize, shards: bool) -> Cluster {
-        let per = (SLOTS as usize).div_ceil(nodes);
+    /// `primaries` with the slots split evenly, in order, and `spares`
+    /// replicas, one after another to each primary in turn.
+    pub fn new(primaries: usize, spares: usize, shards: bool) -> Cluster {
+        let per = (SLOTS as usize).div_ceil(primaries);
+        let nodes = primaries + spares;
         Cluster {
             nodes,
+            member: (0..nodes).map(|i| i < primaries).collect(),
+            replica_of: (0..nodes)
+                .map(|i| (i >= primaries).then(|| (i - primaries) % primaries))
+                .collect(),
+            lost: vec![false; nodes],
             owner: (0..SLOTS as usize).map(|s| s / per).collect(),
             migrating: BTreeMap::new(),
             asking: BTreeSet::new(),
@@ -105,9 +127,70 @@ impl Cluster {
         }
     }
 
-    /// How many nodes.
+    /// How many nodes, spares included.
     pub fn nodes(&self) -> usize {
         self.nodes
+    }
+
+    /// The primaries now, in order.
+    pub fn members(&self) -> Vec<usize> {
+        (0..self.nodes).filter(|&n| self.member[n]).collect()
+    }
+
+    /// The replicas of `primary`.
+    fn replicas(&self, primary: usize) -> Vec<usize> {
+        (0..self.nodes)
+            .filter(|&n| self.replica_of[n] == Some(primary))
+            .collect()
+    }
+
+    /// The primaries with a replica to take their place.
+    pub fn replicated(&self) -> Vec<usize> {
+        self.members()
+            .into_iter()
+            .filter(|&n| !self.replicas(n).is_empty())
+            .collect()
+    }
+
+    /// Primary `dead` is lost: its first replica takes its slots and its
+    /// part in any migration (its keys are the replica's now), and its other
+    /// replicas follow the new primary. The new primary, or `None` when
+    /// `dead` is no primary or has no replica.
+    pub fn fail_over(&mut self, dead: usize) -> Option<usize> {
+        if !self.member.get(dead).copied().unwrap_or(false) {
+            return None;
+        }
+        let spare = *self.replicas(dead).first()?;
+        self.member[dead] = false;
+        self.lost[dead] = true;
+        self.member[spare] = true;
+        self.replica_of[spare] = None;
+        for follower in &mut self.replica_of {
+            if *follower == Some(dead) {
+                *follower = Some(spare);
+            }
+        }
+        for owner in &mut self.owner {
+            if *owner == dead {
+                *owner = spare;
+            }
+        }
+        for m in self.migrating.values_mut() {
+            if m.to == dead {
+                m.to = spare;
+            }
+        }
+        Some(spare)
+    }
+
+    /// The member `shift` places after `slot`'s owner among the members.
+    pub fn member_after(&self, slot: u16, shift: usize) -> usize {
+        let members = self.members();
+        let at = members
+            .iter()
+            .position(|&n| n == self.owner(slot))
+            .unwrap_or(0);
+        members[(at + shift) % members.len()]
     }
 
     /// Node `node`'s address, as redirections name it.
@@ -230,11 +313,15 @@ impl Cluster {
             self.ranges()
                 .into_iter()
                 .map(|(node, start, end)| {
-                    Frame::Array(vec![
+                    let mut entry = vec![
                         Frame::Integer(start as i64),
                         Frame::Integer(end as i64),
                         Frame::Array(Cluster::node_entry(node)),
-                    ])
+                    ];
+                    for replica in self.replicas(node) {
+                        entry.push(Frame::Array(Cluster::node_entry(replica)));
+                    }
+                    Frame::Array(entry)
                 })
                 .collect(),
         )
@@ -244,28 +331,33 @@ impl Cluster {
     fn shards_reply(&self) -> Frame {
         let ranges = self.ranges();
         Frame::Array(
-            (0..self.nodes)
+            self.members()
+                .into_iter()
                 .map(|node| {
                     let slots = ranges
                         .iter()
                         .filter(|r| r.0 == node)
                         .flat_map(|&(_, s, e)| [Frame::Integer(s as i64), Frame::Integer(e as i64)])
                         .collect();
-                    let me = Frame::Map(vec![
-                        (bulk("id"), bulk(format!("node{node:0>37}"))),
-                        (
-                            bulk("port"),
-                            Frame::Integer((FIRST_PORT as usize + node) as i64),
-                        ),
-                        (bulk("ip"), bulk(HOST)),
-                        (bulk("endpoint"), bulk(HOST)),
-                        (bulk("role"), bulk("master")),
-                        (bulk("replication-offset"), Frame::Integer(0)),
-                        (bulk("health"), bulk("online")),
-                    ]);
+                    let entry = |n: usize, role: &str| {
+                        Frame::Map(vec![
+                            (bulk("id"), bulk(format!("node{n:0>37}"))),
+                            (
+                                bulk("port"),
+                                Frame::Integer((FIRST_PORT as usize + n) as i64),
+                            ),
+                            (bulk("ip"), bulk(HOST)),
+                            (bulk("endpoint"), bulk(HOST)),
+                            (bulk("role"), bulk(role)),
+                            (bulk("replication-offset"), Frame::Integer(0)),
+                            (bulk("health"), bulk("online")),
+                        ])
+                    };
+                    let mut nodes = vec![entry(node, "master")];
+                    nodes.extend(self.replicas(node).into_iter().map(|r| entry(r, "replica")));
                     Frame::Map(vec![
                         (bulk("slots"), Frame::Array(slots)),
-                        (bulk("nodes"), Frame::Array(vec![me])),
+                        (bulk("nodes"), Frame::Array(nodes)),
                     ])
                 })
                 .collect(),
@@ -364,7 +456,7 @@ mod tests {
 
     #[test]
     fn a_key_of_another_nodes_slot_is_moved_and_a_migrating_one_asked() {
-        let mut c = Cluster::new(3, true);
+        let mut c = Cluster::new(3, 0, true);
         let store = Store::default();
         let slot = key_slot(b"foo"); // 12182: node 2
         assert_eq!(c.owner(slot), 2);
@@ -406,7 +498,7 @@ mod tests {
 
     #[test]
     fn a_key_the_source_still_holds_runs_there_until_it_moves() {
-        let mut c = Cluster::new(3, false);
+        let mut c = Cluster::new(3, 2, false);
         let (mut store, mut s) = (Store::default(), Session::new(1));
         store.execute(&mut s, Dialect::Hello, &args(&["SET", "foo", "x"]));
         let slot = key_slot(b"foo");
@@ -419,6 +511,15 @@ mod tests {
         assert!(c.migrate_key(slot, &store).is_none());
         assert!(answer(c.intercept(2, 1, &args(&["GET", "foo"]), &store)).starts_with("ASK"));
         assert_eq!(c.holder(b"foo"), 1);
+        // Node 1 lost: its replica (4) imports the slot in its place.
+        assert_eq!(c.replicated(), vec![0, 1]);
+        assert_eq!(c.fail_over(1), Some(4));
+        assert_eq!(c.holder(b"foo"), 4);
+        assert_eq!(c.owner(0), 0);
+        assert_eq!(c.owner(8000), 4);
+        assert_eq!(c.members(), vec![0, 2, 4]);
+        assert_eq!(c.fail_over(1), None);
+        assert_eq!(c.fail_over(2), None);
         // Without CLUSTER SHARDS, an old server's error: the client reads SLOTS.
         assert!(matches!(
             c.intercept(0, 1, &args(&["CLUSTER", "SHARDS"]), &store),

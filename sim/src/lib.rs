@@ -109,6 +109,7 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::DropRequeued => "(7)",
         Bug::ForgetResubscribe => "(6)",
         Bug::UnboundedInFlight => "(5)",
+        Bug::ClusterResendWritten => "(3)",
     }
 }
 

@@ -122,6 +122,13 @@ pub enum ClusterFault {
     /// The node restarts: its connections reset, the keys it held lost,
     /// its connects refused for a while.
     NodeRestart(usize, Duration),
+    /// A primary with a replica (by its place among those) is lost for
+    /// good: its connections reset, its connects refused from now on; its
+    /// replica takes its place at the next [`ClusterFault::Failover`] (or
+    /// when the world heals).
+    NodeLoss(usize),
+    /// Replicas take the places of the primaries lost so far.
+    Failover,
 }
 
 struct Conn {
@@ -152,6 +159,9 @@ struct Inner {
     cluster: Option<Cluster>,
     /// Per cluster node: connects refused until then (a restart).
     node_down: BTreeMap<usize, Instant>,
+    /// Cluster nodes lost for good, and those a spare has not replaced yet.
+    node_lost: BTreeSet<usize>,
+    failover_due: Vec<usize>,
     dialect: Dialect,
     conns: Vec<Conn>,
     log: Vec<Exec>,
@@ -199,6 +209,8 @@ impl World {
             restarts: 0,
             cluster: None,
             node_down: BTreeMap::new(),
+            node_lost: BTreeSet::new(),
+            failover_due: Vec::new(),
             dialect: setup.dialect,
             conns: Vec::new(),
             log: Vec::new(),
@@ -276,6 +288,7 @@ impl World {
         w.refuse_until = None;
         w.node_down.clear();
         w.flaky_connects = 0.0;
+        fail_over(&mut w);
         w.trace.note("world: healed, no more faults");
     }
 
@@ -311,7 +324,9 @@ impl World {
                 None => Some(0),
             };
             let roll = w.rng.f64();
-            let node_down = node.is_some_and(|n| w.node_down.get(&n).is_some_and(|&t| t > now));
+            let node_down = node.is_some_and(|n| {
+                w.node_down.get(&n).is_some_and(|&t| t > now) || w.node_lost.contains(&n)
+            });
             if node.is_none() || node_down {
                 w.trace.note(&format!("dial: port {port} refused"));
                 Outcome::Refused
@@ -458,10 +473,13 @@ impl World {
         }
         let w = &mut *w;
         let Some(c) = w.cluster.as_mut() else { return };
-        let to = |c: &Cluster, slot: u16, shift: usize| (c.owner(slot) + shift) % c.nodes();
+        let to = |c: &Cluster, slot: u16, shift: usize| c.member_after(slot, shift);
         match fault {
             ClusterFault::Move { slot, shift } => {
                 let (from, to) = (c.owner(slot), to(c, slot, shift));
+                if from == to {
+                    return;
+                }
                 c.move_slot(slot, to);
                 w.trace.note(&format!(
                     "fault: slot {slot} moves from node{from} to node{to}, its keys with it"
@@ -492,13 +510,28 @@ impl World {
                     ));
                 }
             }
+            ClusterFault::NodeLoss(i) => {
+                let candidates: Vec<usize> = c
+                    .replicated()
+                    .into_iter()
+                    .filter(|n| !w.node_lost.contains(n))
+                    .collect();
+                if candidates.is_empty() {
+                    return;
+                }
+                let node = candidates[i % candidates.len()];
+                reset_node(&mut w.conns, node);
+                w.node_lost.insert(node);
+                w.failover_due.push(node);
+                w.trace.note(&format!("fault: node{node} is lost"));
+            }
+            ClusterFault::Failover => fail_over(w),
             ClusterFault::NodeRestart(node, down) => {
                 let node = node % c.nodes();
-                for conn in w.conns.iter_mut().filter(|k| k.live && k.node == node) {
-                    conn.live = false;
-                    conn.up.reset();
-                    conn.down.reset();
+                if w.node_lost.contains(&node) {
+                    return;
                 }
+                reset_node(&mut w.conns, node);
                 let lost = w.store.lose(|k| c.holder(k) == node);
                 w.epoch += 1;
                 w.node_down.insert(node, Instant::now() + down);
@@ -516,6 +549,30 @@ impl World {
         for (at, fault) in faults {
             tokio::time::sleep_until(start + at).await;
             self.fault(fault);
+        }
+    }
+}
+
+/// Resets every live connection of cluster node `node`.
+fn reset_node(conns: &mut [Conn], node: usize) {
+    for conn in conns.iter_mut().filter(|k| k.live && k.node == node) {
+        conn.live = false;
+        conn.up.reset();
+        conn.down.reset();
+    }
+}
+
+/// Replicas take the places of the primaries lost so far.
+fn fail_over(w: &mut Inner) {
+    let Some(c) = w.cluster.as_mut() else { return };
+    for dead in std::mem::take(&mut w.failover_due) {
+        match c.fail_over(dead) {
+            Some(spare) => w.trace.note(&format!(
+                "cluster: node{spare} takes the place of lost node{dead}"
+            )),
+            None => w
+                .trace
+                .note(&format!("cluster: no spare for lost node{dead}")),
         }
     }
 }

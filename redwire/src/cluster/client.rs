@@ -26,7 +26,10 @@
 //! of kind `Timeout`, saying what it waited for
 //! ([`Error::cluster_reason`]). Without a deadline a request gives up after
 //! [`ClusterRetry::max_attempts`] pauses; with
-//! [`fail_fast`](ClusterConfigBuilder::fail_fast) it does not wait at all.
+//! [`fail_fast`](ClusterConfigBuilder::fail_fast) it does not wait at all,
+//! but the map is read again in the background all the same (a primary that
+//! failed over says nothing, not even `MOVED`: without it a fail-fast
+//! client would go on sending to the lost node until the periodic refresh).
 //!
 //! **Fan-out.** Commands about the whole cluster go to every primary at once
 //! and their answers are combined: `DBSIZE` (summed), `KEYS` (the lists one
@@ -452,8 +455,9 @@ impl ClusterClient {
     /// Waits out an `obstacle` (no owner, an unreachable node, `TRYAGAIN`,
     /// `CLUSTERDOWN`): a pause, then (`refresh`) the map read again unless
     /// another caller read it meanwhile. Gives the obstacle back as the
-    /// error when the cluster fails fast, or when a request without a
-    /// deadline has paused enough.
+    /// error when the cluster fails fast (then, with `refresh`, the map is
+    /// read again in the background), or when a request without a deadline
+    /// has paused enough.
     async fn pause(
         &self,
         pauses: &mut u32,
@@ -467,6 +471,13 @@ impl ClusterClient {
         *pauses += 1;
         let enough = !deadline && retry.max_attempts.is_some_and(|max| *pauses > max);
         if config.fail_fast || enough {
+            if refresh && config.fail_fast {
+                // Failing at once must not leave the map stale for good (a
+                // failed-over primary says nothing, not even `MOVED`): read
+                // it again in the background, so that the next request goes
+                // where the slot lives now.
+                self.refresh_in_background();
+            }
             return Err(obstacle);
         }
         *progress
@@ -618,7 +629,11 @@ impl ClusterClient {
                         | ErrorKind::NotConnected
                         | ErrorKind::Closed
                         | ErrorKind::Timeout
-                ) && !err.may_have_executed() =>
+                ) && !err.may_have_executed()
+                    || (err.may_have_executed()
+                        && crate::connection::bugs::on(
+                            crate::connection::bugs::Bug::ClusterResendWritten,
+                        )) =>
                 {
                     // Certainly not run: find where the slot lives now (a
                     // replica may be taking over), after a pause.

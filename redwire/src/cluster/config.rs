@@ -430,8 +430,9 @@ impl ClusterConfigBuilder {
     /// When no node serves a request's slot, its node cannot be reached, or
     /// a node answers `TRYAGAIN`/`CLUSTERDOWN`: fail at once with that
     /// error instead of waiting (within the deadline) for the cluster to
-    /// heal (default: wait). The router's decision: node connections always
-    /// fail fast on their own.
+    /// heal (default: wait); the slot map is read again in the background
+    /// all the same, so the next request finds a new owner. The router's
+    /// decision: node connections always fail fast on their own.
     pub fn fail_fast(mut self, yes: bool) -> Self {
         self.0.fail_fast = yes;
         self

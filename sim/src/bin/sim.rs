@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: sim [--seeds N] [--first F] [--seed S] [--random N] [--workload W] [--trace] [--self-test]
-  --seeds N     run seeds F..F+N of each workload (default 15000: about a minute;
+  --seeds N     run seeds F..F+N of each workload (default 8000: about a minute;
                 F from --first, default 0)
   --seed S      run the one seed S (and print its trace with --trace)
   --random N    also run N seeds drawn at random (printed, to replay)
@@ -21,7 +21,7 @@ const USAGE: &str =
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut seeds, mut first, mut one, mut random, mut trace) =
-        (15_000u64, 0u64, None, 0u64, false);
+        (8_000u64, 0u64, None, 0u64, false);
     let mut self_test = false;
     let mut workloads = Workload::ALL.to_vec();
     while let Some(arg) = args.next() {
