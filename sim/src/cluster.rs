@@ -3,7 +3,8 @@
 //! node connections go through the same in-memory dialer as every other
 //! workload's, and the `client` workload's callers and commands on it
 //! (per-caller keys, `SET … GET` of values naming writer and sequence,
-//! `INCR`, `GET`, deadlines, drops at random points), while the slot map
+//! `INCR`, `GET`, deadlines, drops at random points; one in six a
+//! pipeline of two or three of them), while the slot map
 //! changes under them: slots of the callers' keys moved at once, migrated
 //! key by key with `ASK` (some migrations left unfinished), nodes
 //! restarted (losing their keys), nodes lost and replaced by spares, on top of the usual connection faults. Then the faults stop
@@ -15,11 +16,12 @@
 //! there.
 
 use crate::cluster_model::{Cluster, FIRST_PORT, HOST};
+use crate::oracle::{Kind, Op, Outcome};
 use crate::setting::{ms, Setting};
 use crate::workload::{Planned, Run};
 use crate::world::{ClusterFault, World};
 use redwire::cluster::{key_slot, ClusterClient, ClusterConfig, ClusterRetry};
-use redwire::{cmd, Addr, Value};
+use redwire::{cmd, Addr, Pipeline, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -81,6 +83,53 @@ async fn chaos(world: World, faults: Vec<(Duration, ClusterFault)>) {
     }
 }
 
+/// Operations `seq`.. of `caller` sent as one pipeline: 2–3 of them, at
+/// most one `SET` (a redirected entry is sent again alone, after the others:
+/// entries on one key could run out of order, which a cluster pipeline does
+/// not promise to prevent).
+fn pipeline(rng: &mut fastrand::Rng, caller: usize, seq: usize, timeout: Duration) -> Vec<Planned> {
+    let mut entries: Vec<Planned> = Vec::new();
+    for i in 0..rng.usize(2..=3) {
+        let entry = loop {
+            let entry = Planned::draw(rng, caller, seq + i, timeout);
+            let second_set =
+                entry.kind() == Kind::SetGet && entries.iter().any(|e| e.kind() == Kind::SetGet);
+            if !second_set {
+                break entry;
+            }
+        };
+        entries.push(entry);
+    }
+    entries
+}
+
+/// Sends `entries` as one `ClusterClient::pipeline`, given up on (dropped)
+/// at the first entry's drop or deadline (a pipeline has no deadline of its
+/// own); each entry's record.
+async fn send_pipeline(client: &ClusterClient, entries: &[Planned], world: &World) -> Vec<Op> {
+    let mut p = Pipeline::new();
+    for entry in entries {
+        world.note(format!("{} (in a pipeline)", entry.describe()));
+        p.push(&entry.command);
+    }
+    let start = Instant::now();
+    let give_up = entries.iter().map(Planned::give_up_after).min();
+    let outcomes: Vec<Outcome> =
+        match tokio::time::timeout(give_up.unwrap_or_default(), client.pipeline(&p)).await {
+            Err(_) => entries.iter().map(|_| Outcome::Cancelled).collect(),
+            Ok(Err(e)) => entries
+                .iter()
+                .map(|_| Outcome::from(Err(e.clone())))
+                .collect(),
+            Ok(Ok(results)) => results.into_iter().map(Outcome::from).collect(),
+        };
+    entries
+        .iter()
+        .zip(outcomes)
+        .map(|(entry, outcome)| entry.record(outcome, start, world))
+        .collect()
+}
+
 /// Runs the cluster workload for `seed` (inside a paused runtime).
 pub async fn cluster(seed: u64) -> Run {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -137,9 +186,18 @@ pub async fn cluster(seed: u64) -> Run {
             let caller_seed = rng.u64(..);
             tasks.push(tokio::spawn(async move {
                 let mut rng = fastrand::Rng::with_seed(caller_seed);
-                for seq in 0..rng.usize(5..=40) {
+                let (count, mut seq) = (rng.usize(5..=40), 0);
+                while seq < count {
                     tokio::time::sleep(Duration::from_micros(rng.u64(0..=5000))).await;
+                    if rng.u8(..6) == 0 {
+                        let entries = pipeline(&mut rng, caller, seq, command_timeout);
+                        seq += entries.len();
+                        let records = send_pipeline(&client, &entries, &world).await;
+                        ops.lock().unwrap().extend(records);
+                        continue;
+                    }
                     let planned = Planned::draw(&mut rng, caller, seq, command_timeout);
+                    seq += 1;
                     world.note(planned.describe());
                     let start = Instant::now();
                     let sending = client.send_timeout(&planned.command, Some(planned.deadline));

@@ -18,7 +18,8 @@
 //! draws: the world's and each caller's generators are seeded from the seed;
 //! the client's backoff jitter draws from `fastrand`'s thread-local
 //! generator, which [`run`] seeds before every run. Maps: the simulator uses
-//! ordered maps only. `tokio::select!` without `biased;` draws from tokio's
+//! ordered maps only, and so does the cluster client where a map's order
+//! reaches the wire (a pipeline's shares, one per node). `tokio::select!` without `biased;` draws from tokio's
 //! own generator, seeded per runtime at random (seeding it needs
 //! `tokio_unstable`): the client's only such select on a shared client's path
 //! (`while_disconnected`) is `biased;`, and the world's server loop is too.

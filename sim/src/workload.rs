@@ -88,6 +88,17 @@ impl Planned {
         }
     }
 
+    /// What it sends.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// When its caller stops waiting for it: its drop or its deadline,
+    /// whichever comes first.
+    pub fn give_up_after(&self) -> Duration {
+        self.cancel.map_or(self.deadline, |c| c.min(self.deadline))
+    }
+
     /// A line for the trace.
     pub fn describe(&self) -> String {
         format!(

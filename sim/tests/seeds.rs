@@ -127,3 +127,24 @@ fn a_fail_fast_cluster_client_finds_the_replica_that_took_a_lost_primarys_place(
         .any(|l| l.contains("takes the place of lost node0")));
     assert!(report.violations.is_empty(), "{:?}", report.violations);
 }
+
+/// Found by the cluster workload: a slot migrating to a node that was down
+/// (restarting, then lost and replaced by its replica, also slow to take
+/// connections). Every `ASK` the source gave sent the request to the
+/// target, which could not be reached: a pause, then the source again, and
+/// `ASK` again. Each round counted as a redirection, so after 16 of them
+/// the request failed "redirected more than 16 times; the cluster keeps
+/// moving its slot" (kind `Cluster`) 337 ms into its 1.3 s deadline,
+/// instead of waiting the outage out as an unreachable node is. Now a pause
+/// starts the count again (the pauses themselves are bounded).
+#[test]
+fn an_ask_to_a_node_that_is_down_is_waited_out_not_counted_as_a_redirect_loop() {
+    let report = run(3859, Workload::Cluster);
+    let lines = report.trace.lines();
+    let asks = lines
+        .iter()
+        .filter(|l| l.contains("-ASK 3607 127.0.0.1:7004"))
+        .count();
+    assert!(asks > 16, "{asks} ASKs");
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+}

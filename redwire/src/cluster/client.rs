@@ -54,7 +54,7 @@ use crate::config::{Addr, Config};
 use crate::error::{ClusterReason, Error, ErrorKind, Result};
 use crate::pipeline::Pipeline;
 use crate::value::{FromValue, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -617,11 +617,13 @@ impl ClusterClient {
                     // The same node, once the migration has moved on.
                     self.pause(&mut pauses, deadline, progress, err, false)
                         .await?;
+                    redirects = 0;
                     target = Some(addr);
                 }
                 Some(ClusterReason::ClusterDown) => {
                     self.pause(&mut pauses, deadline, progress, err, true)
                         .await?;
+                    redirects = 0;
                 }
                 _ if matches!(
                     err.kind(),
@@ -636,9 +638,14 @@ impl ClusterClient {
                         )) =>
                 {
                     // Certainly not run: find where the slot lives now (a
-                    // replica may be taking over), after a pause.
+                    // replica may be taking over), after a pause. The
+                    // redirections before it were no loop: an `ASK` to a
+                    // node that is down comes again after each pause, and
+                    // the pauses are bounded (by the deadline, or by
+                    // `max_attempts`).
                     self.pause(&mut pauses, deadline, progress, err, true)
                         .await?;
+                    redirects = 0;
                 }
                 _ => return Err(err),
             }
@@ -687,8 +694,9 @@ impl ClusterClient {
         if pipeline.is_atomic() {
             return self.atomic_pipeline(pipeline, &entries).await;
         }
-        // Entries by node, in order.
-        let mut by_node: HashMap<NodeAddr, Vec<usize>> = HashMap::new();
+        // Entries by node, in order; the nodes in address order, so that
+        // their shares go out in the same order every time.
+        let mut by_node: BTreeMap<NodeAddr, Vec<usize>> = BTreeMap::new();
         let mut results: Vec<Option<Result<Value>>> = (0..entries.len()).map(|_| None).collect();
         for (i, entry) in entries.iter().enumerate() {
             match self.route(entry) {
