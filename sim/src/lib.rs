@@ -111,6 +111,7 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::ForgetResubscribe => "(6)",
         Bug::UnboundedInFlight => "(5)",
         Bug::ClusterResendWritten => "(3)",
+        Bug::AskWithoutAsking => "(7)",
     }
 }
 

@@ -609,7 +609,9 @@ impl ClusterClient {
                         self.learn_moved(slot, &to);
                     } else {
                         self.inner.meter.redirect(false);
-                        asking = true;
+                        asking = !crate::connection::bugs::on(
+                            crate::connection::bugs::Bug::AskWithoutAsking,
+                        );
                     }
                     target = Some(to);
                 }

@@ -29,12 +29,15 @@ pub enum Bug {
     /// A cluster request lost after it was written to a node is sent again
     /// (to where the slot map says now), as if it had been redirected.
     ClusterResendWritten = 128,
+    /// A cluster request redirected by `ASK` is sent to the target without
+    /// `ASKING` (which then sends it back).
+    AskWithoutAsking = 256,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 8] = [
+    pub const ALL: [Bug; 9] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
@@ -43,6 +46,7 @@ impl Bug {
         Bug::ForgetResubscribe,
         Bug::UnboundedInFlight,
         Bug::ClusterResendWritten,
+        Bug::AskWithoutAsking,
     ];
 }
 
