@@ -20,7 +20,7 @@
 
 use crate::model::COUNTER_BASE;
 use crate::workload::Run;
-use crate::world::show;
+use crate::world::{show, World};
 use redwire::{ErrorKind, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -123,10 +123,63 @@ pub fn show_value(v: &Value) -> String {
     }
 }
 
-fn seq_of(value: &[u8]) -> Option<(usize, usize)> {
+/// The writer and sequence number a value names (`<caller>:<seq>`).
+pub(crate) fn seq_of(value: &[u8]) -> Option<(usize, usize)> {
     let s = std::str::from_utf8(value).ok()?;
     let (c, q) = s.split_once(':')?;
     Some((c.parse().ok()?, q.parse().ok()?))
+}
+
+/// Invariants 3 and 2 for the per-caller counters: `sent` calls of which
+/// `not_run` failed saying they did not run, against the `INCR`s the server
+/// ran of each caller's counter (`ran`, by key).
+pub(crate) fn check_counters(
+    sent: &BTreeMap<usize, (usize, usize)>,
+    ran: &BTreeMap<Vec<u8>, Vec<i64>>,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (&caller, &(sent, not_run)) in sent {
+        let key = format!("c:{caller}").into_bytes();
+        let ran = ran.get(&key).map_or(0, Vec::len);
+        if ran > sent {
+            bad.push(format!(
+                "(3) caller{caller}: INCR executed {ran} times, sent {sent}"
+            ));
+        } else if ran > sent - not_run {
+            bad.push(format!(
+                "(2) caller{caller}: INCR executed {ran} times, but {not_run} of {sent} calls failed saying they did not execute"
+            ));
+        }
+    }
+    bad
+}
+
+/// Invariant 2 for the per-caller keys: the last acknowledged write of each
+/// caller (since the last restart) is what its key holds, or older than it.
+pub(crate) fn check_last_writes(world: &World, last: &BTreeMap<usize, usize>) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (&caller, &seq) in last {
+        let now = world.get(format!("k:{caller}").as_bytes());
+        let held = now.as_deref().and_then(seq_of);
+        if !held.is_some_and(|(c, s)| c == caller && s >= seq) {
+            bad.push(format!(
+                "(2) caller{caller}: acknowledged write {caller}:{seq} lost; the key holds {:?}",
+                now.map(|b| String::from_utf8_lossy(&b).into_owned())
+            ));
+        }
+    }
+    bad
+}
+
+/// Invariant 5: the server never saw more replies outstanding on the
+/// shared client's connection than `limit`.
+pub(crate) fn check_in_flight(world: &World, limit: usize) -> Option<String> {
+    let seen = world.max_outstanding("client");
+    (seen > limit).then(|| {
+        format!(
+            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
+        )
+    })
 }
 
 /// Every broken promise of a run, each a line naming the invariant.
@@ -267,39 +320,12 @@ pub fn check(run: &Run) -> Vec<String> {
         }
     }
     // 3 and 2 for counters, whose commands are alike: count them.
-    for (caller, (sent, not_run)) in incr_sent {
-        let key = format!("c:{caller}").into_bytes();
-        let ran = incrs.get(&key).map_or(0, Vec::len);
-        if ran > sent {
-            bad.push(format!(
-                "(3) caller{caller}: INCR executed {ran} times, sent {sent}"
-            ));
-        } else if ran > sent - not_run {
-            bad.push(format!(
-                "(2) caller{caller}: INCR executed {ran} times, but {not_run} of {sent} failed saying they did not execute"
-            ));
-        }
-    }
+    bad.extend(check_counters(&incr_sent, &incrs));
     // 2: the last acknowledged write (since the last restart) is not lost.
-    for (caller, seq) in last_acked_set {
-        let now = run.world.get(format!("k:{caller}").as_bytes());
-        let held = now.as_deref().and_then(seq_of);
-        if !held.is_some_and(|(c, s)| c == caller && s >= seq) {
-            bad.push(format!(
-                "(2) caller{caller}: acknowledged write {caller}:{seq} lost; the key holds {:?}",
-                now.map(|b| String::from_utf8_lossy(&b).into_owned())
-            ));
-        }
-    }
+    bad.extend(check_last_writes(&run.world, &last_acked_set));
     // 5: the in-flight limit holds (the handshake's three commands go out
     // together before it applies).
-    let limit = run.max_in_flight.max(3);
-    let seen = run.world.max_outstanding("client");
-    if seen > limit {
-        bad.push(format!(
-            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
-        ));
-    }
+    bad.extend(check_in_flight(&run.world, run.max_in_flight.max(3)));
     // 10: what close promises; a closed client serves nothing again.
     if let Some(closed) = &run.closed {
         bad.extend(crate::closing::check(closed, &run.world, "client"));
