@@ -102,7 +102,7 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::SkipDeadline => "(4)",
         Bug::DropRequeued => "(7)",
         Bug::ForgetResubscribe => "(6)",
-        Bug::UnboundedInFlight => "(5)",
+        Bug::UnboundedInFlight | Bug::UnboundedMessages => "(5)",
     }
 }
 

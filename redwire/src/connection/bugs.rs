@@ -26,12 +26,15 @@ pub enum Bug {
     ForgetResubscribe = 32,
     /// The in-flight limit is ignored: requests are buffered without bound.
     UnboundedInFlight = 64,
+    /// A subscriber's message buffer has no bound: a slow consumer's
+    /// messages pile up in memory instead of pushing back on the server.
+    UnboundedMessages = 128,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 7] = [
+    pub const ALL: [Bug; 8] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
@@ -39,6 +42,7 @@ impl Bug {
         Bug::ReplayWritten,
         Bug::ForgetResubscribe,
         Bug::UnboundedInFlight,
+        Bug::UnboundedMessages,
     ];
 }
 
