@@ -29,6 +29,7 @@ pub mod blocking_oracle;
 pub mod closing;
 pub mod dedicated;
 pub mod model;
+pub mod op;
 pub mod oracle;
 pub mod pipe;
 pub mod pool;

@@ -100,7 +100,7 @@ mod table;
 pub use config::{CacheConfig, CacheMode};
 
 use crate::cmd::Cmd;
-use crate::connection::Reply;
+use crate::connection::reply::Reply;
 use bytes::{Bytes, BytesMut};
 use flight::{Fill, Flight};
 use redwire_resp::Frame;
