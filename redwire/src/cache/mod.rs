@@ -95,7 +95,7 @@
 mod config;
 pub(crate) mod flight;
 mod store;
-mod table;
+pub(crate) mod table;
 
 pub use config::{CacheConfig, CacheMode};
 
@@ -319,17 +319,17 @@ impl Cache {
         }))
     }
 
-    /// The kept reply of `name key`, a read of one key and nothing else
-    /// (`GET k`), looked up without building the command (the kept
-    /// commands are matched against the name and the key). `None`, a miss,
+    /// The kept reply of `read`, a read of one key (`GET k`) or of one of
+    /// its members (`HGET k f`), looked up without building the command
+    /// (the kept commands are matched against its parts). `None`, a miss,
     /// sends the read through [`plan`](Self::plan).
-    pub(crate) fn hit(&self, name: &str, key: &[u8], marked: bool) -> Option<Frame> {
+    pub(crate) fn hit(&self, read: table::Read<'_>, marked: bool) -> Option<Frame> {
         debug_assert_eq!(
-            table::cacheable(name.as_bytes(), 2),
+            table::cacheable(read.name, 2 + usize::from(read.member.is_some())),
             Cacheable::One,
-            "{name}"
+            "{read:?}"
         );
-        if (self.opt_in && !marked) || !self.covers(key) {
+        if (self.opt_in && !marked) || !self.covers(read.key) {
             return None;
         }
         if self.settling.load(Ordering::Acquire) {
@@ -337,7 +337,7 @@ impl Cache {
         }
         let reply = self
             .store
-            .get_by(key, |body| table::is_read(body, name.as_bytes(), key))?;
+            .get_by(read.key, |body| table::is_read(body, read))?;
         self.counts.hits.fetch_add(1, Ordering::Relaxed);
         Some(reply)
     }
