@@ -83,9 +83,10 @@
 //! **A hit's path.** A hit makes no syscall, no allocation and wakes no
 //! actor: the caller's task looks the reply up and converts it. The typed
 //! reads of one key and nothing else (`get`, `strlen`, `hgetall`, `hlen`…,
-//! through `Commands::read_key`) look up before any command is built: the
-//! key's entry is found by the key's bytes, its kept commands matched
-//! against the name and the key (`table::is_read`), so a hit skips
+//! through `Commands::read_key`) and of one member of a key (`hget`,
+//! `sismember`, `zscore`…, through `Commands::read_member`) look up before
+//! any command is built: the key's entry is found by the key's bytes, its
+//! kept commands matched against the parts (`table::is_read`), so a hit skips
 //! building and encoding the command (about a third of a hit's cost when
 //! it was built). When a span or a metrics recorder observes the request,
 //! the command is built for them and looked up the usual way. Every other
