@@ -471,6 +471,9 @@ impl Client {
         self.inner.shared.close_requested.notify_one();
         // Connected, a full channel is waited on: what is in it is answered first.
         let _ = self.inner.tx.send(Msg::Close { grace }).await;
+        if crate::connection::bugs::on(crate::connection::bugs::Bug::CloseReturnsEarly) {
+            return;
+        }
         let mut state = self.inner.shared.state.subscribe();
         let _ = state.wait_for(|s| *s == ConnectionState::Closed).await;
     }

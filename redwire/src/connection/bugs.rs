@@ -29,12 +29,20 @@ pub enum Bug {
     /// A subscriber's message buffer has no bound: a slow consumer's
     /// messages pile up in memory instead of pushing back on the server.
     UnboundedMessages = 128,
+    /// A blocking command given up on leaves its connection open, so the
+    /// server may still pop for nobody.
+    KeepGivenUp = 256,
+    /// A pooled connection goes to its next user as its last user left it
+    /// (a `WATCH` still on).
+    DirtyCheckout = 512,
+    /// `close` returns before the client is closed.
+    CloseReturnsEarly = 1024,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 8] = [
+    pub const ALL: [Bug; 11] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
@@ -43,6 +51,9 @@ impl Bug {
         Bug::ForgetResubscribe,
         Bug::UnboundedInFlight,
         Bug::UnboundedMessages,
+        Bug::KeepGivenUp,
+        Bug::DirtyCheckout,
+        Bug::CloseReturnsEarly,
     ];
 }
 
