@@ -97,7 +97,9 @@ impl bb8::ManageConnection for Manager {
         if conn.is_closed() {
             return Err(Error::closed("the pooled connection was lost"));
         }
-        if !conn.is_clean() {
+        if !conn.is_clean()
+            && !crate::connection::bugs::on(crate::connection::bugs::Bug::DirtyCheckout)
+        {
             conn.reset().await?;
         }
         let fresh = conn

@@ -69,13 +69,21 @@ async fn a_repeated_read_is_served_from_memory_until_another_client_writes() {
     }
 
     // Other cacheable reads of the key, and MGET key by key.
-    writer.hset("h", ("f", "1")).await.unwrap();
+    writer.hset("h", [("f", "1"), ("g", "2")]).await.unwrap();
+    let hgets = calls(&server, "hget");
     for _ in 0..2 {
         let f: Option<String> = client.hget("h", "f").await.unwrap();
         assert_eq!(f.as_deref(), Some("1"));
+        let g: Option<String> = client.hget("h", "g").await.unwrap();
+        assert_eq!(g.as_deref(), Some("2"), "two fields of one key kept apart");
         let n: u64 = client.hlen("h").await.unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n, 2);
     }
+    assert_eq!(
+        calls(&server, "hget") - hgets,
+        2,
+        "the second round from memory"
+    );
     let both: Vec<Option<String>> = client.mget(["k", "nothing"]).await.unwrap();
     assert_eq!(both, [Some("v2".to_string()), None]);
     let gets = calls(&server, "get");

@@ -263,7 +263,17 @@ async fn close_answers_what_was_sent_then_ends() {
         tokio::spawn(async move { c.send(&cmd("DEBUG").arg("SLEEP").arg("0.2")).await })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
-    client.close().await;
+    let closing = {
+        let c = client.clone();
+        tokio::spawn(async move { c.close().await })
+    };
+    // While the close waits for that answer, a new call is refused, and
+    // says why.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let err = other.send(&cmd("PING")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Closed, "{err}");
+    assert!(err.message().contains("Client::close"), "{err}");
+    closing.await.unwrap();
     assert_eq!(slow.await.unwrap().unwrap(), Value::Simple("OK".into()));
     assert_eq!(other.state(), ConnectionState::Closed);
     let err = other.send(&cmd("PING")).await.unwrap_err();

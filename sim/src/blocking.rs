@@ -20,7 +20,7 @@
 use crate::oracle::Outcome;
 use crate::setting::{ms, Setting};
 use crate::world::World;
-use redwire::{cmd, Client, Connection, Pool, PooledConnection, Value};
+use redwire::{cmd, Client, Connection, PooledConnection, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -104,20 +104,7 @@ pub async fn blocking(seed: u64) -> BlockingRun {
     let pops = Arc::new(Mutex::new(Vec::new()));
     // The pool's knobs and who uses it, from a generator of their own.
     let mut pool_rng = fastrand::Rng::with_seed(seed ^ 0x0b10_c4ed_9001);
-    let checkout_timeout = ms(&mut pool_rng, 100, 1000);
-    let pool = Pool::builder(setting.config("pool"))
-        .max_size(pool_rng.u32(1..=3))
-        .checkout_timeout(checkout_timeout)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .check_idle_after(if pool_rng.bool() {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(3600)
-        })
-        .build()
-        .await
-        .expect("a pool without idle connections makes none at first");
+    let (pool, checkout_timeout) = crate::pool::side_pool(&setting, &mut pool_rng).await;
     let mut tasks = Vec::new();
     for consumer in 0..rng.usize(1..=4) {
         let (client, setting, world, pops, pool) = (

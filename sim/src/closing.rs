@@ -23,7 +23,7 @@
 //! oracle's (7)); one failing so saying it did not run must not have run
 //! (its (2)).
 
-use crate::oracle::Outcome;
+use crate::op::{Outcome, HANG_GRACE};
 use crate::setting::{ms, Setting};
 use crate::world::World;
 use redwire::{cmd, Client, ConnectionState, ErrorKind};
@@ -91,7 +91,7 @@ pub fn start(
                 None => client.close().await,
             }
         };
-        let done = tokio::time::timeout(bound + crate::workload::HANG_GRACE, closing).await;
+        let done = tokio::time::timeout(bound + HANG_GRACE, closing).await;
         let returned = done.is_ok().then(Instant::now);
         let state = returned.map(|_| client.state());
         world.note(format!(
@@ -133,7 +133,7 @@ pub fn check(closed: &Closed, world: &World, owner: &str) -> Vec<String> {
     let Some(returned) = closed.returned else {
         bad.push(format!(
             "(10) close did not return within {:?} (grace {:?})",
-            closed.bound + crate::workload::HANG_GRACE,
+            closed.bound + HANG_GRACE,
             closed.grace
         ));
         return bad;

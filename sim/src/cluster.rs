@@ -16,7 +16,7 @@
 //! there.
 
 use crate::cluster_model::{Cluster, FIRST_PORT, HOST};
-use crate::oracle::{Kind, Op, Outcome};
+use crate::op::{Kind, Op, Outcome};
 use crate::setting::{ms, Setting};
 use crate::workload::{Planned, Run};
 use crate::world::{ClusterFault, World};

@@ -32,6 +32,7 @@ pub mod cluster;
 pub mod cluster_model;
 pub mod dedicated;
 pub mod model;
+pub mod op;
 pub mod oracle;
 pub mod pipe;
 pub mod pool;
@@ -109,7 +110,10 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::SkipDeadline => "(4)",
         Bug::DropRequeued => "(7)",
         Bug::ForgetResubscribe => "(6)",
-        Bug::UnboundedInFlight => "(5)",
+        Bug::UnboundedInFlight | Bug::UnboundedMessages => "(5)",
+        Bug::KeepGivenUp => "(9)",
+        Bug::CloseReturnsEarly => "(10)",
+        Bug::DirtyCheckout => "(11)",
         Bug::ClusterResendWritten => "(3)",
         Bug::AskWithoutAsking => "(7)",
     }

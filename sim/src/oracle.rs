@@ -20,113 +20,73 @@
 
 use crate::model::COUNTER_BASE;
 use crate::workload::Run;
-use crate::world::show;
+use crate::world::{show, World};
 use redwire::{ErrorKind, Value};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 /// Timer slack: tokio's timers fire on whole milliseconds.
 const SLACK: Duration = Duration::from_millis(2);
 
-/// What a caller asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `SET k:<caller> <caller>:<seq> GET`.
-    SetGet,
-    /// `INCR c:<caller>`.
-    Incr,
-    /// `GET k:<caller>`.
-    Get,
-}
+pub use crate::op::{show_value, Kind, Op, Outcome};
 
-/// How a call ended.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// A reply.
-    Ok(Value),
-    /// An error, its kind and whether it may have executed.
-    Err {
-        /// The error's kind.
-        kind: ErrorKind,
-        /// `Error::may_have_executed`.
-        may_have_executed: bool,
-        /// Its message.
-        message: String,
-    },
-    /// The caller dropped the future.
-    Cancelled,
-    /// Nothing came back long past the deadline.
-    Hung,
-}
-
-impl From<redwire::Result<Value>> for Outcome {
-    fn from(r: redwire::Result<Value>) -> Self {
-        match r {
-            Ok(v) => Outcome::Ok(v),
-            Err(e) => Outcome::Err {
-                kind: e.kind(),
-                may_have_executed: e.may_have_executed(),
-                message: e.to_string(),
-            },
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Ok(v) => write!(f, "ok {}", show_value(v)),
-            Outcome::Err {
-                kind,
-                may_have_executed,
-                message,
-            } => write!(
-                f,
-                "err {kind:?} may_have_executed={may_have_executed}: {message}"
-            ),
-            Outcome::Cancelled => f.write_str("cancelled"),
-            Outcome::Hung => f.write_str("HUNG"),
-        }
-    }
-}
-
-/// One operation of one caller.
-#[derive(Debug, Clone)]
-pub struct Op {
-    /// Which caller.
-    pub caller: usize,
-    /// Its sequence number within the caller.
-    pub seq: usize,
-    /// What it sent.
-    pub kind: Kind,
-    /// Its deadline.
-    pub deadline: Duration,
-    /// How long it took.
-    pub took: Duration,
-    /// When it ended.
-    pub ended: tokio::time::Instant,
-    /// Whether the caller meant to drop it early.
-    pub cancelled: bool,
-    /// How it ended.
-    pub outcome: Outcome,
-}
-
-/// A value as the trace shows it, in the model's notation.
-pub fn show_value(v: &Value) -> String {
-    match v {
-        Value::Nil => "nil".into(),
-        Value::Int(n) => format!(":{n}"),
-        Value::Bulk(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
-        Value::Simple(b) => format!("+{}", String::from_utf8_lossy(b)),
-        other => format!("{other:?}"),
-    }
-}
-
-fn seq_of(value: &[u8]) -> Option<(usize, usize)> {
+/// The writer and sequence number a value names (`<caller>:<seq>`).
+pub(crate) fn seq_of(value: &[u8]) -> Option<(usize, usize)> {
     let s = std::str::from_utf8(value).ok()?;
     let (c, q) = s.split_once(':')?;
     Some((c.parse().ok()?, q.parse().ok()?))
+}
+
+/// Invariants 3 and 2 for the per-caller counters: `sent` calls of which
+/// `not_run` failed saying they did not run, against the `INCR`s the server
+/// ran of each caller's counter (`ran`, by key).
+pub(crate) fn check_counters(
+    sent: &BTreeMap<usize, (usize, usize)>,
+    ran: &BTreeMap<Vec<u8>, Vec<i64>>,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (&caller, &(sent, not_run)) in sent {
+        let key = format!("c:{caller}").into_bytes();
+        let ran = ran.get(&key).map_or(0, Vec::len);
+        if ran > sent {
+            bad.push(format!(
+                "(3) caller{caller}: INCR executed {ran} times, sent {sent}"
+            ));
+        } else if ran > sent - not_run {
+            bad.push(format!(
+                "(2) caller{caller}: INCR executed {ran} times, but {not_run} of {sent} calls failed saying they did not execute"
+            ));
+        }
+    }
+    bad
+}
+
+/// Invariant 2 for the per-caller keys: the last acknowledged write of each
+/// caller (since the last restart) is what its key holds, or older than it.
+pub(crate) fn check_last_writes(world: &World, last: &BTreeMap<usize, usize>) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (&caller, &seq) in last {
+        let now = world.get(format!("k:{caller}").as_bytes());
+        let held = now.as_deref().and_then(seq_of);
+        if !held.is_some_and(|(c, s)| c == caller && s >= seq) {
+            bad.push(format!(
+                "(2) caller{caller}: acknowledged write {caller}:{seq} lost; the key holds {:?}",
+                now.map(|b| String::from_utf8_lossy(&b).into_owned())
+            ));
+        }
+    }
+    bad
+}
+
+/// Invariant 5: the server never saw more replies outstanding on the
+/// shared client's connection than `limit`.
+pub(crate) fn check_in_flight(world: &World, limit: usize) -> Option<String> {
+    let seen = world.max_outstanding("client");
+    (seen > limit).then(|| {
+        format!(
+            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
+        )
+    })
 }
 
 /// Every broken promise of a run, each a line naming the invariant.
@@ -267,39 +227,12 @@ pub fn check(run: &Run) -> Vec<String> {
         }
     }
     // 3 and 2 for counters, whose commands are alike: count them.
-    for (caller, (sent, not_run)) in incr_sent {
-        let key = format!("c:{caller}").into_bytes();
-        let ran = incrs.get(&key).map_or(0, Vec::len);
-        if ran > sent {
-            bad.push(format!(
-                "(3) caller{caller}: INCR executed {ran} times, sent {sent}"
-            ));
-        } else if ran > sent - not_run {
-            bad.push(format!(
-                "(2) caller{caller}: INCR executed {ran} times, but {not_run} of {sent} failed saying they did not execute"
-            ));
-        }
-    }
+    bad.extend(check_counters(&incr_sent, &incrs));
     // 2: the last acknowledged write (since the last restart) is not lost.
-    for (caller, seq) in last_acked_set {
-        let now = run.world.get(format!("k:{caller}").as_bytes());
-        let held = now.as_deref().and_then(seq_of);
-        if !held.is_some_and(|(c, s)| c == caller && s >= seq) {
-            bad.push(format!(
-                "(2) caller{caller}: acknowledged write {caller}:{seq} lost; the key holds {:?}",
-                now.map(|b| String::from_utf8_lossy(&b).into_owned())
-            ));
-        }
-    }
+    bad.extend(check_last_writes(&run.world, &last_acked_set));
     // 5: the in-flight limit holds (the handshake's three commands go out
     // together before it applies).
-    let limit = run.max_in_flight.max(3);
-    let seen = run.world.max_outstanding("client");
-    if seen > limit {
-        bad.push(format!(
-            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
-        ));
-    }
+    bad.extend(check_in_flight(&run.world, run.max_in_flight.max(3)));
     // 10: what close promises; a closed client serves nothing again.
     if let Some(closed) = &run.closed {
         bad.extend(crate::closing::check(closed, &run.world, "client"));

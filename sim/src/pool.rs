@@ -53,6 +53,27 @@ pub struct PoolRun {
     pub checkout_timeout: Duration,
 }
 
+/// A pool of one to three connections beside another workload's callers,
+/// on the simulation's clock as the pool workload's (see the module doc),
+/// its knobs drawn from `rng`; and its checkout timeout.
+pub(crate) async fn side_pool(setting: &Setting, rng: &mut fastrand::Rng) -> (Pool, Duration) {
+    let checkout_timeout = ms(rng, 100, 1000);
+    let pool = Pool::builder(setting.config("pool"))
+        .max_size(rng.u32(1..=3))
+        .checkout_timeout(checkout_timeout)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .check_idle_after(if rng.bool() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(3600)
+        })
+        .build()
+        .await
+        .expect("a pool without idle connections makes none at first");
+    (pool, checkout_timeout)
+}
+
 /// Runs the pool workload for `seed` (inside a paused runtime).
 pub async fn pool(seed: u64) -> PoolRun {
     let mut rng = fastrand::Rng::with_seed(seed);

@@ -12,6 +12,10 @@
 use crate::pubsub::{Got, PubSubRun, CHANNEL};
 use std::collections::BTreeMap;
 
+/// Messages one read of the subscriber's socket may bring beyond its
+/// buffer: a 16 KiB read of the shortest messages the workload publishes.
+const ONE_READ: u64 = 16 * 1024 / 30;
+
 /// Every broken promise of a pub/sub run.
 pub fn check(run: &PubSubRun) -> Vec<String> {
     let mut bad = Vec::new();
@@ -80,6 +84,20 @@ pub fn check(run: &PubSubRun) -> Vec<String> {
             "(6) once the faults stopped, nothing published reached the subscriber within {:?}",
             run.bound
         ));
+    }
+    // 5: a slow consumer's subscriber holds its buffer and one read, and
+    // what each gap may have lost of one more.
+    if let Some(held) = run.slow {
+        let bound = redwire::MESSAGE_BUFFER as u64 + ONE_READ * (1 + held.gaps);
+        if held.most > bound {
+            bad.push(format!(
+                "(5) the subscriber held {} messages its slow consumer had not taken (burst of {}), over {} (its buffer of {}, and what one read brings per connection)",
+                held.most,
+                held.burst,
+                bound,
+                redwire::MESSAGE_BUFFER
+            ));
+        }
     }
     bad
 }

@@ -27,9 +27,7 @@
 use crate::oracle::Outcome;
 use crate::setting::{ms, Setting};
 use crate::world::World;
-use redwire::{
-    cmd, Attempt, Client, Connection, ErrorKind, Pipeline, Pool, TransactionRetry, Value,
-};
+use redwire::{cmd, Attempt, Client, Connection, ErrorKind, Pipeline, TransactionRetry, Value};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -211,20 +209,7 @@ pub async fn transaction(seed: u64) -> TxRun {
     let ops = Arc::new(Mutex::new(Vec::new()));
     // The pool's knobs and who uses it, from a generator of their own.
     let mut pool_rng = fastrand::Rng::with_seed(seed ^ 0x7a1e_9001_0b1e);
-    let checkout_timeout = ms(&mut pool_rng, 100, 1000);
-    let pool = Pool::builder(setting.config("pool"))
-        .max_size(pool_rng.u32(1..=3))
-        .checkout_timeout(checkout_timeout)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .check_idle_after(if pool_rng.bool() {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(3600)
-        })
-        .build()
-        .await
-        .expect("a pool without idle connections makes none at first");
+    let (pool, checkout_timeout) = crate::pool::side_pool(&setting, &mut pool_rng).await;
     let shared = rng.usize(1..=8);
     let dedicated = rng.usize(0..=3);
     let mut tasks = Vec::new();

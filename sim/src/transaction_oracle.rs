@@ -23,7 +23,9 @@
 //! 10. what `close` promises (see [`closing`](crate::closing)).
 
 use crate::model::COUNTER_BASE;
-use crate::oracle::{show_value, Outcome};
+use crate::oracle::{
+    check_counters, check_in_flight, check_last_writes, seq_of, show_value, Outcome,
+};
 use crate::transaction::{Ended, TxRun, Via};
 use crate::world::{show, Exec};
 use redwire::{ErrorKind, Value};
@@ -32,12 +34,6 @@ use std::time::Duration;
 
 /// Timer slack: tokio's timers fire on whole milliseconds.
 const SLACK: Duration = Duration::from_millis(2);
-
-fn seq_of(value: &[u8]) -> Option<(usize, usize)> {
-    let s = std::str::from_utf8(value).ok()?;
-    let (c, q) = s.split_once(':')?;
-    Some((c.parse().ok()?, q.parse().ok()?))
-}
 
 /// Every broken promise of a transaction run, each a line naming the
 /// invariant.
@@ -245,39 +241,12 @@ pub fn check(run: &TxRun) -> Vec<String> {
         }
     }
     // 3 and 2 for counters, whose commands are alike: count them.
-    for (caller, (sent, not_run)) in incr_sent {
-        let key = format!("c:{caller}").into_bytes();
-        let ran = incrs.get(&key).map_or(0, Vec::len);
-        if ran > sent {
-            bad.push(format!(
-                "(3) caller{caller}: INCR ran {ran} times, sent {sent}"
-            ));
-        } else if ran > sent - not_run {
-            bad.push(format!(
-                "(2) caller{caller}: INCR ran {ran} times, but {not_run} of {sent} transactions failed saying they did not run"
-            ));
-        }
-    }
+    bad.extend(check_counters(&incr_sent, &incrs));
     // 2: the last answered write (since the last restart) is not lost.
-    for (caller, seq) in last_acked {
-        let now = run.world.get(format!("k:{caller}").as_bytes());
-        let held = now.as_deref().and_then(seq_of);
-        if !held.is_some_and(|(c, s)| c == caller && s >= seq) {
-            bad.push(format!(
-                "(2) caller{caller}: answered write {caller}:{seq} lost; the key holds {:?}",
-                now.map(|b| String::from_utf8_lossy(&b).into_owned())
-            ));
-        }
-    }
+    bad.extend(check_last_writes(&run.world, &last_acked));
     // 5: the in-flight limit (a request larger than it, a padded
     // transaction's five replies at most, goes alone).
-    let limit = run.max_in_flight.max(5);
-    let seen = run.world.max_outstanding("client");
-    if seen > limit {
-        bad.push(format!(
-            "(5) {seen} replies outstanding on one connection, over the in-flight limit {limit}"
-        ));
-    }
+    bad.extend(check_in_flight(&run.world, run.max_in_flight.max(5)));
     if let Some(closed) = &run.closed {
         bad.extend(crate::closing::check(closed, &run.world, "client"));
     }

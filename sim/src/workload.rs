@@ -9,7 +9,7 @@
 //! pipelined. Every random draw comes from a generator seeded by the seed
 //! (one per caller, so the order in which tasks run cannot change a draw).
 
-use crate::oracle::{Kind, Op, Outcome};
+use crate::op::{Kind, Op, Outcome};
 use crate::setting::{ms, Setting};
 use crate::world::World;
 use redwire::{cmd, Client, Cmd, Value};
@@ -18,8 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How long past its deadline a call may run before it counts as hung.
-pub const HANG_GRACE: Duration = Duration::from_secs(2);
+pub use crate::op::HANG_GRACE;
 
 /// What one run hands the oracle.
 pub struct Run {

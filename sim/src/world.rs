@@ -141,8 +141,13 @@ struct Conn {
     /// The cluster node it was dialed to (0 without a cluster).
     node: usize,
     /// Frames for the server to send between two replies: pub/sub messages
-    /// and injected faults.
-    outbox: VecDeque<Bytes>,
+    /// (marked `true`) and injected faults.
+    outbox: VecDeque<(Bytes, bool)>,
+    /// Where each pub/sub message sent on it ends in the stream, until the
+    /// client has read it whole.
+    message_ends: VecDeque<u64>,
+    /// Pub/sub messages the client has read whole off this connection.
+    messages_read: u64,
     resp: u8,
     live: bool,
     /// What a push popped for it while it was blocked, to send.
@@ -281,6 +286,27 @@ impl World {
         self.lock().max_outstanding.get(owner).copied().unwrap_or(0)
     }
 
+    /// The pub/sub messages the client labelled `owner` has read whole off
+    /// its connections so far (read, not yet taken by its consumer: held
+    /// in the client's memory, or lost with a connection).
+    pub fn messages_read(&self, owner: &str) -> u64 {
+        let mut w = self.lock();
+        let mut read = 0;
+        for conn in w.conns.iter_mut().filter(|c| c.owner == owner) {
+            let consumed = conn.down.consumed();
+            while conn
+                .message_ends
+                .front()
+                .is_some_and(|&end| end <= consumed)
+            {
+                conn.message_ends.pop_front();
+                conn.messages_read += 1;
+            }
+            read += conn.messages_read;
+        }
+        read
+    }
+
     /// No more faults: connects succeed, new connections are clean.
     pub fn heal(&self) {
         let mut w = self.lock();
@@ -351,6 +377,8 @@ impl World {
                     owner,
                     node: node.unwrap_or(0),
                     outbox: VecDeque::new(),
+                    message_ends: VecDeque::new(),
+                    messages_read: 0,
                     resp: 2,
                     live: true,
                     popped: None,
@@ -446,7 +474,7 @@ impl World {
                 if matches!(fault, Fault::Malformed) {
                     c.live = false;
                 }
-                c.outbox.push_back(Bytes::from_static(bytes));
+                c.outbox.push_back((Bytes::from_static(bytes), false));
                 c.poke.notify_one();
                 w.trace
                     .note(&format!("fault: {fault:?} frame queued on conn{}", c.id));
@@ -630,8 +658,12 @@ async fn serve_until_closed(world: World, id: u64, restarts: u64, mut end: End, 
             Wake::Poke | Wake::Timeout => {
                 let mut w = world.lock();
                 let w = &mut *w;
-                for bytes in w.conns[id as usize - 1].outbox.drain(..) {
+                let conn = &mut w.conns[id as usize - 1];
+                for (bytes, message) in conn.outbox.drain(..) {
                     out.extend_from_slice(&bytes);
+                    if message {
+                        conn.message_ends.push_back(sent + out.len() as u64);
+                    }
                 }
                 if blocked.is_some() {
                     let popped = w.conns[id as usize - 1].popped.take();
@@ -915,7 +947,7 @@ fn pubsub(w: &mut Inner, id: u64, session: &Session, args: &[Bytes], out: &mut B
                 ]);
                 let mut bytes = BytesMut::new();
                 model::encode(&message, conn.resp, &mut bytes);
-                conn.outbox.push_back(bytes.freeze());
+                conn.outbox.push_back((bytes.freeze(), true));
                 conn.poke.notify_one();
                 let owner = conn.owner;
                 w.routed.push(Routed {

@@ -83,9 +83,10 @@
 //! **A hit's path.** A hit makes no syscall, no allocation and wakes no
 //! actor: the caller's task looks the reply up and converts it. The typed
 //! reads of one key and nothing else (`get`, `strlen`, `hgetall`, `hlen`…,
-//! through `Commands::read_key`) look up before any command is built: the
-//! key's entry is found by the key's bytes, its kept commands matched
-//! against the name and the key (`table::is_read`), so a hit skips
+//! through `Commands::read_key`) and of one member of a key (`hget`,
+//! `sismember`, `zscore`…, through `Commands::read_member`) look up before
+//! any command is built: the key's entry is found by the key's bytes, its
+//! kept commands matched against the parts (`table::is_read`), so a hit skips
 //! building and encoding the command (about a third of a hit's cost when
 //! it was built). When a span or a metrics recorder observes the request,
 //! the command is built for them and looked up the usual way. Every other
@@ -95,12 +96,12 @@
 mod config;
 pub(crate) mod flight;
 mod store;
-mod table;
+pub(crate) mod table;
 
 pub use config::{CacheConfig, CacheMode};
 
 use crate::cmd::Cmd;
-use crate::connection::Reply;
+use crate::connection::reply::Reply;
 use bytes::{Bytes, BytesMut};
 use flight::{Fill, Flight};
 use redwire_resp::Frame;
@@ -319,17 +320,17 @@ impl Cache {
         }))
     }
 
-    /// The kept reply of `name key`, a read of one key and nothing else
-    /// (`GET k`), looked up without building the command (the kept
-    /// commands are matched against the name and the key). `None`, a miss,
+    /// The kept reply of `read`, a read of one key (`GET k`) or of one of
+    /// its members (`HGET k f`), looked up without building the command
+    /// (the kept commands are matched against its parts). `None`, a miss,
     /// sends the read through [`plan`](Self::plan).
-    pub(crate) fn hit(&self, name: &str, key: &[u8], marked: bool) -> Option<Frame> {
+    pub(crate) fn hit(&self, read: table::Read<'_>, marked: bool) -> Option<Frame> {
         debug_assert_eq!(
-            table::cacheable(name.as_bytes(), 2),
+            table::cacheable(read.name, 2 + usize::from(read.member.is_some())),
             Cacheable::One,
-            "{name}"
+            "{read:?}"
         );
-        if (self.opt_in && !marked) || !self.covers(key) {
+        if (self.opt_in && !marked) || !self.covers(read.key) {
             return None;
         }
         if self.settling.load(Ordering::Acquire) {
@@ -337,7 +338,7 @@ impl Cache {
         }
         let reply = self
             .store
-            .get_by(key, |body| table::is_read(body, name.as_bytes(), key))?;
+            .get_by(read.key, |body| table::is_read(body, read))?;
         self.counts.hits.fetch_add(1, Ordering::Relaxed);
         Some(reply)
     }

@@ -164,16 +164,34 @@ pub(crate) fn next_arg(args: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((arg, rest.get(start + len + 2..).unwrap_or_default()))
 }
 
-/// Whether `body` (a command's, as `Cmd::body` encodes it) is `name key`
-/// and nothing else: how a hit of a read of one key is found without
-/// building its command.
+/// A typed read of one key, or of one member of it (`GET k`, `HGET k f`),
+/// by its parts: what a hit is matched against without building the
+/// command.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Read<'a> {
+    pub(crate) name: &'a [u8],
+    pub(crate) key: &'a [u8],
+    pub(crate) member: Option<&'a [u8]>,
+}
+
+/// Whether `body` (a command's, as `Cmd::body` encodes it) is `read` and
+/// nothing else.
 #[inline]
-pub(crate) fn is_read(body: &[u8], name: &[u8], key: &[u8]) -> bool {
-    match next_arg(body) {
-        Some((first, rest)) if first == name => {
-            matches!(next_arg(rest), Some((second, tail)) if second == key && tail.is_empty())
+pub(crate) fn is_read(body: &[u8], read: Read<'_>) -> bool {
+    let Some((first, rest)) = next_arg(body) else {
+        return false;
+    };
+    let Some((second, rest)) = next_arg(rest).filter(|_| first == read.name) else {
+        return false;
+    };
+    if second != read.key {
+        return false;
+    }
+    match read.member {
+        None => rest.is_empty(),
+        Some(member) => {
+            matches!(next_arg(rest), Some((third, tail)) if third == member && tail.is_empty())
         }
-        _ => false,
     }
 }
 
@@ -185,20 +203,42 @@ mod tests {
     /// for keys of every length, and nothing else is.
     #[test]
     fn a_read_of_one_key_is_recognised_in_its_body() {
+        let read = |name: &'static str, key: &'static [u8], member| Read {
+            name: name.as_bytes(),
+            key,
+            member,
+        };
         for len in [0, 1, 9, 10, 99, 100, 1000] {
-            let key = vec![b'k'; len];
+            let key: &'static [u8] = Vec::leak(vec![b'k'; len]);
             for name in ["GET", "HGETALL", "BITCOUNT"] {
-                let body = crate::cmd::cmd(name).arg(&key[..]);
-                assert!(is_read(body.body(), name.as_bytes(), &key), "{name} {len}");
-                assert!(!is_read(body.body(), b"STRLEN", &key));
-                assert!(!is_read(body.body(), name.as_bytes(), b"other"));
-                let more = crate::cmd::cmd(name).arg(&key[..]).arg("x");
+                let body = crate::cmd::cmd(name).arg(key);
+                assert!(is_read(body.body(), read(name, key, None)), "{name} {len}");
+                assert!(!is_read(body.body(), read("STRLEN", key, None)));
+                assert!(!is_read(body.body(), read(name, b"other", None)));
                 assert!(
-                    !is_read(more.body(), name.as_bytes(), &key),
+                    !is_read(body.body(), read(name, key, Some(b"x"))),
+                    "a member less"
+                );
+                let more = crate::cmd::cmd(name).arg(key).arg("x");
+                assert!(
+                    !is_read(more.body(), read(name, key, None)),
                     "an argument more"
                 );
-                let lower = crate::cmd::cmd(&name.to_lowercase()).arg(&key[..]);
-                assert!(!is_read(lower.body(), name.as_bytes(), &key), "as sent");
+                assert!(
+                    is_read(more.body(), read(name, key, Some(b"x"))),
+                    "{name} {len} x"
+                );
+                assert!(
+                    !is_read(more.body(), read(name, key, Some(b"y"))),
+                    "another member"
+                );
+                let three = crate::cmd::cmd(name).arg(key).arg("x").arg("y");
+                assert!(
+                    !is_read(three.body(), read(name, key, Some(b"x"))),
+                    "one more"
+                );
+                let lower = crate::cmd::cmd(&name.to_lowercase()).arg(key);
+                assert!(!is_read(lower.body(), read(name, key, None)), "as sent");
             }
         }
     }

@@ -40,8 +40,24 @@ impl<'a> Commands for Cached<'a> {
 
     fn read_key<T: FromValue>(self, name: &'static str, key: impl ToArg) -> Sending<'a, T> {
         match &self.client.inner.shared.cache {
-            Some(cache) => self.client.read_cached(cache, name, &key, true),
+            Some(cache) => self
+                .client
+                .read_cached(cache, name, &key, None::<&str>, true),
             None => self.command(crate::cmd::cmd(name).arg(key)),
+        }
+    }
+
+    fn read_member<T: FromValue>(
+        self,
+        name: &'static str,
+        key: impl ToArg,
+        member: impl ToArg,
+    ) -> Sending<'a, T> {
+        match &self.client.inner.shared.cache {
+            Some(cache) => self
+                .client
+                .read_cached(cache, name, &key, Some(&member), true),
+            None => self.command(crate::cmd::cmd(name).arg(key).arg(member)),
         }
     }
 }

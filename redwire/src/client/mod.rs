@@ -300,26 +300,42 @@ impl Client {
         Sending::new(&self.inner, bytes, timeout, fallback, observed).planned(plan, cmd)
     }
 
-    /// A read of one key and nothing else on a client with a cache: looked
-    /// up before the command is built, when nobody observes the request
-    /// (a span or a recorder describes the command, so it is built then).
+    /// A read of one key, or of one member of it, on a client with a cache:
+    /// looked up before the command is built, when nobody observes the
+    /// request (a span or a recorder describes the command, so it is built
+    /// then).
     #[cfg(feature = "client-cache")]
     #[inline(never)]
-    pub(crate) fn read_cached<T>(
+    pub(crate) fn read_cached<T, M: ToArg + ?Sized>(
         &self,
         cache: &Arc<crate::cache::Cache>,
         name: &'static str,
         key: &impl ToArg,
+        member: Option<&M>,
         marked: bool,
     ) -> Sending<'_, T> {
         let mut looked = false;
-        if let (Some(bytes), Some(observed)) = (key.as_one_arg(), Observed::quiet(&self.inner)) {
-            if let Some(frame) = cache.hit(name, bytes, marked) {
+        let member_bytes = match member {
+            None => Some(None),
+            Some(m) => m.as_one_arg().map(Some),
+        };
+        if let (Some(key_bytes), Some(member_bytes), Some(observed)) =
+            (key.as_one_arg(), member_bytes, Observed::quiet(&self.inner))
+        {
+            let read = crate::cache::table::Read {
+                name: name.as_bytes(),
+                key: key_bytes,
+                member: member_bytes,
+            };
+            if let Some(frame) = cache.hit(read, marked) {
                 return Sending::hit(&self.inner, frame, observed);
             }
             looked = true;
         }
-        let cmd = crate::cmd::cmd(name).arg(key);
+        let mut cmd = crate::cmd::cmd(name).arg(key);
+        if let Some(member) = member {
+            cmd = cmd.arg(member);
+        }
         let limit = self.inner.config.command_timeout;
         self.sending_cached(cache, &cmd, limit, None, marked, looked)
     }
@@ -455,6 +471,9 @@ impl Client {
         self.inner.shared.close_requested.notify_one();
         // Connected, a full channel is waited on: what is in it is answered first.
         let _ = self.inner.tx.send(Msg::Close { grace }).await;
+        if crate::connection::bugs::on(crate::connection::bugs::Bug::CloseReturnsEarly) {
+            return;
+        }
         let mut state = self.inner.shared.state.subscribe();
         let _ = state.wait_for(|s| *s == ConnectionState::Closed).await;
     }
@@ -493,8 +512,22 @@ impl<'a> Commands for &'a Client {
     fn read_key<T: FromValue>(self, name: &'static str, key: impl ToArg) -> Sending<'a, T> {
         #[cfg(feature = "client-cache")]
         if let Some(cache) = &self.inner.shared.cache {
-            return self.read_cached(cache, name, &key, false);
+            return self.read_cached(cache, name, &key, None::<&str>, false);
         }
         self.command(crate::cmd::cmd(name).arg(key))
+    }
+
+    #[inline]
+    fn read_member<T: FromValue>(
+        self,
+        name: &'static str,
+        key: impl ToArg,
+        member: impl ToArg,
+    ) -> Sending<'a, T> {
+        #[cfg(feature = "client-cache")]
+        if let Some(cache) = &self.inner.shared.cache {
+            return self.read_cached(cache, name, &key, Some(&member), false);
+        }
+        self.command(crate::cmd::cmd(name).arg(key).arg(member))
     }
 }

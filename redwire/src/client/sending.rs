@@ -120,7 +120,10 @@ impl<'a> Exchange<'a> {
             return;
         }
         let pending = matches!(*self.state, State::Waiting(_) | State::Queueing(..));
-        if pending && !self.patience.is_zero() {
+        if pending
+            && !self.patience.is_zero()
+            && !crate::connection::bugs::on(crate::connection::bugs::Bug::KeepGivenUp)
+        {
             self.link.abort();
         }
         *self.state = State::Done;

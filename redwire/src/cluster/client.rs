@@ -43,7 +43,7 @@
 
 #[cfg(doc)]
 use super::config::ClusterConfigBuilder;
-use super::config::{ClusterConfig, ClusterRetry};
+use super::config::{ClusterConfig, ClusterRetry, ReadFrom};
 use super::events::{ClusterEvent, ClusterState};
 use super::keys::CommandTable;
 use super::slot::key_slot;
@@ -155,27 +155,6 @@ impl std::fmt::Debug for ClusterClient {
             .field("state", &self.state())
             .finish()
     }
-}
-
-/// Where read-only commands go (`GET`, `HGETALL`…: the server's `readonly`
-/// flag); everything else goes to the primary.
-///
-/// ```no_run
-/// # async fn demo() -> redwire::Result<()> {
-/// use redwire::cluster::{ClusterClient, ClusterConfig, ReadFrom};
-/// let config = ClusterConfig::builder().seed("10.0.0.1", 7000).read_from(ReadFrom::PreferReplica).build();
-/// let cluster = ClusterClient::connect(config).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ReadFrom {
-    /// The primary: every read sees every acknowledged write.
-    #[default]
-    Primary,
-    /// A replica of the slot when it has one (reads may lag the writes).
-    PreferReplica,
-    /// The primary and its replicas in turn.
-    RoundRobin,
 }
 
 /// Where a command goes.

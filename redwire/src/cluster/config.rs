@@ -6,7 +6,6 @@
 //! What the cluster takes over from the node configuration, and the
 //! deadline rule, are in [`ClusterConfig`]'s docs: users read those.
 
-use super::client::ReadFrom;
 use crate::config::{duration, parse_seeds, Addr, Config};
 use crate::error::{Error, Result};
 use std::time::Duration;
@@ -59,6 +58,27 @@ impl ClusterRetry {
         let initial = self.initial.max(Duration::from_millis(1));
         initial.saturating_mul(1 << exp).min(self.max.max(initial))
     }
+}
+
+/// Where read-only commands go (`GET`, `HGETALL`…: the server's `readonly`
+/// flag); everything else goes to the primary.
+///
+/// ```no_run
+/// # async fn demo() -> redwire::Result<()> {
+/// use redwire::cluster::{ClusterClient, ClusterConfig, ReadFrom};
+/// let config = ClusterConfig::builder().seed("10.0.0.1", 7000).read_from(ReadFrom::PreferReplica).build();
+/// let cluster = ClusterClient::connect(config).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadFrom {
+    /// The primary: every read sees every acknowledged write.
+    #[default]
+    Primary,
+    /// A replica of the slot when it has one (reads may lag the writes).
+    PreferReplica,
+    /// The primary and its replicas in turn.
+    RoundRobin,
 }
 
 /// How a [`ClusterClient`](super::ClusterClient) connects and behaves: the

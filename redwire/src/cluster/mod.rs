@@ -18,8 +18,8 @@ mod scan;
 mod slot;
 mod topology;
 
-pub use client::{ClusterClient, ReadFrom, REFRESH_EVERY};
-pub use config::{ClusterConfig, ClusterConfigBuilder, ClusterRetry};
+pub use client::{ClusterClient, REFRESH_EVERY};
+pub use config::{ClusterConfig, ClusterConfigBuilder, ClusterRetry, ReadFrom};
 pub use events::{ClusterEvent, ClusterState, NodeRole, NodeState};
 pub use pubsub::{ClusterMessages, ClusterSubscriber, CHECK_EVERY};
 pub use scan::ClusterScan;

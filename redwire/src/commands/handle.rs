@@ -78,6 +78,20 @@ pub trait Commands: Sized {
     fn read_key<T: FromValue>(self, name: &'static str, key: impl ToArg) -> Self::Reply<T> {
         self.command(cmd(name).arg(key))
     }
+
+    /// A read of one member of a key and nothing else (`HGET k f`,
+    /// `ZSCORE k m`…), which a handle with a client-side cache answers from
+    /// memory as [`read_key`](Self::read_key) does.
+    #[doc(hidden)]
+    #[inline]
+    fn read_member<T: FromValue>(
+        self,
+        name: &'static str,
+        key: impl ToArg,
+        member: impl ToArg,
+    ) -> Self::Reply<T> {
+        self.command(cmd(name).arg(key).arg(member))
+    }
 }
 
 /// A pipeline entry queued by a typed method: its index, and the type its

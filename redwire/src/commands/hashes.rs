@@ -134,7 +134,7 @@ pub trait HashCommands: Commands {
     /// # Ok(()) }
     /// ```
     fn hget<T: FromValue>(self, key: impl ToArg, field: impl ToArg) -> Self::Reply<Option<T>> {
-        self.command(cmd("HGET").arg(key).arg(field))
+        self.read_member("HGET", key, field)
     }
 
     /// `HMGET`: the values of many fields, `None` where missing.
@@ -167,7 +167,7 @@ pub trait HashCommands: Commands {
 
     /// `HEXISTS`: whether the field exists.
     fn hexists(self, key: impl ToArg, field: impl ToArg) -> Self::Reply<bool> {
-        self.command(cmd("HEXISTS").arg(key).arg(field))
+        self.read_member("HEXISTS", key, field)
     }
 
     /// `HLEN`: the number of fields (0 for a missing key).
@@ -198,7 +198,7 @@ pub trait HashCommands: Commands {
 
     /// `HSTRLEN`: the length in bytes of a field's value (0 if missing).
     fn hstrlen(self, key: impl ToArg, field: impl ToArg) -> Self::Reply<u64> {
-        self.command(cmd("HSTRLEN").arg(key).arg(field))
+        self.read_member("HSTRLEN", key, field)
     }
 
     /// `HRANDFIELD`: one field picked at random; `None` for a missing key.

@@ -45,7 +45,7 @@ pub trait SetCommands: Commands {
 
     /// `SISMEMBER`: whether `member` is in the set.
     fn sismember(self, key: impl ToArg, member: impl ToArg) -> Self::Reply<bool> {
-        self.command(cmd("SISMEMBER").arg(key).arg(member))
+        self.read_member("SISMEMBER", key, member)
     }
 
     /// `SMISMEMBER`: for each of `members`, in order, whether it is in the set.

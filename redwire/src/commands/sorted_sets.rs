@@ -471,7 +471,7 @@ pub trait SortedSetCommands: Commands {
 
     /// `ZSCORE`: a member's score, `None` if it is not in the set.
     fn zscore(self, key: impl ToArg, member: impl ToArg) -> Self::Reply<Option<f64>> {
-        self.command(cmd("ZSCORE").arg(key).arg(member))
+        self.read_member("ZSCORE", key, member)
     }
 
     /// `ZMSCORE`: the scores of many members, `None` where absent.
@@ -482,13 +482,13 @@ pub trait SortedSetCommands: Commands {
     /// `ZRANK`: a member's rank from the lowest score (0 first), `None` if
     /// it is not in the set.
     fn zrank(self, key: impl ToArg, member: impl ToArg) -> Self::Reply<Option<u64>> {
-        self.command(cmd("ZRANK").arg(key).arg(member))
+        self.read_member("ZRANK", key, member)
     }
 
     /// `ZREVRANK`: a member's rank from the highest score (0 first), `None`
     /// if it is not in the set.
     fn zrevrank(self, key: impl ToArg, member: impl ToArg) -> Self::Reply<Option<u64>> {
-        self.command(cmd("ZREVRANK").arg(key).arg(member))
+        self.read_member("ZREVRANK", key, member)
     }
 
     /// `ZRANK … WITHSCORE` (Redis 7.2+): a member's rank from the lowest

@@ -26,18 +26,29 @@ pub enum Bug {
     ForgetResubscribe = 32,
     /// The in-flight limit is ignored: requests are buffered without bound.
     UnboundedInFlight = 64,
+    /// A subscriber's message buffer has no bound: a slow consumer's
+    /// messages pile up in memory instead of pushing back on the server.
+    UnboundedMessages = 128,
+    /// A blocking command given up on leaves its connection open, so the
+    /// server may still pop for nobody.
+    KeepGivenUp = 256,
+    /// A pooled connection goes to its next user as its last user left it
+    /// (a `WATCH` still on).
+    DirtyCheckout = 512,
+    /// `close` returns before the client is closed.
+    CloseReturnsEarly = 1024,
     /// A cluster request lost after it was written to a node is sent again
     /// (to where the slot map says now), as if it had been redirected.
-    ClusterResendWritten = 128,
+    ClusterResendWritten = 2048,
     /// A cluster request redirected by `ASK` is sent to the target without
     /// `ASKING` (which then sends it back).
-    AskWithoutAsking = 256,
+    AskWithoutAsking = 4096,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 13] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
@@ -45,6 +56,10 @@ impl Bug {
         Bug::ReplayWritten,
         Bug::ForgetResubscribe,
         Bug::UnboundedInFlight,
+        Bug::UnboundedMessages,
+        Bug::KeepGivenUp,
+        Bug::DirtyCheckout,
+        Bug::CloseReturnsEarly,
         Bug::ClusterResendWritten,
         Bug::AskWithoutAsking,
     ];

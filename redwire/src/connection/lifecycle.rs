@@ -288,6 +288,8 @@ impl Actor {
                 reason: reason.to_owned(),
                 deadline,
             });
+            // Before the channel closes: a caller refused by it says why.
+            self.shared.set_last_error(Some(Error::closed(reason)));
             self.rx.close();
             if let Some(deadline) = deadline {
                 if deadline < self.tick.deadline() {
@@ -369,6 +371,8 @@ impl Actor {
             cache.close();
         }
         let err = Error::closed(&reason);
+        // Before the channel closes: a caller refused by it says why.
+        self.shared.set_last_error(Some(err.clone()));
         let written = self.out.written();
         for waiter in self.in_flight.drain(..) {
             // Cut off by close's grace: it may have run.
@@ -384,7 +388,6 @@ impl Actor {
                 req.fail(err.clone());
             }
         }
-        self.shared.set_last_error(Some(err));
         self.shared.set(ConnectionState::Closed);
         self.shared.emit(Event::Closed { reason });
     }

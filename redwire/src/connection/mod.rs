@@ -110,6 +110,7 @@ mod lifecycle;
 pub mod memory;
 pub(crate) mod push;
 mod read_buffer;
+pub(crate) mod reply;
 pub(crate) mod sentinel;
 mod serve;
 pub(crate) mod slot;
@@ -135,23 +136,7 @@ use tokio::time::Instant;
 use watchdog::{Tick, Watchdog};
 use write_queue::WriteQueue;
 
-/// The answer to a request.
-#[derive(Debug)]
-pub(crate) enum Reply {
-    One(Frame),
-    Many(Vec<Frame>),
-}
-
-impl Reply {
-    /// The frames, however many there are.
-    pub(crate) fn into_frames(self) -> Vec<Frame> {
-        match self {
-            Reply::One(frame) => vec![frame],
-            Reply::Many(frames) => frames,
-        }
-    }
-}
-
+pub(crate) use reply::Reply;
 pub(crate) use slot::{ReplyReceiver, ReplySender};
 
 /// What a handle sends to the actor.

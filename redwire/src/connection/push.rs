@@ -90,6 +90,10 @@ impl Sink {
 
     /// A sink that pushes back, and its receiver.
     pub(crate) fn backpressure(capacity: usize) -> (Sink, mpsc::Receiver<Frame>) {
+        let capacity = match super::bugs::on(super::bugs::Bug::UnboundedMessages) {
+            true => 1 << 20,
+            false => capacity,
+        };
         let (tx, rx) = mpsc::channel(capacity);
         let tx = PollSender::new(tx);
         (Sink::Backpressure { tx, sent: 0 }, rx)

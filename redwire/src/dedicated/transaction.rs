@@ -6,9 +6,14 @@
 //! the writes as a [`Pipeline`]; an empty one means "nothing to write". The
 //! writes run as `MULTI … EXEC`; a nil `EXEC` (a watched key changed) runs the
 //! body again after a pause ([`TransactionRetry`]), up to the attempts
-//! allowed, and then fails with [`ErrorKind::Aborted`]. Every way out leaves
-//! nothing watched: `EXEC` ends the watches, and an error from the body (or an
-//! empty pipeline) sends `UNWATCH`.
+//! allowed, and then fails with [`ErrorKind::Aborted`]. Every way out of the
+//! call leaves nothing watched: `EXEC` ends the watches, and an error from
+//! the body (or an empty pipeline) sends `UNWATCH`. A future dropped before
+//! it ends (a timeout around it, a `select!` that took another branch) has
+//! no way to send anything: its keys stay watched, and a later `EXEC` on the
+//! connection would abort when one of them changed. `is_clean()` says so,
+//! `reset()` clears it, and a `Pool` resets a connection
+//! that comes back so.
 //!
 //! **Why the body returns a boxed future, not an `async` closure.** The body
 //! is called once per attempt with the connection borrowed anew, so its
