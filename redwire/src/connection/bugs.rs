@@ -37,12 +37,14 @@ pub enum Bug {
     DirtyCheckout = 512,
     /// `close` returns before the client is closed.
     CloseReturnsEarly = 1024,
+    /// A transaction's commands go out without `MULTI`/`EXEC`.
+    NotAtomic = 2048,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 11] = [
+    pub const ALL: [Bug; 12] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
@@ -54,6 +56,7 @@ impl Bug {
         Bug::KeepGivenUp,
         Bug::DirtyCheckout,
         Bug::CloseReturnsEarly,
+        Bug::NotAtomic,
     ];
 }
 
