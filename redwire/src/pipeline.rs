@@ -216,7 +216,7 @@ impl Pipeline {
     /// transaction holding scripts loads them first, inside it. The large
     /// arguments are shared with the request, not copied.
     pub(crate) fn wire(&self) -> (Wire, usize) {
-        if !self.atomic {
+        if !self.atomic || crate::connection::bugs::on(crate::connection::bugs::Bug::NotAtomic) {
             let small = BytesMut::from(&self.buf[..]);
             return (Wire::split(small, self.large.clone()), self.count);
         }

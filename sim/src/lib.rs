@@ -111,6 +111,7 @@ pub fn detector(bug: Bug) -> &'static str {
         Bug::DropRequeued => "(7)",
         Bug::ForgetResubscribe => "(6)",
         Bug::UnboundedInFlight | Bug::UnboundedMessages => "(5)",
+        Bug::NotAtomic => "(8)",
         Bug::KeepGivenUp => "(9)",
         Bug::CloseReturnsEarly => "(10)",
         Bug::DirtyCheckout => "(11)",

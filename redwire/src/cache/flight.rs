@@ -111,4 +111,30 @@ mod tests {
             Poll::Ready(Some(Frame::Integer(7)))
         );
     }
+
+    /// Every follower's waker is kept, once, and woken when it lands.
+    #[test]
+    fn each_follower_is_woken_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let flight = Flight::default();
+        let counts: Vec<Arc<Count>> = (0..3)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        for count in &counts {
+            let waker = std::task::Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(flight.poll_landed(&mut cx).is_pending());
+            assert!(flight.poll_landed(&mut cx).is_pending(), "polled again");
+        }
+        flight.land(None);
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::Relaxed)).collect();
+        assert_eq!(woken, [1, 1, 1]);
+    }
 }

@@ -246,6 +246,12 @@ mod tests {
     #[test]
     fn reads_of_one_key_are_kept_and_nothing_else() {
         assert_eq!(cacheable(b"get", 2), Cacheable::One);
+        assert_eq!(
+            cacheable(b"ZREVRANGEBYSCORE", 4),
+            Cacheable::One,
+            "16 letters"
+        );
+        assert_eq!(cacheable(b"ZREVRANGEBYSCOREX", 4), Cacheable::No);
         assert_eq!(cacheable(b"HgetAll", 2), Cacheable::One);
         assert_eq!(cacheable(b"EXISTS", 2), Cacheable::One);
         assert_eq!(cacheable(b"EXISTS", 3), Cacheable::No, "two keys");
@@ -285,6 +291,10 @@ mod tests {
         assert!(!writes_nothing(&encoded(&["FLUSHALL"])));
         assert!(!writes_nothing(b"*1\r\n$4\r\nPI"), "cut short");
         assert!(!writes_nothing(b"garbage"));
+        let long = "X".repeat(40);
+        assert!(!writes_nothing(&encoded(&[&long])), "a long unknown name");
+        let longest = "CLIENT_NO_EVICT_ANYTHING"; // 24 letters, not a read
+        assert!(!writes_nothing(&encoded(&[longest])));
     }
 
     #[test]

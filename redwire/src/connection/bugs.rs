@@ -37,18 +37,20 @@ pub enum Bug {
     DirtyCheckout = 512,
     /// `close` returns before the client is closed.
     CloseReturnsEarly = 1024,
+    /// A transaction's commands go out without `MULTI`/`EXEC`.
+    NotAtomic = 2048,
     /// A cluster request lost after it was written to a node is sent again
     /// (to where the slot map says now), as if it had been redirected.
-    ClusterResendWritten = 2048,
+    ClusterResendWritten = 4096,
     /// A cluster request redirected by `ASK` is sent to the target without
     /// `ASKING` (which then sends it back).
-    AskWithoutAsking = 4096,
+    AskWithoutAsking = 8192,
 }
 
 #[cfg(feature = "sim")]
 impl Bug {
     /// Every switch.
-    pub const ALL: [Bug; 13] = [
+    pub const ALL: [Bug; 14] = [
         Bug::WrongWaiter,
         Bug::DropRequeued,
         Bug::SentNotExecuted,
@@ -60,6 +62,7 @@ impl Bug {
         Bug::KeepGivenUp,
         Bug::DirtyCheckout,
         Bug::CloseReturnsEarly,
+        Bug::NotAtomic,
         Bug::ClusterResendWritten,
         Bug::AskWithoutAsking,
     ];
