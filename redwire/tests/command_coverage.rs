@@ -167,19 +167,23 @@ fn typed_in_source() -> BTreeSet<String> {
     found
 }
 
-/// The names of the `cmd("NAME")` calls on one line of code.
+/// The names of the `cmd("NAME")` calls on one line of code, and of the
+/// reads the cache may answer first (`read_key("NAME"`, `read_member("NAME"`,
+/// which build `cmd("NAME")` when it does not).
 fn cmd_names(line: &str) -> Vec<String> {
     let mut names = Vec::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("cmd(\"") {
-        let after = &rest[at + 5..];
-        let Some(end) = after.find('"') else { break };
-        let before = rest[..at].chars().next_back();
-        // `cmd(` itself, not `encode_cmd(` or `my_cmd(`.
-        if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            names.push(after[..end].to_ascii_uppercase());
+    for call in ["cmd(\"", "read_key(\"", "read_member(\""] {
+        let mut rest = line;
+        while let Some(at) = rest.find(call) {
+            let after = &rest[at + call.len()..];
+            let Some(end) = after.find('"') else { break };
+            let before = rest[..at].chars().next_back();
+            // `cmd(` itself, not `encode_cmd(` or `my_cmd(`.
+            if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                names.push(after[..end].to_ascii_uppercase());
+            }
+            rest = &after[end..];
         }
-        rest = &after[end..];
     }
     names
 }
@@ -363,6 +367,9 @@ fn the_source_scan_reads_command_names_only_from_cmd_calls() {
         ["ZRANGE", "ZRANGESTORE"]
     );
     assert!(cmd_names(r#"encode_cmd("GET"); my_cmd("SET")"#).is_empty());
+    assert_eq!(cmd_names(r#"self.read_key("GET", key)"#), ["GET"]);
+    assert_eq!(cmd_names(r#"self.read_member("HGET", key, field)"#), ["HGET"]);
+    assert!(cmd_names(r#"self.my_read_key("GET", key)"#).is_empty());
     let typed = typed_in_source();
     assert!(
         typed.contains("HSET") && typed.contains("XADD"),
