@@ -368,7 +368,10 @@ fn the_source_scan_reads_command_names_only_from_cmd_calls() {
     );
     assert!(cmd_names(r#"encode_cmd("GET"); my_cmd("SET")"#).is_empty());
     assert_eq!(cmd_names(r#"self.read_key("GET", key)"#), ["GET"]);
-    assert_eq!(cmd_names(r#"self.read_member("HGET", key, field)"#), ["HGET"]);
+    assert_eq!(
+        cmd_names(r#"self.read_member("HGET", key, field)"#),
+        ["HGET"]
+    );
     assert!(cmd_names(r#"self.my_read_key("GET", key)"#).is_empty());
     let typed = typed_in_source();
     assert!(
