@@ -362,19 +362,46 @@ impl ClusterNode {
         }
     }
 
+    /// Its `nodes.conf`, and the copy [`kill`](Self::kill) keeps of it.
+    fn nodes_files(&self) -> (PathBuf, PathBuf) {
+        let file = self.dir.path().join(format!("nodes-{}.conf", self.port));
+        let copy = file.with_extension("conf.before-kill");
+        (file, copy)
+    }
+
+    /// Kills the process; keeps a copy of its `nodes.conf` first, since a
+    /// server killed while it rewrites the file (Valkey 8.0 rewrites it in
+    /// place) leaves it corrupted, and could not start again.
     pub(crate) fn kill(&self) {
+        let (file, copy) = self.nodes_files();
+        let _ = std::fs::copy(&file, &copy);
         self.process.kill();
     }
 
     /// Starts the process again with the same config, ports and `nodes.conf`
     /// (killing it first if it runs), waiting for the ports to come free.
+    /// A `nodes.conf` the kill left corrupted is replaced by the copy taken
+    /// before it.
     pub(crate) fn restart(&self) -> io::Result<()> {
         let probe = Probe {
             addr: self.addr(),
             password: self.password.clone(),
         };
         let ports = format!("port {} or bus port {}", self.port, self.bus_port);
-        self.process.restart(&probe, self.startup_timeout, &ports)
+        match self.process.restart(&probe, self.startup_timeout, &ports) {
+            Err(e) if e.to_string().contains("corrupted cluster config file") => {
+                let (file, copy) = self.nodes_files();
+                std::fs::copy(&copy, &file).map_err(|c| {
+                    io::Error::other(format!("{e}\n(and its copy from before the kill: {c})"))
+                })?;
+                eprintln!(
+                    "testkit: node {} restarts from the nodes.conf kept before its kill",
+                    self.addr()
+                );
+                self.process.restart(&probe, self.startup_timeout, &ports)
+            }
+            other => other,
+        }
     }
 
     pub(crate) fn set_primary(&self, primary: Option<String>) {
